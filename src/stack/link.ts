@@ -1,0 +1,10 @@
+// The interface a stack reads and writes IP packets through. Implementations
+// (memory pairs, the simulator's network, TUN) live in `link/`; a link
+// carries whole IP packets and knows nothing of TCP.
+
+export interface Link {
+  /** Sends one IP packet. The link may keep a reference: the caller does not reuse the bytes. */
+  send(packet: Uint8Array): void;
+  /** Set by the stack: called with each IP packet that arrives. */
+  onPacket: ((packet: Uint8Array) => void) | null;
+}

@@ -1,0 +1,228 @@
+// The socket API over the engine, shaped like Node's `net`: a socket with
+// write/end/destroy and 'connect', 'data', 'end', 'close', 'error', 'drain'
+// events (or pull-style `read()`), and a server with 'connection' or `accept()`.
+
+import type { Connection, ConnEvent } from '../tcp/connection.ts';
+import { TcpError } from '../tcp/errors.ts';
+import type { Listener } from '../tcp/listener.ts';
+import { State } from '../tcp/types.ts';
+import { formatAddr } from '../wire/addr.ts';
+import { Emitter } from './emitter.ts';
+import type { Stack } from './stack.ts';
+
+export interface SocketEvents {
+  connect: () => void;
+  data: (chunk: Uint8Array) => void;
+  readable: () => void;
+  end: () => void;
+  drain: () => void;
+  error: (err: TcpError) => void;
+  close: (hadError: boolean) => void;
+}
+
+const encoder = new TextEncoder();
+
+export class TcpSocket extends Emitter<SocketEvents> {
+  bytesRead = 0;
+  bytesWritten = 0;
+  private pending: Uint8Array[] = [];
+  private ending = false;
+  private ended = false;
+  private closed = false;
+
+  constructor(
+    private readonly stack: Stack,
+    readonly conn: Connection,
+  ) {
+    super();
+  }
+
+  get state(): State {
+    return this.conn.state;
+  }
+  get localAddress(): string {
+    return formatAddr(this.conn.localAddr);
+  }
+  get localPort(): number {
+    return this.conn.localPort;
+  }
+  get remoteAddress(): string {
+    return formatAddr(this.conn.remoteAddr);
+  }
+  get remotePort(): number {
+    return this.conn.remotePort;
+  }
+  get error(): TcpError | null {
+    return this.conn.error;
+  }
+
+  /** Queues data; false when it waits for buffer space ('drain' follows). */
+  write(data: Uint8Array | string): boolean {
+    if (this.ending || this.closed) {
+      throw new TcpError('EPIPE', 'write after end: the socket was ended or closed');
+    }
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    if (bytes.length === 0) return true;
+    this.stack.step((now) => {
+      this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'write', bytes: bytes.length });
+      if (this.pending.length > 0) {
+        this.pending.push(bytes.slice());
+        return;
+      }
+      const n = this.conn.send(bytes, now);
+      if (n < bytes.length) this.pending.push(bytes.slice(Math.max(0, n)));
+    });
+    this.bytesWritten += bytes.length;
+    return this.pending.length === 0;
+  }
+
+  /** Half-closes: a FIN follows the written data. */
+  end(data?: Uint8Array | string): this {
+    if (data !== undefined) this.write(data);
+    if (this.ending || this.closed) return this;
+    this.ending = true;
+    if (this.pending.length === 0) this.closeConn();
+    return this;
+  }
+
+  /** Aborts: RST to the peer, everything unsent or unread is discarded. */
+  destroy(): this {
+    if (this.closed) return this;
+    this.stack.step((now) => {
+      this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'abort' });
+      this.conn.abort(now);
+    });
+    return this;
+  }
+
+  /** Pull-style read: up to `max` bytes, or null when none are waiting. */
+  read(max = Number.POSITIVE_INFINITY): Uint8Array | null {
+    return this.stack.step((now) => {
+      const d = this.conn.read(max, now);
+      if (d) {
+        this.bytesRead += d.length;
+        this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'read', bytes: d.length });
+      }
+      return d;
+    });
+  }
+
+  setNoDelay(on = true): this {
+    this.conn.noDelay = on;
+    return this;
+  }
+
+  /** @internal */
+  handle(ev: ConnEvent): void {
+    switch (ev.type) {
+      case 'established':
+        this.emit('connect');
+        break;
+      case 'readable':
+        if (this.listenerCount('data') > 0) {
+          for (let d = this.read(); d; d = this.read()) this.emit('data', d);
+        } else {
+          this.emit('readable');
+        }
+        break;
+      case 'end':
+        if (!this.ended) {
+          this.ended = true;
+          this.emit('end');
+        }
+        break;
+      case 'writable':
+        this.flush();
+        break;
+      case 'closed':
+        if (this.closed) return;
+        this.closed = true;
+        if (ev.error) this.emit('error', ev.error);
+        this.emit('close', ev.error !== undefined);
+        break;
+    }
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    this.stack.step((now) => {
+      while (this.pending.length > 0) {
+        const b = this.pending[0];
+        const n = this.conn.send(b, now);
+        if (n < b.length) {
+          this.pending[0] = b.subarray(Math.max(0, n));
+          return;
+        }
+        this.pending.shift();
+      }
+    });
+    if (this.pending.length === 0) {
+      if (this.ending) this.closeConn();
+      this.emit('drain');
+    }
+  }
+
+  private closeConn(): void {
+    this.stack.step((now) => {
+      this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'shutdown' });
+      this.conn.close(now);
+    });
+  }
+
+  protected override listenerAdded(event: keyof SocketEvents): void {
+    if (event === 'data' && this.conn.recvQueued > 0) {
+      this.stack.step(() => this.handle({ type: 'readable' }));
+    }
+    if (event === 'end' && this.conn.finReceived && this.conn.recvQueued === 0) {
+      this.stack.step(() => this.handle({ type: 'end' }));
+    }
+  }
+}
+
+export interface ServerEvents {
+  connection: (socket: TcpSocket) => void;
+  close: () => void;
+}
+
+export class TcpServer extends Emitter<ServerEvents> {
+  constructor(
+    private readonly stack: Stack,
+    readonly listener: Listener,
+  ) {
+    super();
+    listener.owner = this;
+  }
+
+  get port(): number {
+    return this.listener.localPort;
+  }
+
+  /** Takes the next established connection, or undefined when none waits. */
+  accept(): TcpSocket | undefined {
+    const conn = this.listener.accept();
+    if (!conn) return undefined;
+    const sock = new TcpSocket(this.stack, conn);
+    conn.owner = sock;
+    this.stack.tracer?.emit({ type: 'app', t: this.stack.now(), host: this.stack.name, conn: conn.id, call: 'accept' });
+    if (conn.state === State.Closed && conn.error) {
+      this.stack.step(() => sock.handle({ type: 'closed', error: conn.error! }));
+    }
+    // Data or a FIN that arrived before accept() is replayed when a listener attaches.
+    return sock;
+  }
+
+  close(): void {
+    this.stack.closeListener(this.listener);
+    this.emit('close');
+  }
+
+  /** @internal */
+  onEstablished(): void {
+    if (this.listenerCount('connection') === 0) return;
+    for (let s = this.accept(); s; s = this.accept()) this.emit('connection', s);
+  }
+
+  protected override listenerAdded(event: keyof ServerEvents): void {
+    if (event === 'connection' && this.listener.acceptQueue.length > 0) this.onEstablished();
+  }
+}

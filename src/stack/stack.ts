@@ -1,0 +1,469 @@
+// A host: its addresses, its connections demultiplexed by 4-tuple, its
+// listeners, ephemeral ports, the RST for segments that match nothing, one
+// timer queue, drop counters by reason, and the socket API on top.
+
+import { Connection, type ConnEvent, type ConnectionHost, type Counter } from '../tcp/connection.ts';
+import { TcpError } from '../tcp/errors.ts';
+import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
+import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/listener.ts';
+import { cryptoRandom, type Random } from '../tcp/random.ts';
+import { resetFor } from '../tcp/reset.ts';
+import { seqGt } from '../tcp/seq.ts';
+import { TupleTable } from '../tcp/tuple.ts';
+import {
+  type DropReason,
+  defaultConfig,
+  type SendReason,
+  State,
+  type TcpConfig,
+  type Tracer,
+} from '../tcp/types.ts';
+import { addrEquals, formatAddr, type IpAddr, parseAddr } from '../wire/addr.ts';
+import { decodePacket } from '../wire/packet.ts';
+import { encodePacket, RST, SYN, ACK, type Segment } from '../wire/tcp.ts';
+import type { Clock } from './clock.ts';
+import type { Link } from './link.ts';
+import { TcpServer, TcpSocket } from './socket.ts';
+import { TimerQueue } from './timers.ts';
+
+export interface StackOptions {
+  /** A name for traces ("client", "server", "10.0.0.1"). */
+  name?: string;
+  /** IPv4 and/or IPv6 addresses, as text or bytes. */
+  addresses: (string | IpAddr)[];
+  clock: Clock;
+  config?: Partial<TcpConfig>;
+  random?: Random;
+  isn?: IsnSource;
+  tracer?: Tracer | null;
+  /** RFC 5961 §7: challenge ACKs allowed per second across the host (Linux: 1000). */
+  challengeAckLimit?: number;
+  /** First port tried for ephemeral binds; the range is Linux's 32768–60999. */
+  ephemeralStart?: number;
+}
+
+export interface StackStats {
+  counters: Partial<Record<Counter | 'packets-in' | 'packets-out', number>>;
+  drops: Partial<Record<DropReason, number>>;
+}
+
+export interface ConnectOptions {
+  host: string | IpAddr;
+  port: number;
+  localPort?: number;
+  localAddress?: string | IpAddr;
+  config?: Partial<TcpConfig>;
+}
+
+export interface ListenOptions {
+  port: number;
+  host?: string | IpAddr;
+  backlog?: number;
+  config?: Partial<TcpConfig>;
+}
+
+const EPHEMERAL_LO = 32768;
+const EPHEMERAL_HI = 60999;
+
+interface PendingEvent {
+  conn: Connection;
+  ev: ConnEvent;
+}
+
+export class Stack implements ConnectionHost, ListenerHost {
+  readonly name: string;
+  readonly addresses: IpAddr[];
+  readonly cfg: TcpConfig;
+  readonly tracer: Tracer | null;
+  readonly stats: StackStats = { counters: {}, drops: {} };
+  readonly connections = new TupleTable<Connection>();
+  readonly listeners: Listener[] = [];
+  private readonly timers = new TimerQueue();
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly isnSource: IsnSource;
+  private links: Link[] = [];
+  private ids = 0;
+  private ephemeral: number;
+  private depth = 0;
+  private inbox: Uint8Array[] = [];
+  private events: PendingEvent[] = [];
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private readonly wake = () => {
+    this.wakeAt = Number.POSITIVE_INFINITY;
+    this.enter();
+    try {
+      this.timers.run(this.clock.now());
+    } finally {
+      this.leave();
+    }
+  };
+  private challengeLimit: number;
+  private challengeWindow = -1;
+  private challengeCount = 0;
+
+  constructor(opts: StackOptions) {
+    this.name = opts.name ?? 'host';
+    this.addresses = opts.addresses.map((a) => {
+      if (typeof a !== 'string') return a.slice();
+      const p = parseAddr(a);
+      if (!p) throw new TypeError(`invalid address "${a}": expected IPv4 (198.18.0.1) or IPv6 (2001:db8::1)`);
+      return p;
+    });
+    if (this.addresses.length === 0) throw new TypeError('a stack needs at least one address');
+    this.cfg = { ...defaultConfig(opts.config?.profile), ...opts.config };
+    this.clock = opts.clock;
+    this.random = opts.random ?? cryptoRandom();
+    this.isnSource = opts.isn ?? new Rfc6528Isn(this.random);
+    this.tracer = opts.tracer ?? null;
+    this.challengeLimit = opts.challengeAckLimit ?? 1000;
+    this.ephemeral = opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  /** Sends and receives IP packets through `link`. */
+  attach(link: Link): void {
+    this.links.push(link);
+    link.onPacket = (p) => this.receive(p);
+  }
+
+  // ---- Socket API ----------------------------------------------------------
+
+  connect(opts: ConnectOptions): TcpSocket {
+    const remote = this.addr(opts.host, 'host');
+    checkPort(opts.port, 'port', false);
+    const local = opts.localAddress !== undefined ? this.addr(opts.localAddress, 'localAddress') : this.sourceFor(remote);
+    if (!this.addresses.some((a) => addrEquals(a, local))) {
+      throw new TcpError('EADDRNOTAVAIL', `local address ${formatAddr(local)} is not one of this stack's addresses`);
+    }
+    let lport = opts.localPort;
+    if (lport !== undefined && lport !== 0) {
+      checkPort(lport, 'localPort', false);
+      if (this.connections.get(local, lport, remote, opts.port)) {
+        throw new TcpError('EADDRINUSE', `${formatAddr(local)}:${lport} → ${formatAddr(remote)}:${opts.port} is already in use`);
+      }
+    } else {
+      lport = this.ephemeralPort(local, remote, opts.port);
+    }
+    const cfg = opts.config ? { ...this.cfg, ...opts.config } : this.cfg;
+    const conn = new Connection(this, cfg, this.nextId(), {
+      localAddr: local,
+      localPort: lport,
+      remoteAddr: remote,
+      remotePort: opts.port,
+    });
+    this.connections.add(conn);
+    const sock = new TcpSocket(this, conn);
+    conn.owner = sock;
+    this.enter();
+    try {
+      const now = this.now();
+      this.trace({ type: 'app', t: now, host: this.name, conn: conn.id, call: 'connect' });
+      conn.openActive(this.isn(local, lport, remote, opts.port, now), this.tsOffset(), now);
+    } finally {
+      this.leave();
+    }
+    return sock;
+  }
+
+  listen(opts: ListenOptions): TcpServer {
+    const local = opts.host !== undefined ? this.addr(opts.host, 'host') : null;
+    checkPort(opts.port, 'port', true);
+    let port = opts.port;
+    if (port === 0) port = this.ephemeralPort(local ?? this.addresses[0], this.addresses[0], 0);
+    for (const l of this.listeners) {
+      if (l.localPort === port && (l.localAddr === null || local === null || addrEquals(l.localAddr, local))) {
+        throw new TcpError('EADDRINUSE', `port ${port} already has a listener`);
+      }
+    }
+    const backlog = opts.backlog ?? 511;
+    if (!Number.isInteger(backlog) || backlog < 0) {
+      throw new TypeError(`backlog must be a non-negative integer, got ${backlog}`);
+    }
+    const cfg = opts.config ? { ...this.cfg, ...opts.config } : this.cfg;
+    const l = new Listener(this, cfg, this.nextId(), local, port, backlog);
+    this.listeners.push(l);
+    const server = new TcpServer(this, l);
+    this.trace({ type: 'app', t: this.now(), host: this.name, conn: l.id, call: 'listen' });
+    return server;
+  }
+
+  /** @internal Used by TcpServer.close. */
+  closeListener(l: Listener): void {
+    const i = this.listeners.indexOf(l);
+    if (i < 0) return;
+    this.listeners.splice(i, 1);
+    this.enter();
+    try {
+      l.close(this.now());
+    } finally {
+      this.leave();
+    }
+  }
+
+  /** @internal Runs `fn` as one stack step: events it causes are delivered after it. */
+  step<T>(fn: (now: number) => T): T {
+    this.enter();
+    try {
+      return fn(this.now());
+    } finally {
+      this.leave();
+    }
+  }
+
+  // ---- Packets in ----------------------------------------------------------
+
+  /** Hands the stack an arriving IP packet. Never throws on what the packet holds. */
+  receive(packet: Uint8Array): void {
+    if (this.depth > 0) {
+      this.inbox.push(packet);
+      return;
+    }
+    this.enter();
+    try {
+      this.process(packet);
+    } finally {
+      this.leave();
+    }
+  }
+
+  private process(packet: Uint8Array): void {
+    const now = this.now();
+    this.bump('packets-in');
+    const p = decodePacket(packet);
+    if (typeof p === 'string') {
+      this.dropPacket(0, p, now, packet);
+      return;
+    }
+    const { src, dst, seg } = p;
+    if (!this.addresses.some((a) => addrEquals(a, dst))) {
+      this.dropPacket(0, 'not-for-us', now, packet, seg);
+      return;
+    }
+    this.bump('segments-in');
+    let conn = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
+    if (this.tracer) {
+      this.tracer.emit({ type: 'segment', t: now, host: this.name, dir: 'in', conn: conn ? conn.id : 0, src, dst, seg, packet });
+    }
+    if (conn && conn.state === State.TimeWait && (seg.flags & (SYN | ACK | RST)) === SYN && seqGt(seg.seq, conn.rcvNxt)) {
+      // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN above the old connection's sequence space
+      // may reopen the 4-tuple from TIME-WAIT.
+      const l = this.findListener(dst, seg.dstPort);
+      if (l) {
+        conn.abort(now);
+        conn = undefined;
+      }
+    }
+    if (conn) {
+      conn.onSegment(seg, now);
+      return;
+    }
+    const l = this.findListener(dst, seg.dstPort);
+    if (l) {
+      l.onSegment(src, dst, seg, now);
+      return;
+    }
+    // Nothing matches: RST unless it is an RST (RFC 9293 §3.10.7.1).
+    const rst = resetFor(seg);
+    if (rst) {
+      this.count('resets-sent');
+      this.transmitFor(dst, src, 0, rst, 'reset', now);
+      this.dropFor(0, seg, 'no-listener', now);
+    } else {
+      this.dropFor(0, seg, 'no-connection', now);
+    }
+  }
+
+  private findListener(addr: IpAddr, port: number): Listener | undefined {
+    let wild: Listener | undefined;
+    for (const l of this.listeners) {
+      if (l.localPort !== port) continue;
+      if (l.localAddr === null) wild = l;
+      else if (addrEquals(l.localAddr, addr)) return l;
+    }
+    return wild;
+  }
+
+  // ---- ConnectionHost / ListenerHost ---------------------------------------
+
+  transmit(conn: Connection, seg: Segment, why: SendReason, now: number): void {
+    this.transmitFor(conn.localAddr, conn.remoteAddr, conn.id, seg, why, now);
+  }
+
+  transmitFor(local: IpAddr, remote: IpAddr, conn: number, seg: Segment, why: SendReason, now: number): void {
+    const packet = encodePacket(local, remote, seg);
+    this.bump('segments-out');
+    if (this.tracer) {
+      this.tracer.emit({ type: 'segment', t: now, host: this.name, dir: 'out', conn, src: local, dst: remote, seg, why, packet });
+    }
+    this.output(packet, remote);
+  }
+
+  private output(packet: Uint8Array, _remote: IpAddr): void {
+    this.bump('packets-out');
+    // One link is the common case; with several, each sees every packet (a simple hub).
+    for (const l of this.links) l.send(packet);
+  }
+
+  deliver(conn: Connection, ev: ConnEvent, now: number): void {
+    if (this.tracer && ev.type !== 'writable') {
+      const what = ev.type === 'readable' ? 'data' : ev.type === 'closed' && ev.error ? 'error' : ev.type;
+      this.tracer.emit({
+        type: 'deliver',
+        t: now,
+        host: this.name,
+        conn: conn.id,
+        what,
+        bytes: ev.type === 'readable' ? conn.recvQueued : undefined,
+        error: ev.type === 'closed' ? ev.error?.code : undefined,
+      });
+    }
+    this.events.push({ conn, ev });
+  }
+
+  drop(conn: Connection, seg: Segment, reason: DropReason, now: number): void {
+    this.dropFor(conn.id, seg, reason, now);
+  }
+
+  dropFor(conn: number, seg: Segment, reason: DropReason, now: number): void {
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+    if (this.tracer) this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg });
+  }
+
+  private dropPacket(conn: number, reason: DropReason, now: number, packet: Uint8Array, seg?: Segment): void {
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+    if (this.tracer) this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg, packet });
+  }
+
+  count(c: Counter): void {
+    this.stats.counters[c] = (this.stats.counters[c] ?? 0) + 1;
+  }
+
+  private bump(c: 'packets-in' | 'packets-out' | 'segments-in' | 'segments-out'): void {
+    this.stats.counters[c] = (this.stats.counters[c] ?? 0) + 1;
+  }
+
+  challengeAckAllowed(now: number): boolean {
+    const second = Math.floor(now / 1000);
+    if (second !== this.challengeWindow) {
+      this.challengeWindow = second;
+      this.challengeCount = 0;
+    }
+    if (this.challengeCount >= this.challengeLimit) return false;
+    this.challengeCount++;
+    return true;
+  }
+
+  timerChanged(t: Timed): void {
+    if (this.timers.update(t)) this.scheduleWake();
+  }
+
+  released(conn: Connection): void {
+    this.connections.delete(conn);
+  }
+
+  nextId(): number {
+    return ++this.ids;
+  }
+
+  isn(local: IpAddr, lport: number, remote: IpAddr, rport: number, now: number): number {
+    return this.isnSource.isn(local, lport, remote, rport, now);
+  }
+
+  tsOffset(): number {
+    return this.cfg.timestamps ? this.random.u32() : 0;
+  }
+
+  adopt(l: Listener, h: HalfOpen): Connection | undefined {
+    const conn = new Connection(this, l.cfg, h.id, h);
+    if (!this.connections.add(conn)) return undefined;
+    conn.owner = l;
+    return conn;
+  }
+
+  // ---- Internals -----------------------------------------------------------
+
+  private enter(): void {
+    this.depth++;
+  }
+
+  private leave(): void {
+    if (this.depth > 1) {
+      this.depth--;
+      return;
+    }
+    // Outermost: drain packets that arrived meanwhile, then application events.
+    try {
+      while (this.inbox.length > 0 || this.events.length > 0) {
+        while (this.inbox.length > 0) this.process(this.inbox.shift()!);
+        while (this.events.length > 0 && this.inbox.length === 0) {
+          const { conn, ev } = this.events.shift()!;
+          this.dispatch(conn, ev);
+        }
+      }
+    } finally {
+      this.depth--;
+      this.scheduleWake();
+    }
+  }
+
+  private dispatch(conn: Connection, ev: ConnEvent): void {
+    const owner = conn.owner;
+    if (owner instanceof TcpSocket) owner.handle(ev);
+    else if (owner instanceof Listener && ev.type === 'established') {
+      owner.owner?.onEstablished();
+    }
+  }
+
+  private scheduleWake(): void {
+    const next = this.timers.peek();
+    if (next < this.wakeAt) {
+      this.wakeAt = next;
+      this.clock.setWake(next, this.wake);
+    }
+  }
+
+  private trace(ev: Parameters<Tracer['emit']>[0]): void {
+    if (this.tracer) this.tracer.emit(ev);
+  }
+
+  private addr(a: string | IpAddr, what: string): IpAddr {
+    if (typeof a !== 'string') return a;
+    const p = parseAddr(a);
+    if (!p) throw new TypeError(`${what}: "${a}" is not an IPv4 or IPv6 address`);
+    return p;
+  }
+
+  private sourceFor(remote: IpAddr): IpAddr {
+    const same = this.addresses.find((a) => a.length === remote.length);
+    if (!same) {
+      throw new TcpError(
+        'EADDRNOTAVAIL',
+        `no IPv${remote.length === 4 ? 4 : 6} address on this stack to reach ${formatAddr(remote)}`,
+      );
+    }
+    return same;
+  }
+
+  private ephemeralPort(local: IpAddr, remote: IpAddr, rport: number): number {
+    const span = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+    for (let i = 0; i < span; i++) {
+      const p = this.ephemeral;
+      this.ephemeral = p >= EPHEMERAL_HI ? EPHEMERAL_LO : p + 1;
+      if (this.listeners.some((l) => l.localPort === p)) continue;
+      if (rport !== 0 && this.connections.get(local, p, remote, rport)) continue;
+      if (rport === 0 && [...this.connections.values()].some((c) => c.localPort === p)) continue;
+      return p;
+    }
+    throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port (32768–60999)');
+  }
+}
+
+function checkPort(p: number, what: string, zeroOk: boolean): void {
+  if (!Number.isInteger(p) || p < (zeroOk ? 0 : 1) || p > 65535) {
+    throw new RangeError(`${what} must be an integer from ${zeroOk ? 0 : 1} to 65535, got ${p}`);
+  }
+}

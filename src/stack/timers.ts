@@ -1,0 +1,87 @@
+// The one timer queue of a stack: a binary min-heap of (deadline, owner) with
+// lazy deletion. An owner's live entry is the one whose time equals its
+// `heapAt`; a deadline that moves later leaves the old entry to be skipped.
+
+import type { Timed } from '../tcp/listener.ts';
+
+export class TimerQueue {
+  private at: number[] = [];
+  private items: Timed[] = [];
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  /** Earliest time in the heap (possibly a stale entry), or +Infinity. */
+  peek(): number {
+    return this.at.length > 0 ? this.at[0] : Number.POSITIVE_INFINITY;
+  }
+
+  /** Call after `t.deadline` changed; true if the earliest time in the queue moved earlier. */
+  update(t: Timed): boolean {
+    const d = t.deadline;
+    if (d >= t.heapAt) return false;
+    t.heapAt = d;
+    const before = this.peek();
+    this.push(d, t);
+    return d < before;
+  }
+
+  /** Runs every owner whose live entry is due at `now`. */
+  run(now: number): void {
+    while (this.at.length > 0 && this.at[0] <= now) {
+      const when = this.at[0];
+      const t = this.pop();
+      if (t.heapAt !== when) continue; // stale
+      t.heapAt = Number.POSITIVE_INFINITY;
+      if (t.deadline <= now) t.onTimer(now);
+      // Re-queue whatever deadline remains (it may be later than this entry was).
+      if (t.deadline !== Number.POSITIVE_INFINITY && t.deadline < t.heapAt) {
+        t.heapAt = t.deadline;
+        this.push(t.deadline, t);
+      }
+    }
+  }
+
+  private push(when: number, t: Timed): void {
+    const at = this.at;
+    const items = this.items;
+    let i = at.length;
+    at.push(when);
+    items.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (at[p] <= when) break;
+      at[i] = at[p];
+      items[i] = items[p];
+      i = p;
+    }
+    at[i] = when;
+    items[i] = t;
+  }
+
+  private pop(): Timed {
+    const at = this.at;
+    const items = this.items;
+    const top = items[0];
+    const lastAt = at.pop()!;
+    const lastItem = items.pop()!;
+    const n = at.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && at[r] < at[l] ? r : l;
+        if (at[c] >= lastAt) break;
+        at[i] = at[c];
+        items[i] = items[c];
+        i = c;
+      }
+      at[i] = lastAt;
+      items[i] = lastItem;
+    }
+    return top;
+  }
+}

@@ -1,0 +1,290 @@
+// A passive OPEN: the LISTEN state with its SYN queue of small half-open
+// records (no buffers, no TCB) and its accept queue of established
+// connections. A connection object exists only once the handshake completed.
+// Sizing follows Linux: the SYN queue holds `backlog` records (at least one),
+// the accept queue `backlog + 1` connections, backlog capped at 4096.
+
+import type { IpAddr } from '../wire/addr.ts';
+import { ACK, FIN, RST, SYN, type Segment } from '../wire/tcp.ts';
+import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
+import { negotiate, type Negotiated, readSynOffer, synOptions, synWindow } from './options.ts';
+import { resetFor } from './reset.ts';
+import { seqAdd, seqInWindow } from './seq.ts';
+import { TupleTable } from './tuple.ts';
+import { type DropReason, type SendReason, State, type SynOffer, type TcpConfig } from './types.ts';
+
+export const MAX_BACKLOG = 4096;
+
+/** Something with a deadline in the host's single timer queue. */
+export interface Timed {
+  deadline: number;
+  heapAt: number;
+  onTimer(now: number): void;
+}
+
+/** A SYN-RECEIVED connection of a listener: just what the handshake needs. */
+export class HalfOpen implements Timed {
+  deadline: number;
+  heapAt = Number.POSITIVE_INFINITY;
+  retransmits = 0;
+
+  constructor(
+    readonly listener: Listener,
+    readonly id: number,
+    readonly localAddr: IpAddr,
+    readonly localPort: number,
+    readonly remoteAddr: IpAddr,
+    readonly remotePort: number,
+    readonly iss: number,
+    readonly irs: number,
+    readonly offer: SynOffer,
+    readonly negotiated: Negotiated,
+    readonly peerWindow: number,
+    readonly tsOffset: number,
+    now: number,
+  ) {
+    this.deadline = now + listener.cfg.initialRto;
+  }
+
+  onTimer(now: number): void {
+    this.listener.halfOpenTimeout(this, now);
+  }
+}
+
+/** What a listener needs from its host beyond what a connection needs. */
+export interface ListenerHost extends Omit<ConnectionHost, 'timerChanged' | 'transmit' | 'drop'> {
+  transmitFor(
+    local: IpAddr,
+    remote: IpAddr,
+    conn: number,
+    seg: Segment,
+    why: SendReason,
+    now: number,
+  ): void;
+  dropFor(conn: number, seg: Segment, reason: DropReason, now: number): void;
+  timerChanged(t: Timed): void;
+  nextId(): number;
+  isn(local: IpAddr, lport: number, remote: IpAddr, rport: number, now: number): number;
+  tsOffset(): number;
+  /** Creates and registers the connection a completed handshake becomes. */
+  adopt(l: Listener, h: HalfOpen): Connection | undefined;
+}
+
+const EMPTY = new Uint8Array(0);
+
+export class Listener {
+  readonly synQueue = new TupleTable<HalfOpen>();
+  readonly acceptQueue: Connection[] = [];
+  readonly synQueueLimit: number;
+  readonly acceptQueueLimit: number;
+  closed = false;
+  /** The application-side object (server) this listener belongs to. */
+  owner: { onEstablished(): void } | null = null;
+
+  constructor(
+    private readonly host: ListenerHost,
+    readonly cfg: TcpConfig,
+    readonly id: number,
+    readonly localAddr: IpAddr | null,
+    readonly localPort: number,
+    backlog: number,
+  ) {
+    const b = Math.min(Math.max(0, Math.floor(backlog)), MAX_BACKLOG);
+    this.synQueueLimit = Math.max(1, b);
+    this.acceptQueueLimit = b + 1;
+  }
+
+  /** RFC 9293 §3.10.7.2 (LISTEN), with SYN-RECEIVED handled on the half-open records. */
+  onSegment(src: IpAddr, dst: IpAddr, seg: Segment, now: number): void {
+    const h = this.synQueue.get(dst, seg.dstPort, src, seg.srcPort);
+    if (h) {
+      this.halfOpenSegment(h, seg, now);
+      return;
+    }
+    const f = seg.flags;
+    if (f & RST) {
+      this.host.dropFor(0, seg, 'no-connection', now);
+      return;
+    }
+    if (f & ACK) {
+      // Any acknowledgment is bad in LISTEN: answer with a reset.
+      this.reset(dst, src, 0, seg, now);
+      this.host.dropFor(0, seg, 'listener-ack', now);
+      return;
+    }
+    if (!(f & SYN) || f & FIN) {
+      this.host.dropFor(0, seg, 'bad-flags', now);
+      return;
+    }
+    this.host.count('syns-received');
+    if (this.acceptQueue.length >= this.acceptQueueLimit) {
+      this.host.dropFor(0, seg, 'accept-queue-full', now);
+      return;
+    }
+    if (this.synQueue.size >= this.synQueueLimit) {
+      this.host.dropFor(0, seg, 'syn-queue-full', now);
+      return;
+    }
+    const offer = readSynOffer(seg);
+    const id = this.host.nextId();
+    const iss = this.host.isn(dst, seg.dstPort, src, seg.srcPort, now);
+    const rec = new HalfOpen(
+      this,
+      id,
+      dst.slice(),
+      seg.dstPort,
+      src.slice(),
+      seg.srcPort,
+      iss,
+      seg.seq,
+      offer,
+      negotiate(this.cfg, offer, dst.length === 16),
+      seg.window,
+      this.host.tsOffset(),
+      now,
+    );
+    this.synQueue.add(rec);
+    const t = this.host.tracer;
+    if (t) {
+      t.emit({ type: 'state', t: now, host: this.host.name, conn: id, from: State.Listen, to: State.SynReceived });
+    }
+    // A SYN's data is not accepted before the handshake completes: it is not
+    // acknowledged, so the peer sends it again once established.
+    if (seg.payload.length > 0) this.host.count('syn-data-ignored');
+    this.sendSynAck(rec, now);
+    this.host.timerChanged(rec);
+  }
+
+  private halfOpenSegment(h: HalfOpen, seg: Segment, now: number): void {
+    const f = seg.flags;
+    const rcvNxt = seqAdd(h.irs, 1);
+    const wnd = synWindow(this.cfg, h.negotiated.tsOk);
+    if (f & SYN && !(f & ACK)) {
+      if (seg.seq === h.irs) {
+        // The peer retransmitted its SYN: our SYN,ACK was lost or is late.
+        this.sendSynAck(h, now);
+        return;
+      }
+      // A SYN with another ISN in SYN-RECEIVED: back to LISTEN (RFC 9293 §3.10.7.4).
+      this.forget(h, now, 'syn');
+      this.host.dropFor(h.id, seg, 'syn-in-window', now);
+      return;
+    }
+    if (f & RST) {
+      // RFC 5961 §3.2 on the half-open record: only an exact match resets.
+      if (seg.seq === rcvNxt) {
+        this.host.count('resets-received');
+        this.forget(h, now, 'reset');
+      } else if (seqInWindow(seg.seq, rcvNxt, wnd)) {
+        if (this.host.challengeAckAllowed(now)) {
+          this.host.count('challenge-acks-sent');
+          this.sendSynAck(h, now, 'challenge-ack');
+        } else {
+          this.host.count('challenge-acks-suppressed');
+        }
+        this.host.dropFor(h.id, seg, 'rst-not-exact', now);
+      } else {
+        this.host.dropFor(h.id, seg, 'rst-out-of-window', now);
+      }
+      return;
+    }
+    if (!(f & ACK)) {
+      this.host.dropFor(h.id, seg, 'no-ack', now);
+      return;
+    }
+    if (seg.ack !== seqAdd(h.iss, 1)) {
+      this.reset(h.localAddr, h.remoteAddr, h.id, seg, now);
+      this.host.dropFor(h.id, seg, 'unacceptable-ack', now);
+      return;
+    }
+    const len = seg.payload.length + (f & FIN ? 1 : 0);
+    const acceptable = len === 0 ? seg.seq === rcvNxt : seqInWindow(seg.seq, rcvNxt, wnd);
+    if (!acceptable) {
+      this.sendSynAck(h, now);
+      this.host.dropFor(h.id, seg, 'out-of-window', now);
+      return;
+    }
+    if (this.acceptQueue.length >= this.acceptQueueLimit) {
+      // Keep the record: the client's retransmission or data will complete it later.
+      this.host.dropFor(h.id, seg, 'accept-queue-full', now);
+      return;
+    }
+    this.synQueue.delete(h);
+    h.deadline = Number.POSITIVE_INFINITY;
+    const conn = this.host.adopt(this, h);
+    if (!conn) return;
+    const result: HandshakeResult = {
+      iss: h.iss,
+      irs: h.irs,
+      negotiated: h.negotiated,
+      peerWindow: seg.window,
+      tsRecent: h.offer.tsVal ?? 0,
+      tsOffset: h.tsOffset,
+      synRetransmitted: h.retransmits > 0,
+    };
+    conn.openFromHandshake(result, now);
+    this.acceptQueue.push(conn);
+    // The completing ACK may carry data or a FIN: the new connection processes it.
+    conn.onSegment(seg, now);
+  }
+
+  halfOpenTimeout(h: HalfOpen, now: number): void {
+    if (this.synQueue.get(h.localAddr, h.localPort, h.remoteAddr, h.remotePort) !== h) return;
+    if (h.retransmits >= this.cfg.synAckRetries) {
+      this.host.count('connections-timed-out');
+      this.forget(h, now, 'timeout');
+      return;
+    }
+    h.retransmits++;
+    this.host.count('retransmits');
+    this.sendSynAck(h, now, 'retransmit');
+    h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
+    this.host.timerChanged(h);
+  }
+
+  private sendSynAck(h: HalfOpen, now: number, why: SendReason = 'syn-ack'): void {
+    const tsVal = (Math.floor(now) + h.tsOffset) >>> 0;
+    const seg: Segment = {
+      srcPort: h.localPort,
+      dstPort: h.remotePort,
+      seq: h.iss,
+      ack: seqAdd(h.irs, 1),
+      flags: SYN | ACK,
+      window: synWindow(this.cfg, h.negotiated.tsOk),
+      urgent: 0,
+      options: synOptions(this.cfg, tsVal, h.offer),
+      payload: EMPTY,
+    };
+    this.host.count('syn-acks-sent');
+    this.host.transmitFor(h.localAddr, h.remoteAddr, h.id, seg, why, now);
+  }
+
+  private reset(local: IpAddr, remote: IpAddr, conn: number, seg: Segment, now: number): void {
+    const rst = resetFor(seg);
+    if (!rst) return;
+    this.host.count('resets-sent');
+    this.host.transmitFor(local, remote, conn, rst, 'reset', now);
+  }
+
+  /** Drops a half-open record: the listener is back in LISTEN for that peer. */
+  private forget(h: HalfOpen, now: number, why: string): void {
+    this.synQueue.delete(h);
+    h.deadline = Number.POSITIVE_INFINITY;
+    const t = this.host.tracer;
+    if (t) {
+      t.emit({ type: 'state', t: now, host: this.host.name, conn: h.id, from: State.SynReceived, to: State.Listen, why });
+    }
+  }
+
+  /** Next established connection, or undefined. */
+  accept(): Connection | undefined {
+    return this.acceptQueue.shift();
+  }
+
+  /** Closing a listener forgets its half-open records and resets unaccepted connections (as Linux does). */
+  close(now: number): void {
+    this.closed = true;
+    for (const h of [...this.synQueue.values()]) this.forget(h, now, 'listener closed');
+    for (const c of this.acceptQueue.splice(0)) c.abort(now);
+  }
+}

@@ -1,0 +1,75 @@
+// Options carried by SYN and SYN,ACK, and what two ends agree on: each of
+// MSS (RFC 9293 §3.7.1), window scale and timestamps (RFC 7323) and
+// SACK-permitted (RFC 2018) is used only when both sides offered it.
+
+import type { Segment, TcpOption } from '../wire/tcp.ts';
+import type { SynOffer, TcpConfig } from './types.ts';
+
+export function readSynOffer(seg: Segment): SynOffer {
+  const offer: SynOffer = { sackOk: false };
+  for (const o of seg.options) {
+    if (o.kind === 'mss') offer.mss = o.value;
+    else if (o.kind === 'wscale') offer.wscale = o.shift;
+    else if (o.kind === 'sackOk') offer.sackOk = true;
+    else if (o.kind === 'ts') offer.tsVal = o.val;
+    else if (o.kind === 'fo') offer.fo = o.cookie;
+  }
+  return offer;
+}
+
+export function findTimestamp(seg: Segment): TcpOption | undefined {
+  const opts = seg.options;
+  for (let i = 0; i < opts.length; i++) if (opts[i].kind === 'ts') return opts[i];
+  return undefined;
+}
+
+/** What one connection uses after the SYN exchange. */
+export interface Negotiated {
+  sndMss: number;
+  sndWndScale: number;
+  rcvWndScale: number;
+  sackOk: boolean;
+  tsOk: boolean;
+}
+
+/** Default send MSS when the peer sends none: RFC 9293 §3.7.1 (IPv4), RFC 8200 §5 via 1280 − 60 (IPv6). */
+export function defaultMss(ipv6: boolean): number {
+  return ipv6 ? 1220 : 536;
+}
+
+export function negotiate(cfg: TcpConfig, offer: SynOffer, ipv6: boolean): Negotiated {
+  const tsOk = cfg.timestamps && offer.tsVal !== undefined;
+  const wsOk = cfg.windowScaling && offer.wscale !== undefined;
+  let mss = Math.min(offer.mss ?? defaultMss(ipv6), cfg.mss);
+  // Room for the 12 bytes of timestamp option every segment will carry, as Linux does.
+  if (tsOk) mss -= 12;
+  return {
+    sndMss: Math.max(mss, 64),
+    // RFC 7323 §2.3: a shift above 14 is treated as 14.
+    sndWndScale: wsOk ? Math.min(offer.wscale!, 14) : 0,
+    rcvWndScale: wsOk ? cfg.profile.windowScale : 0,
+    sackOk: cfg.sack && offer.sackOk,
+    tsOk,
+  };
+}
+
+/**
+ * Options for our SYN (`peer` undefined) or SYN,ACK (answering `peer`): a
+ * SYN,ACK offers only what the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+ */
+export function synOptions(cfg: TcpConfig, tsVal: number, peer?: SynOffer): TcpOption[] {
+  const ws = cfg.windowScaling && (!peer || peer.wscale !== undefined);
+  const sack = cfg.sack && (!peer || peer.sackOk);
+  const ts = cfg.timestamps && (!peer || peer.tsVal !== undefined);
+  return cfg.profile.layout({
+    mss: cfg.mss,
+    wscale: ws ? cfg.profile.windowScale : undefined,
+    sackOk: sack,
+    ts: ts ? [tsVal, peer ? peer.tsVal! : 0] : undefined,
+  });
+}
+
+/** The window field of a SYN or SYN,ACK. */
+export function synWindow(cfg: TcpConfig, tsOn: boolean): number {
+  return Math.min(cfg.profile.synWindow(tsOn), cfg.rcvBuf, 0xffff);
+}

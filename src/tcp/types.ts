@@ -1,0 +1,251 @@
+// The vocabulary shared by the engine, the stack and the trace: states (RFC
+// 9293 §3.3.2 names), configuration, stack profiles, drop reasons, trace events.
+
+import type { IpAddr } from '../wire/addr.ts';
+import type { PacketError } from '../wire/packet.ts';
+import type { Segment, TcpOption } from '../wire/tcp.ts';
+
+export const State = {
+  Closed: 'CLOSED',
+  Listen: 'LISTEN',
+  SynSent: 'SYN-SENT',
+  SynReceived: 'SYN-RECEIVED',
+  Established: 'ESTABLISHED',
+  FinWait1: 'FIN-WAIT-1',
+  FinWait2: 'FIN-WAIT-2',
+  CloseWait: 'CLOSE-WAIT',
+  Closing: 'CLOSING',
+  LastAck: 'LAST-ACK',
+  TimeWait: 'TIME-WAIT',
+} as const;
+export type State = (typeof State)[keyof typeof State];
+
+/** What the peer offered in its SYN, and what both sides agreed to use. */
+export interface SynOffer {
+  mss?: number;
+  wscale?: number;
+  sackOk: boolean;
+  tsVal?: number;
+  /** A TFO option: empty for a cookie request, else the cookie. */
+  fo?: Uint8Array;
+}
+
+/** The options a stack puts in its SYN or SYN,ACK, in the order it puts them. */
+export interface Profile {
+  name: string;
+  mss: number;
+  /** Window field of SYN and SYN,ACK (never scaled, RFC 7323 §2.2). */
+  synWindow(tsOn: boolean): number;
+  windowScale: number;
+  initialRto: number;
+  layout(o: { mss: number; wscale?: number; sackOk: boolean; ts?: [number, number] }): TcpOption[];
+}
+
+function linuxLayout(o: {
+  mss: number;
+  wscale?: number;
+  sackOk: boolean;
+  ts?: [number, number];
+}): TcpOption[] {
+  const out: TcpOption[] = [{ kind: 'mss', value: o.mss }];
+  if (o.ts) {
+    if (o.sackOk) out.push({ kind: 'sackOk' });
+    else out.push({ kind: 'nop' }, { kind: 'nop' });
+    out.push({ kind: 'ts', val: o.ts[0], ecr: o.ts[1] });
+  } else if (o.sackOk) {
+    out.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackOk' });
+  }
+  if (o.wscale !== undefined) out.push({ kind: 'nop' }, { kind: 'wscale', shift: o.wscale });
+  return out;
+}
+
+function freebsdLayout(o: {
+  mss: number;
+  wscale?: number;
+  sackOk: boolean;
+  ts?: [number, number];
+}): TcpOption[] {
+  const out: TcpOption[] = [{ kind: 'mss', value: o.mss }];
+  if (o.wscale !== undefined) out.push({ kind: 'nop' }, { kind: 'wscale', shift: o.wscale });
+  if (o.sackOk) out.push({ kind: 'sackOk' });
+  if (o.ts) {
+    if (!o.sackOk) out.push({ kind: 'nop' }, { kind: 'nop' });
+    out.push({ kind: 'ts', val: o.ts[0], ecr: o.ts[1] });
+  }
+  return out;
+}
+
+export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
+  synack: {
+    name: 'synack',
+    mss: 1460,
+    synWindow: () => 65535,
+    windowScale: 7,
+    initialRto: 1000,
+    layout: linuxLayout,
+  },
+  // Linux 5.x/6.x: window 10 × 4 segments, scale 7, RTO 1 s (RFC 6298).
+  linux: {
+    name: 'linux',
+    mss: 1460,
+    synWindow: (ts) => (ts ? 65160 : 64240),
+    windowScale: 7,
+    initialRto: 1000,
+    layout: linuxLayout,
+  },
+  freebsd: {
+    name: 'freebsd',
+    mss: 1460,
+    synWindow: () => 65535,
+    windowScale: 6,
+    initialRto: 1000,
+    layout: freebsdLayout,
+  },
+};
+
+export interface TcpConfig {
+  profile: Profile;
+  /** Largest segment we accept; advertised in MSS (RFC 9293 §3.7.1). */
+  mss: number;
+  rcvBuf: number;
+  sndBuf: number;
+  windowScaling: boolean;
+  sack: boolean;
+  timestamps: boolean;
+  /** RFC 6298: 1 s initial, 200 ms floor as Linux (the RFC's 1 s floor is a SHOULD), 120 s ceiling. */
+  initialRto: number;
+  minRto: number;
+  maxRto: number;
+  /** Retransmissions before giving up (defaults as Linux's tcp_syn_retries, tcp_synack_retries, tcp_retries2). */
+  synRetries: number;
+  synAckRetries: number;
+  dataRetries: number;
+  /** TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2); Linux uses 60 s. */
+  timeWait: number;
+  noDelay: boolean;
+}
+
+export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
+  return {
+    profile,
+    mss: profile.mss,
+    rcvBuf: 256 * 1024,
+    sndBuf: 256 * 1024,
+    windowScaling: true,
+    sack: true,
+    timestamps: true,
+    initialRto: profile.initialRto,
+    minRto: 200,
+    maxRto: 120_000,
+    synRetries: 6,
+    synAckRetries: 5,
+    dataRetries: 15,
+    timeWait: 60_000,
+    noDelay: false,
+  };
+}
+
+/** Why a segment (or packet) was not accepted: the same word in stats, traces and docs. */
+export type DropReason =
+  | PacketError
+  | 'not-for-us'
+  | 'no-listener'
+  | 'no-connection'
+  | 'bad-flags'
+  | 'out-of-window'
+  | 'unacceptable-ack'
+  | 'rst-out-of-window'
+  | 'rst-not-exact'
+  | 'rst-unacceptable-ack'
+  | 'syn-in-window'
+  | 'syn-without-ack'
+  | 'ack-of-unsent'
+  | 'ack-too-old'
+  | 'no-ack'
+  | 'no-syn'
+  | 'paws'
+  | 'syn-queue-full'
+  | 'accept-queue-full'
+  | 'listener-ack'
+  | 'data-after-fin'
+  | 'cookie-bad-mac'
+  | 'cookie-expired';
+
+/** Why a segment was sent. */
+export type SendReason =
+  | 'syn'
+  | 'syn-ack'
+  | 'ack'
+  | 'data'
+  | 'fin'
+  | 'retransmit'
+  | 'reset'
+  | 'challenge-ack'
+  | 'window-update'
+  | 'probe'
+  | 'dup-ack';
+
+export type TimerName = 'retransmit' | 'persist' | 'time-wait' | 'syn-ack';
+
+/** Events reported by the engine and the stack. Renderers are pure functions of a list of these. */
+export type TraceEvent =
+  | { type: 'state'; t: number; host: string; conn: number; from: State; to: State; why?: string }
+  | {
+      type: 'segment';
+      t: number;
+      host: string;
+      dir: 'in' | 'out';
+      conn: number;
+      src: IpAddr;
+      dst: IpAddr;
+      seg: Segment;
+      why?: SendReason;
+      packet: Uint8Array;
+    }
+  | {
+      type: 'drop';
+      t: number;
+      host: string;
+      conn: number;
+      reason: DropReason;
+      seg?: Segment;
+      packet?: Uint8Array;
+    }
+  | {
+      type: 'timer';
+      t: number;
+      host: string;
+      conn: number;
+      timer: TimerName;
+      action: 'armed' | 'fired' | 'stopped';
+      at?: number;
+    }
+  | {
+      type: 'app';
+      t: number;
+      host: string;
+      conn: number;
+      call: 'connect' | 'listen' | 'accept' | 'write' | 'read' | 'shutdown' | 'close' | 'abort';
+      bytes?: number;
+    }
+  | {
+      type: 'deliver';
+      t: number;
+      host: string;
+      conn: number;
+      what: 'established' | 'data' | 'end' | 'closed' | 'error';
+      bytes?: number;
+      error?: string;
+    };
+
+export interface Tracer {
+  emit(ev: TraceEvent): void;
+}
+
+/** A tracer that keeps every event in order: the input of every renderer. */
+export class TraceLog implements Tracer {
+  readonly events: TraceEvent[] = [];
+  emit(ev: TraceEvent): void {
+    this.events.push(ev);
+  }
+}

@@ -1,0 +1,107 @@
+// IP addresses as bytes: a 4-byte (IPv4) or 16-byte (IPv6) Uint8Array, often a
+// view into a received packet. Parsing and formatting for people; comparison
+// and hashing for demultiplexing without building strings.
+
+export type IpAddr = Uint8Array;
+
+export function isIpv4(a: IpAddr): boolean {
+  return a.length === 4;
+}
+
+export function addrEquals(a: IpAddr, b: IpAddr): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A 32-bit hash of an address, mixed into `h`. */
+export function addrHash(a: IpAddr, h: number): number {
+  let x = h;
+  for (let i = 0; i < a.length; i += 4) {
+    const w = (a[i] << 24) | (a[i + 1] << 16) | (a[i + 2] << 8) | a[i + 3];
+    x = Math.imul(x ^ w, 0x9e3779b1);
+    x ^= x >>> 15;
+  }
+  return x;
+}
+
+/** Parses dotted-quad IPv4 or RFC 4291 text IPv6; returns undefined when it is neither. */
+export function parseAddr(text: string): IpAddr | undefined {
+  if (text.includes(':')) return parseIpv6(text);
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  const out = new Uint8Array(4);
+  for (let i = 0; i < 4; i++) {
+    if (!/^\d{1,3}$/.test(parts[i])) return undefined;
+    const n = Number(parts[i]);
+    if (n > 255) return undefined;
+    out[i] = n;
+  }
+  return out;
+}
+
+function parseIpv6(text: string): IpAddr | undefined {
+  let head = text;
+  let tail = '';
+  const dbl = text.indexOf('::');
+  if (dbl >= 0) {
+    head = text.slice(0, dbl);
+    tail = text.slice(dbl + 2);
+    if (tail.includes('::')) return undefined;
+  }
+  const groups = (s: string): number[] | undefined => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = parseAddr(p);
+        if (!v4 || v4.length !== 4) return undefined;
+        out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;
+        out.push(Number.parseInt(p, 16));
+      }
+    }
+    return out;
+  };
+  const h = groups(head);
+  const t = groups(tail);
+  if (!h || !t) return undefined;
+  const missing = 8 - h.length - t.length;
+  if (dbl >= 0 ? missing < 1 : missing !== 0) return undefined;
+  const all = [...h, ...new Array(missing).fill(0), ...t];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    out[2 * i] = all[i] >> 8;
+    out[2 * i + 1] = all[i] & 0xff;
+  }
+  return out;
+}
+
+/** Dotted quad for IPv4; RFC 5952 canonical text for IPv6. */
+export function formatAddr(a: IpAddr): string {
+  if (a.length === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+  const g: number[] = [];
+  for (let i = 0; i < 16; i += 2) g.push((a[i] << 8) | a[i + 1]);
+  // Longest run of two or more zero groups becomes '::' (RFC 5952 §4.2).
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (xs: number[]) => xs.map((x) => x.toString(16)).join(':');
+  if (best < 0) return hex(g);
+  return `${hex(g.slice(0, best))}::${hex(g.slice(best + bestLen))}`;
+}

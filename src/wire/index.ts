@@ -1,0 +1,5 @@
+export * from './addr.ts';
+export * from './checksum.ts';
+export * from './ip.ts';
+export * from './packet.ts';
+export * from './tcp.ts';

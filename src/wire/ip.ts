@@ -1,0 +1,143 @@
+// IPv4 (RFC 791) and IPv6 (RFC 8200) headers: decode without copying, encode
+// around a transport payload. Decoding returns a packet or the reason it was
+// rejected; it never throws.
+
+import type { IpAddr } from './addr.ts';
+import { finishChecksum, sumBytes } from './checksum.ts';
+
+export const PROTO_TCP = 6;
+
+export type IpError =
+  | 'truncated'
+  | 'bad-ip-version'
+  | 'bad-ip-header-length'
+  | 'bad-ip-length'
+  | 'bad-ip-checksum'
+  | 'fragment'
+  | 'bad-ipv6-extension'
+  | 'no-next-header';
+
+export interface IpPacket {
+  version: 4 | 6;
+  src: IpAddr;
+  dst: IpAddr;
+  /** The upper-layer protocol after any IPv6 extension headers. */
+  protocol: number;
+  ttl: number;
+  /** A view of the upper-layer bytes (not a copy). */
+  payload: Uint8Array;
+}
+
+export function decodeIp(bytes: Uint8Array): IpPacket | IpError {
+  if (bytes.length < 1) return 'truncated';
+  const version = bytes[0] >> 4;
+  if (version === 4) return decodeIpv4(bytes);
+  if (version === 6) return decodeIpv6(bytes);
+  return 'bad-ip-version';
+}
+
+function decodeIpv4(b: Uint8Array): IpPacket | IpError {
+  if (b.length < 20) return 'truncated';
+  const ihl = (b[0] & 0x0f) * 4;
+  if (ihl < 20) return 'bad-ip-header-length';
+  if (b.length < ihl) return 'truncated';
+  const total = (b[2] << 8) | b[3];
+  // Bytes past the total length (link padding) are ignored; fewer are an error.
+  if (total < ihl) return 'bad-ip-length';
+  if (total > b.length) return 'truncated';
+  if (finishChecksum(sumBytes(b, 0, ihl)) !== 0) return 'bad-ip-checksum';
+  const fragField = (b[6] << 8) | b[7];
+  // MF set or a non-zero offset: a fragment. synack does not reassemble.
+  if ((fragField & 0x3fff) !== 0) return 'fragment';
+  return {
+    version: 4,
+    src: b.subarray(12, 16),
+    dst: b.subarray(16, 20),
+    protocol: b[9],
+    ttl: b[8],
+    payload: b.subarray(ihl, total),
+  };
+}
+
+function decodeIpv6(b: Uint8Array): IpPacket | IpError {
+  if (b.length < 40) return 'truncated';
+  const payloadLen = (b[4] << 8) | b[5];
+  const end = 40 + payloadLen;
+  if (end > b.length) return 'truncated';
+  let next = b[6];
+  let off = 40;
+  // Walk the extension-header chain (RFC 8200 §4).
+  for (;;) {
+    if (next === 0 || next === 60 || next === 43 || next === 51) {
+      if (off + 2 > end) return 'bad-ipv6-extension';
+      const len = next === 51 ? (b[off + 1] + 2) * 4 : (b[off + 1] + 1) * 8;
+      // A routing header with segments left must be processed by us; we do not route.
+      if (next === 43 && b[off + 3] !== 0) return 'bad-ipv6-extension';
+      if (off + len > end) return 'bad-ipv6-extension';
+      next = b[off];
+      off += len;
+      continue;
+    }
+    if (next === 44) return 'fragment';
+    if (next === 59) return 'no-next-header';
+    break;
+  }
+  return {
+    version: 6,
+    src: b.subarray(8, 24),
+    dst: b.subarray(24, 40),
+    protocol: next,
+    ttl: b[7],
+    payload: b.subarray(off, end),
+  };
+}
+
+export const IPV4_HEADER = 20;
+export const IPV6_HEADER = 40;
+
+/**
+ * Writes an IP header for `src`→`dst` at the start of `out`, whose bytes after
+ * the header hold `payloadLength` bytes of the upper layer. Returns the header length.
+ */
+export function writeIpHeader(
+  out: Uint8Array,
+  src: IpAddr,
+  dst: IpAddr,
+  protocol: number,
+  payloadLength: number,
+  ttl = 64,
+  id = 0,
+): number {
+  if (src.length === 4) {
+    const total = IPV4_HEADER + payloadLength;
+    out[0] = 0x45;
+    out[1] = 0;
+    out[2] = total >> 8;
+    out[3] = total & 0xff;
+    out[4] = (id >> 8) & 0xff;
+    out[5] = id & 0xff;
+    out[6] = 0x40; // DF: TCP does its own segmentation (RFC 1191 path MTU discovery).
+    out[7] = 0;
+    out[8] = ttl;
+    out[9] = protocol;
+    out[10] = 0;
+    out[11] = 0;
+    out.set(src, 12);
+    out.set(dst, 16);
+    const c = finishChecksum(sumBytes(out, 0, IPV4_HEADER));
+    out[10] = c >> 8;
+    out[11] = c & 0xff;
+    return IPV4_HEADER;
+  }
+  out[0] = 0x60;
+  out[1] = 0;
+  out[2] = 0;
+  out[3] = 0;
+  out[4] = payloadLength >> 8;
+  out[5] = payloadLength & 0xff;
+  out[6] = protocol;
+  out[7] = ttl;
+  out.set(src, 8);
+  out.set(dst, 24);
+  return IPV6_HEADER;
+}

@@ -1,0 +1,315 @@
+// The TCP header (RFC 9293 §3.1) and its options: MSS, window scale and
+// timestamps (RFC 7323), SACK (RFC 2018), Fast Open cookie (RFC 7413).
+// One `Segment` type is shared by the codec, the engine and the trace.
+
+import type { IpAddr } from './addr.ts';
+import { finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.ts';
+import { PROTO_TCP, writeIpHeader } from './ip.ts';
+
+export const FIN = 0x01;
+export const SYN = 0x02;
+export const RST = 0x04;
+export const PSH = 0x08;
+export const ACK = 0x10;
+export const URG = 0x20;
+export const ECE = 0x40;
+export const CWR = 0x80;
+
+export type TcpOption =
+  | { kind: 'eol' }
+  | { kind: 'nop' }
+  | { kind: 'mss'; value: number }
+  | { kind: 'wscale'; shift: number }
+  | { kind: 'sackOk' }
+  | { kind: 'sack'; blocks: number[] } // [left0, right0, left1, right1, ...]
+  | { kind: 'ts'; val: number; ecr: number }
+  | { kind: 'fo'; cookie: Uint8Array }
+  | { kind: 'unknown'; type: number; data: Uint8Array };
+
+export interface Segment {
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack: number;
+  flags: number;
+  window: number;
+  urgent: number;
+  options: TcpOption[];
+  /** A view of the data (decode never copies it). */
+  payload: Uint8Array;
+}
+
+export type TcpError =
+  | 'truncated'
+  | 'bad-data-offset'
+  | 'bad-tcp-checksum'
+  | 'bad-option-length'
+  | 'option-overrun';
+
+export const TCP_HEADER = 20;
+const NO_OPTIONS: TcpOption[] = [];
+Object.freeze(NO_OPTIONS);
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Decodes a TCP segment. With `pseudoSum` (from `pseudoHeaderSum`) the checksum
+ * is verified; pass `undefined` to skip that (a capture with offloaded sums).
+ */
+export function decodeTcp(b: Uint8Array, pseudoSum?: number): Segment | TcpError {
+  if (b.length < TCP_HEADER) return 'truncated';
+  const dataOffset = (b[12] >> 4) * 4;
+  if (dataOffset < TCP_HEADER || dataOffset > b.length) return 'bad-data-offset';
+  if (pseudoSum !== undefined && finishChecksum(sumBytes(b, 0, b.length, pseudoSum)) !== 0) {
+    return 'bad-tcp-checksum';
+  }
+  let options = NO_OPTIONS;
+  if (dataOffset > TCP_HEADER) {
+    const o = decodeOptions(b, TCP_HEADER, dataOffset);
+    if (typeof o === 'string') return o;
+    options = o;
+  }
+  return {
+    srcPort: (b[0] << 8) | b[1],
+    dstPort: (b[2] << 8) | b[3],
+    seq: ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0,
+    ack: ((b[8] << 24) | (b[9] << 16) | (b[10] << 8) | b[11]) >>> 0,
+    flags: b[13],
+    window: (b[14] << 8) | b[15],
+    urgent: (b[18] << 8) | b[19],
+    options,
+    payload: dataOffset === b.length ? EMPTY : b.subarray(dataOffset),
+  };
+}
+
+function u32(b: Uint8Array, i: number): number {
+  return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+}
+
+export function decodeOptions(b: Uint8Array, start: number, end: number): TcpOption[] | TcpError {
+  const out: TcpOption[] = [];
+  let i = start;
+  while (i < end) {
+    const kind = b[i];
+    if (kind === 0) {
+      out.push({ kind: 'eol' });
+      break; // RFC 9293 §3.2: the rest of the option space is padding.
+    }
+    if (kind === 1) {
+      out.push({ kind: 'nop' });
+      i++;
+      continue;
+    }
+    if (i + 1 >= end) return 'option-overrun';
+    const len = b[i + 1];
+    if (len < 2) return 'bad-option-length';
+    if (i + len > end) return 'option-overrun';
+    switch (kind) {
+      case 2:
+        if (len !== 4) return 'bad-option-length';
+        out.push({ kind: 'mss', value: (b[i + 2] << 8) | b[i + 3] });
+        break;
+      case 3:
+        if (len !== 3) return 'bad-option-length';
+        out.push({ kind: 'wscale', shift: b[i + 2] });
+        break;
+      case 4:
+        if (len !== 2) return 'bad-option-length';
+        out.push({ kind: 'sackOk' });
+        break;
+      case 5: {
+        if ((len - 2) % 8 !== 0 || len === 2) return 'bad-option-length';
+        const blocks: number[] = [];
+        for (let j = i + 2; j < i + len; j += 4) blocks.push(u32(b, j));
+        out.push({ kind: 'sack', blocks });
+        break;
+      }
+      case 8:
+        if (len !== 10) return 'bad-option-length';
+        out.push({ kind: 'ts', val: u32(b, i + 2), ecr: u32(b, i + 6) });
+        break;
+      case 34:
+        // RFC 7413 §4.1.1: an empty cookie is a request; otherwise 4..16 bytes.
+        if (len !== 2 && (len < 6 || len > 18)) return 'bad-option-length';
+        out.push({ kind: 'fo', cookie: b.slice(i + 2, i + len) });
+        break;
+      default:
+        // RFC 9293 §3.1: unknown options are skipped by their length.
+        out.push({ kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) });
+    }
+    i += len;
+  }
+  return out;
+}
+
+export function optionsLength(options: readonly TcpOption[]): number {
+  let n = 0;
+  for (const o of options) n += optionLength(o);
+  return n;
+}
+
+function optionLength(o: TcpOption): number {
+  switch (o.kind) {
+    case 'eol':
+    case 'nop':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'wscale':
+      return 3;
+    case 'sackOk':
+      return 2;
+    case 'sack':
+      return 2 + 4 * o.blocks.length;
+    case 'ts':
+      return 10;
+    case 'fo':
+      return 2 + o.cookie.length;
+    case 'unknown':
+      return 2 + o.data.length;
+  }
+}
+
+function put32(b: Uint8Array, i: number, v: number): void {
+  b[i] = v >>> 24;
+  b[i + 1] = (v >>> 16) & 0xff;
+  b[i + 2] = (v >>> 8) & 0xff;
+  b[i + 3] = v & 0xff;
+}
+
+/** Writes options in the given order, then EOL-pads to a 4-byte boundary. Returns bytes written. */
+function writeOptions(b: Uint8Array, start: number, options: readonly TcpOption[]): number {
+  let i = start;
+  for (const o of options) {
+    switch (o.kind) {
+      case 'eol':
+        b[i++] = 0;
+        break;
+      case 'nop':
+        b[i++] = 1;
+        break;
+      case 'mss':
+        b[i] = 2;
+        b[i + 1] = 4;
+        b[i + 2] = o.value >> 8;
+        b[i + 3] = o.value & 0xff;
+        i += 4;
+        break;
+      case 'wscale':
+        b[i] = 3;
+        b[i + 1] = 3;
+        b[i + 2] = o.shift;
+        i += 3;
+        break;
+      case 'sackOk':
+        b[i] = 4;
+        b[i + 1] = 2;
+        i += 2;
+        break;
+      case 'sack':
+        b[i] = 5;
+        b[i + 1] = 2 + 4 * o.blocks.length;
+        for (let k = 0; k < o.blocks.length; k++) put32(b, i + 2 + 4 * k, o.blocks[k]);
+        i += 2 + 4 * o.blocks.length;
+        break;
+      case 'ts':
+        b[i] = 8;
+        b[i + 1] = 10;
+        put32(b, i + 2, o.val);
+        put32(b, i + 6, o.ecr);
+        i += 10;
+        break;
+      case 'fo':
+        b[i] = 34;
+        b[i + 1] = 2 + o.cookie.length;
+        b.set(o.cookie, i + 2);
+        i += 2 + o.cookie.length;
+        break;
+      case 'unknown':
+        b[i] = o.type;
+        b[i + 1] = 2 + o.data.length;
+        b.set(o.data, i + 2);
+        i += 2 + o.data.length;
+        break;
+    }
+  }
+  while ((i - start) % 4 !== 0) b[i++] = 0;
+  return i - start;
+}
+
+/** Header length (with padded options) of a segment. */
+export function tcpHeaderLength(seg: Segment): number {
+  return TCP_HEADER + ((optionsLength(seg.options) + 3) & ~3);
+}
+
+/**
+ * Writes the TCP segment at `off` in `out` (which must have room) and fills in
+ * its checksum against the given addresses. Returns the segment's length.
+ */
+export function writeTcp(
+  out: Uint8Array,
+  off: number,
+  seg: Segment,
+  src: IpAddr,
+  dst: IpAddr,
+): number {
+  const b = off === 0 ? out : out.subarray(off);
+  b[0] = seg.srcPort >> 8;
+  b[1] = seg.srcPort & 0xff;
+  b[2] = seg.dstPort >> 8;
+  b[3] = seg.dstPort & 0xff;
+  put32(b, 4, seg.seq);
+  put32(b, 8, seg.ack);
+  const optLen = seg.options.length === 0 ? 0 : writeOptions(b, TCP_HEADER, seg.options);
+  const hdr = TCP_HEADER + optLen;
+  if (hdr > 60) throw new RangeError(`TCP options too long: ${optLen} bytes (at most 40)`);
+  b[12] = (hdr / 4) << 4;
+  b[13] = seg.flags;
+  b[14] = seg.window >> 8;
+  b[15] = seg.window & 0xff;
+  b[16] = 0;
+  b[17] = 0;
+  b[18] = seg.urgent >> 8;
+  b[19] = seg.urgent & 0xff;
+  b.set(seg.payload, hdr);
+  const len = hdr + seg.payload.length;
+  const c = finishChecksum(sumBytes(b, 0, len, pseudoHeaderSum(src, dst, PROTO_TCP, len)));
+  b[16] = c >> 8;
+  b[17] = c & 0xff;
+  return len;
+}
+
+/** Encodes a complete IP packet carrying `seg` from `src` to `dst`. */
+export function encodePacket(src: IpAddr, dst: IpAddr, seg: Segment, ttl = 64): Uint8Array {
+  const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
+  const ipLen = src.length === 4 ? 20 : 40;
+  const out = new Uint8Array(ipLen + tcpLen);
+  writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl);
+  writeTcp(out, ipLen, seg, src, dst);
+  return out;
+}
+
+/** Encodes just the TCP segment (for tests and tools that build their own IP header). */
+export function encodeTcp(seg: Segment, src: IpAddr, dst: IpAddr): Uint8Array {
+  const out = new Uint8Array(tcpHeaderLength(seg) + seg.payload.length);
+  writeTcp(out, 0, seg, src, dst);
+  return out;
+}
+
+/** Letters for the flags in tcpdump's order: S F R P . U E W. */
+export function flagString(flags: number): string {
+  let s = '';
+  if (flags & SYN) s += 'S';
+  if (flags & FIN) s += 'F';
+  if (flags & RST) s += 'R';
+  if (flags & PSH) s += 'P';
+  if (flags & URG) s += 'U';
+  if (flags & ECE) s += 'E';
+  if (flags & CWR) s += 'W';
+  if (flags & ACK) s += '.';
+  return s === '' ? 'none' : s;
+}
+
+/** Sequence space a segment occupies: its data plus one each for SYN and FIN. */
+export function segLen(seg: Segment): number {
+  return seg.payload.length + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
+}
