@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, segmentAcceptable } from '../../src/tcp/seq.ts';
+import { siphash24 } from '../../src/tcp/siphash.ts';
+import { Rfc6528Isn } from '../../src/tcp/isn.ts';
+import { seededRandom } from '../../src/tcp/random.ts';
+import { parseAddr } from '../../src/wire/addr.ts';
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const dist = fc.integer({ min: 1, max: 0x7fffffff });
+
+describe('sequence arithmetic modulo 2^32 (RFC 9293 §3.4)', () => {
+  it('a + d is after a for every a and every 0 < d < 2^31, across the wrap', () => {
+    fc.assert(
+      fc.property(u32, dist, (a, d) => {
+        const b = seqAdd(a, d);
+        expect(seqLt(a, b)).toBe(true);
+        expect(seqGt(b, a)).toBe(true);
+        expect(seqLe(a, b) && !seqGe(a, b)).toBe(true);
+        expect(seqDiff(b, a)).toBe(d);
+      }),
+    );
+  });
+
+  it('wraps: 0xffffffff + 1 = 0 and 0 is after 0xffffffff', () => {
+    expect(seqAdd(0xffffffff, 1)).toBe(0);
+    expect(seqLt(0xffffffff, 0)).toBe(true);
+    expect(seqInWindow(2, 0xfffffffe, 10)).toBe(true);
+    expect(seqInWindow(0xfffffffd, 0xfffffffe, 10)).toBe(false);
+  });
+
+  it('the four acceptability cases of RFC 9293 §3.10.7.4', () => {
+    fc.assert(
+      fc.property(u32, fc.integer({ min: 0, max: 65535 }), fc.integer({ min: -70000, max: 70000 }), fc.integer({ min: 0, max: 2000 }), (nxt, wnd, off, len) => {
+        const seq = seqAdd(nxt, off);
+        const inWnd = (x: number) => seqLe(nxt, x) && seqLt(x, seqAdd(nxt, wnd));
+        let expected: boolean;
+        if (len === 0) expected = wnd === 0 ? seq === nxt : inWnd(seq);
+        else expected = wnd === 0 ? false : inWnd(seq) || inWnd(seqAdd(seq, len - 1));
+        expect(segmentAcceptable(seq, len, nxt, wnd)).toBe(expected);
+      }),
+    );
+  });
+});
+
+describe('SipHash-2-4 and RFC 6528 ISNs', () => {
+  it('matches the reference vectors of the SipHash paper', () => {
+    const key = new Uint32Array([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c]);
+    const out = new Uint32Array(2);
+    const hex = () => out[1].toString(16).padStart(8, '0') + out[0].toString(16).padStart(8, '0');
+    const msg = Uint8Array.from({ length: 64 }, (_, i) => i);
+    siphash24(key, msg, 0, out);
+    expect(hex()).toBe('726fdb47dd0e0e31');
+    siphash24(key, msg, 15, out);
+    expect(hex()).toBe('a129ca6149be45e5');
+    siphash24(key, msg, 8, out);
+    expect(hex()).toBe('93f5f5799a932462');
+  });
+
+  it('ISNs move forward with time for one 4-tuple (4 µs ticks) and differ across 4-tuples', () => {
+    const gen = new Rfc6528Isn(seededRandom(7));
+    const a = parseAddr('198.18.0.1')!;
+    const b = parseAddr('198.18.0.2')!;
+    const i0 = gen.isn(a, 1000, b, 80, 0);
+    const i1 = gen.isn(a, 1000, b, 80, 1);
+    expect(seqDiff(i1, i0)).toBe(250);
+    expect(gen.isn(a, 1001, b, 80, 0)).not.toBe(i0);
+    // A different secret gives a different ISN for the same tuple and time.
+    expect(new Rfc6528Isn(seededRandom(8)).isn(a, 1000, b, 80, 0)).not.toBe(i0);
+  });
+});

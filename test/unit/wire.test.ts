@@ -1,0 +1,187 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatAddr, parseAddr } from '../../src/wire/addr.ts';
+import { finishChecksum, sumBytes } from '../../src/wire/checksum.ts';
+import { decodeIp } from '../../src/wire/ip.ts';
+import { decodePacket } from '../../src/wire/packet.ts';
+import { ACK, decodeOptions, decodeTcp, encodePacket, type Segment, SYN, type TcpOption } from '../../src/wire/tcp.ts';
+
+const v4a = parseAddr('198.18.0.1')!;
+const v4b = parseAddr('198.18.0.2')!;
+const v6a = parseAddr('2001:2::1')!;
+const v6b = parseAddr('2001:2::2')!;
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const u16 = fc.integer({ min: 0, max: 0xffff });
+
+const option: fc.Arbitrary<TcpOption> = fc.oneof(
+  fc.constant<TcpOption>({ kind: 'nop' }),
+  u16.map<TcpOption>((value) => ({ kind: 'mss', value })),
+  fc.integer({ min: 0, max: 14 }).map<TcpOption>((shift) => ({ kind: 'wscale', shift })),
+  fc.constant<TcpOption>({ kind: 'sackOk' }),
+  fc.array(u32, { minLength: 2, maxLength: 6 }).filter((a) => a.length % 2 === 0).map<TcpOption>((blocks) => ({ kind: 'sack', blocks })),
+  fc.tuple(u32, u32).map<TcpOption>(([val, ecr]) => ({ kind: 'ts', val, ecr })),
+  fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 4, maxLength: 16 })).map<TcpOption>((cookie) => ({ kind: 'fo', cookie })),
+  fc.tuple(fc.integer({ min: 9, max: 33 }), fc.uint8Array({ maxLength: 6 })).map<TcpOption>(([type, data]) => ({ kind: 'unknown', type, data })),
+);
+
+/** Options that fit in 40 bytes, with no trailing NOPs (padding is EOL on encode). */
+const options = fc.array(option, { maxLength: 6 }).filter((os) => {
+  let n = 0;
+  for (const o of os) n += len(o);
+  return n <= 40 && (os.length === 0 || os[os.length - 1].kind !== 'nop' || n % 4 === 0);
+});
+
+function len(o: TcpOption): number {
+  switch (o.kind) {
+    case 'nop':
+    case 'eol':
+      return 1;
+    case 'mss':
+      return 4;
+    case 'wscale':
+      return 3;
+    case 'sackOk':
+      return 2;
+    case 'sack':
+      return 2 + 4 * o.blocks.length;
+    case 'ts':
+      return 10;
+    case 'fo':
+      return 2 + o.cookie.length;
+    case 'unknown':
+      return 2 + o.data.length;
+  }
+}
+
+const segment: fc.Arbitrary<Segment> = fc.record({
+  srcPort: u16,
+  dstPort: u16,
+  seq: u32,
+  ack: u32,
+  flags: fc.integer({ min: 0, max: 255 }),
+  window: u16,
+  urgent: u16,
+  options,
+  payload: fc.uint8Array({ maxLength: 64 }),
+});
+
+function stripPadding(os: TcpOption[]): TcpOption[] {
+  // Encoding pads with EOL to a 4-byte boundary; decoding reports that EOL.
+  const i = os.findIndex((o) => o.kind === 'eol');
+  return i < 0 ? os : os.slice(0, i);
+}
+
+describe('wire codecs', () => {
+  it('decode(encode(segment)) gives the segment back, over IPv4 and IPv6, options in order', () => {
+    fc.assert(
+      fc.property(segment, fc.boolean(), (seg, v6) => {
+        const [src, dst] = v6 ? [v6a, v6b] : [v4a, v4b];
+        const p = decodePacket(encodePacket(src, dst, seg));
+        if (typeof p === 'string') throw new Error(p);
+        expect(formatAddr(p.src)).toBe(formatAddr(src));
+        expect(formatAddr(p.dst)).toBe(formatAddr(dst));
+        expect({ ...p.seg, options: stripPadding(p.seg.options), payload: [...p.seg.payload] }).toEqual({
+          ...seg,
+          payload: [...seg.payload],
+        });
+      }),
+    );
+  });
+
+  it('random bytes decode to a packet or a reason, never a throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        const r = decodePacket(bytes);
+        expect(typeof r === 'string' || typeof r === 'object').toBe(true);
+        const t = decodeTcp(bytes);
+        expect(typeof t === 'string' || typeof t === 'object').toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('a flipped bit anywhere in an encoded packet is caught (checksum or header check)', () => {
+    fc.assert(
+      fc.property(segment, fc.nat(), fc.integer({ min: 0, max: 7 }), (seg, pos, bit) => {
+        const pkt = encodePacket(v4a, v4b, seg);
+        const i = pos % pkt.length;
+        pkt[i] ^= 1 << bit;
+        const r = decodePacket(pkt);
+        expect(typeof r).toBe('string');
+      }),
+    );
+  });
+
+  it('payload is a view into the packet, not a copy', () => {
+    const pkt = encodePacket(v4a, v4b, {
+      srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: ACK, window: 1, urgent: 0, options: [], payload: new Uint8Array([1, 2, 3]),
+    });
+    const p = decodePacket(pkt);
+    if (typeof p === 'string') throw new Error(p);
+    expect(p.seg.payload.buffer).toBe(pkt.buffer);
+  });
+
+  it('rejects malformed options with a typed reason', () => {
+    const b = (...xs: number[]) => new Uint8Array(xs);
+    expect(decodeOptions(b(2, 0, 0, 0), 0, 4)).toBe('bad-option-length'); // length 0
+    expect(decodeOptions(b(2, 1, 0, 0), 0, 4)).toBe('bad-option-length'); // length 1
+    expect(decodeOptions(b(2, 4, 5), 0, 3)).toBe('option-overrun');
+    expect(decodeOptions(b(2), 0, 1)).toBe('option-overrun');
+    expect(decodeOptions(b(8, 9, 0, 0, 0, 0, 0, 0, 0), 0, 9)).toBe('bad-option-length');
+    expect(decodeOptions(b(99, 3, 7, 1), 0, 4)).toEqual([{ kind: 'unknown', type: 99, data: b(7) }, { kind: 'nop' }]);
+  });
+
+  it('rejects a data offset below 5 words or past the end', () => {
+    const pkt = encodePacket(v4a, v4b, {
+      srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: SYN, window: 1, urgent: 0, options: [], payload: new Uint8Array(0),
+    });
+    const tcp = pkt.slice(20);
+    tcp[12] = 4 << 4;
+    expect(decodeTcp(tcp)).toBe('bad-data-offset');
+    tcp[12] = 15 << 4;
+    expect(decodeTcp(tcp)).toBe('bad-data-offset');
+  });
+
+  it('rejects IPv4 fragments and bad lengths, skips IPv6 extension headers, rejects IPv6 fragments', () => {
+    const seg: Segment = { srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: SYN, window: 1, urgent: 0, options: [], payload: new Uint8Array(0) };
+    const pkt = encodePacket(v4a, v4b, seg);
+    const frag = pkt.slice();
+    frag[6] = 0x20; // MF
+    frag[10] = frag[11] = 0;
+    const c = finishChecksum(sumBytes(frag, 0, 20));
+    frag[10] = c >> 8;
+    frag[11] = c & 0xff;
+    expect(decodeIp(frag)).toBe('fragment');
+    expect(decodeIp(pkt.subarray(0, 30))).toBe('truncated');
+    const v6 = encodePacket(v6a, v6b, seg);
+    // Insert an 8-byte destination-options header before TCP.
+    const ext = new Uint8Array(v6.length + 8);
+    ext.set(v6.subarray(0, 40));
+    ext[6] = 60;
+    ext[40] = 6; // next: TCP
+    ext[41] = 0; // (0+1)*8 bytes
+    ext.set(v6.subarray(40), 48);
+    const plen = v6.length - 40 + 8;
+    ext[4] = plen >> 8;
+    ext[5] = plen & 0xff;
+    const p = decodePacket(ext);
+    if (typeof p === 'string') throw new Error(p);
+    expect(p.seg.flags).toBe(SYN);
+    ext[6] = 44;
+    expect(decodeIp(ext)).toBe('fragment');
+  });
+
+  it('parses and formats addresses (RFC 5952 for IPv6)', () => {
+    expect(formatAddr(parseAddr('2001:db8:0:0:1:0:0:1')!)).toBe('2001:db8::1:0:0:1');
+    expect(formatAddr(parseAddr('::1')!)).toBe('::1');
+    expect(formatAddr(parseAddr('::ffff:198.18.0.1')!)).toBe('::ffff:c612:1');
+    expect(parseAddr('256.1.1.1')).toBeUndefined();
+    expect(parseAddr('1::2::3')).toBeUndefined();
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (a) => {
+        expect([...parseAddr(formatAddr(a))!]).toEqual([...a]);
+      }),
+    );
+  });
+});
