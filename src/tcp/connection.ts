@@ -604,13 +604,16 @@ export class Connection implements Endpoints {
         if (payload.length > 0) this.enqueue(payload);
         this.rcvNxt = seqAdd(this.rcvNxt, payload.length);
         let gotFin = finHere;
+        let filled = 0;
         if (this.ooo && !this.ooo.empty) {
+          const before = this.recvQueued;
           const r = this.ooo.pull(this.rcvNxt, (d) => this.enqueue(d));
           this.rcvNxt = r.next;
+          filled = this.recvQueued - before;
           gotFin ||= r.fin;
-          if (this.ooo.empty && this.ooo.bytes === 0) this.ooo = null;
+          if (this.ooo.empty) this.ooo = null;
         }
-        if (payload.length > 0 || this.recvQueued > 0) this.host.deliver(this, { type: 'readable' }, now);
+        if (payload.length > 0 || filled > 0) this.host.deliver(this, { type: 'readable' }, now);
         if (gotFin) this.receiveFin(now);
       } else {
         this.ooo ??= new Reassembly();

@@ -1,0 +1,300 @@
+// Parser for packetdrill's script language (the subset synack runs): option
+// lines, timed packet lines (`<` inject, `>` expect), system-call lines,
+// `%{ assert tcpi_... }%` blocks and backquoted shell lines.
+
+import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from '../../wire/tcp.ts';
+
+export interface TimeSpec {
+  /** 'abs' from script start, 'rel' from the previous event, 'any' for `*`. */
+  kind: 'abs' | 'rel' | 'any';
+  /** Seconds. */
+  value: number;
+  /** A range `a~b`: the end, of the same kind as its own prefix. */
+  end?: { kind: 'abs' | 'rel'; value: number };
+  /** `start...end` on a blocking call: when it should return. */
+  returns?: { kind: 'abs' | 'rel'; value: number };
+}
+
+export type OptSpec =
+  | { kind: 'nop' }
+  | { kind: 'eol' }
+  | { kind: 'mss'; value: number }
+  | { kind: 'wscale'; shift: number }
+  | { kind: 'sackOk' }
+  | { kind: 'sack'; blocks: number[] }
+  | { kind: 'ts'; val: number; ecr: number }
+  | { kind: 'fo'; cookie: Uint8Array };
+
+export interface PacketLine {
+  type: 'packet';
+  dir: '<' | '>';
+  flags: number;
+  seqStart: number;
+  seqEnd: number;
+  len: number;
+  ack?: number;
+  win?: number;
+  /** undefined: none written (expect none); 'any': `<...>`. */
+  options?: OptSpec[] | 'any';
+}
+
+export interface SyscallLine {
+  type: 'syscall';
+  name: string;
+  args: string[];
+  ret: number;
+  errno?: string;
+}
+
+export interface AssertLine {
+  type: 'assert';
+  checks: { field: string; op: '==' | '!='; value: string }[];
+}
+
+export interface ShellLine {
+  type: 'shell';
+  command: string;
+}
+
+export type ScriptEvent = { line: number; text: string; time: TimeSpec } & (
+  | PacketLine
+  | SyscallLine
+  | AssertLine
+  | ShellLine
+);
+
+export interface Script {
+  options: Record<string, string>;
+  events: ScriptEvent[];
+}
+
+export class ScriptSyntaxError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(`line ${line}: ${message}`);
+  }
+}
+
+const FLAG_LETTERS: Record<string, number> = { S: SYN, F: FIN, R: RST, P: PSH, '.': ACK, U: URG, E: ECE, W: CWR };
+
+/** Removes comments but keeps line numbers. */
+function stripComments(src: string): string {
+  let out = '';
+  let i = 0;
+  while (i < src.length) {
+    if (src.startsWith('/*', i)) {
+      const end = src.indexOf('*/', i + 2);
+      const stop = end < 0 ? src.length : end + 2;
+      out += src.slice(i, stop).replace(/[^\n]/g, ' ');
+      i = stop;
+    } else if (src.startsWith('//', i)) {
+      const end = src.indexOf('\n', i);
+      i = end < 0 ? src.length : end;
+    } else {
+      out += src[i++];
+    }
+  }
+  return out;
+}
+
+export function parseScript(src: string): Script {
+  const text = stripComments(src);
+  const lines = text.split('\n');
+  const options: Record<string, string> = {};
+  const events: ScriptEvent[] = [];
+  for (let n = 0; n < lines.length; n++) {
+    const raw = lines[n];
+    const line = raw.trim();
+    if (line === '') continue;
+    const lineNo = n + 1;
+    if (line.startsWith('--')) {
+      const m = /^--([a-zA-Z_][\w-]*)(?:=(.*))?$/.exec(line);
+      if (!m) throw new ScriptSyntaxError(lineNo, `bad option line "${line}"`);
+      options[m[1]] = (m[2] ?? 'true').trim();
+      continue;
+    }
+    // A %{ ... }% block may span lines.
+    let body = line;
+    let startLine = lineNo;
+    if (line.includes('%{') && !line.includes('}%')) {
+      while (++n < lines.length && !lines[n].includes('}%')) body += `\n${lines[n]}`;
+      if (n >= lines.length) throw new ScriptSyntaxError(startLine, 'unterminated %{ block');
+      body += `\n${lines[n]}`;
+    }
+    startLine = lineNo;
+    const { time, rest } = parseTime(body, startLine);
+    events.push({ line: startLine, text: body.trim(), time, ...parseBody(rest.trim(), startLine) });
+  }
+  return { options, events };
+}
+
+function num(s: string): number {
+  return Number(s.startsWith('.') ? `0${s}` : s);
+}
+
+function parseTime(line: string, n: number): { time: TimeSpec; rest: string } {
+  if (line.startsWith('*')) return { time: { kind: 'any', value: 0 }, rest: line.slice(1) };
+  if (line.startsWith('%{') || line.startsWith('`')) return { time: { kind: 'rel', value: 0 }, rest: line };
+  const t = /^(\+?)(\d*\.?\d+)(?:\s*~\s*(\+?)(\d*\.?\d+))?(?:\.\.\.(\+?)(\d*\.?\d+))?\s+/.exec(line);
+  if (!t) throw new ScriptSyntaxError(n, `expected a time ("0.100", "+.1", "*") at the start of "${line}"`);
+  const time: TimeSpec = { kind: t[1] ? 'rel' : 'abs', value: num(t[2]) };
+  if (t[4] !== undefined) time.end = { kind: t[3] ? 'rel' : 'abs', value: num(t[4]) };
+  if (t[6] !== undefined) time.returns = { kind: t[5] ? 'rel' : 'abs', value: num(t[6]) };
+  return { time, rest: line.slice(t[0].length) };
+}
+
+type Body = PacketLine | SyscallLine | AssertLine | ShellLine;
+
+function parseBody(s: string, n: number): Body {
+  if (s.startsWith('`')) {
+    const end = s.lastIndexOf('`');
+    return { type: 'shell', command: s.slice(1, end > 0 ? end : undefined) };
+  }
+  if (s.startsWith('%{')) return parseAssert(s, n);
+  if (s.startsWith('<') || s.startsWith('>')) return parsePacket(s, n);
+  return parseSyscall(s, n);
+}
+
+function parseAssert(s: string, n: number): AssertLine {
+  const inner = s.replace(/^%\{/, '').replace(/\}%\s*$/, '');
+  const checks: AssertLine['checks'] = [];
+  for (const raw of inner.split(/\n|;/)) {
+    const l = raw.trim();
+    if (l === '') continue;
+    const m = /^assert\s+(\w+)\s*(==|!=)\s*([\w|]+)\s*(?:,.*)?$/.exec(l);
+    if (!m) throw new ScriptSyntaxError(n, `unsupported %{ }% statement "${l}": only "assert tcpi_<field> == VALUE" is run`);
+    checks.push({ field: m[1], op: m[2] as '==' | '!=', value: m[3] });
+  }
+  return { type: 'assert', checks };
+}
+
+function parsePacket(s: string, n: number): PacketLine {
+  const dir = s[0] as '<' | '>';
+  let rest = s.slice(1).trim();
+  // Options in angle brackets at the end.
+  let options: PacketLine['options'];
+  const lt = rest.indexOf('<');
+  if (lt >= 0) {
+    const gt = rest.lastIndexOf('>');
+    if (gt < lt) throw new ScriptSyntaxError(n, 'unterminated option list "<..."');
+    options = parseOptions(rest.slice(lt + 1, gt).trim(), n);
+    rest = rest.slice(0, lt).trim();
+  }
+  const words = rest.split(/\s+/);
+  const flagWord = words.shift() ?? '';
+  let flags = 0;
+  for (const ch of flagWord) {
+    const f = FLAG_LETTERS[ch];
+    if (f === undefined) throw new ScriptSyntaxError(n, `unknown TCP flag "${ch}" in "${flagWord}" (accepted: S . P F R U E W)`);
+    flags |= f;
+  }
+  const seqWord = words.shift() ?? '';
+  const sm = /^(\d+):(\d+)\((\d+)\)$/.exec(seqWord);
+  if (!sm) throw new ScriptSyntaxError(n, `expected "start:end(length)" after the flags, got "${seqWord}"`);
+  const pkt: PacketLine = {
+    type: 'packet',
+    dir,
+    flags,
+    seqStart: Number(sm[1]),
+    seqEnd: Number(sm[2]),
+    len: Number(sm[3]),
+    options,
+  };
+  if (pkt.seqEnd - pkt.seqStart !== pkt.len && (pkt.seqEnd - pkt.seqStart) >>> 0 !== pkt.len) {
+    throw new ScriptSyntaxError(n, `sequence range ${seqWord} does not match its length`);
+  }
+  while (words.length > 0) {
+    const w = words.shift()!;
+    const v = words.shift();
+    if (v === undefined || !/^\d+$/.test(v)) throw new ScriptSyntaxError(n, `"${w}" needs a number`);
+    if (w === 'ack') pkt.ack = Number(v);
+    else if (w === 'win') pkt.win = Number(v);
+    else throw new ScriptSyntaxError(n, `unknown packet field "${w}" (accepted: ack, win)`);
+  }
+  if (flags & ACK && pkt.ack === undefined) throw new ScriptSyntaxError(n, 'an ACK-flagged packet needs "ack N"');
+  return pkt;
+}
+
+function parseOptions(s: string, n: number): OptSpec[] | 'any' {
+  if (s === '...') return 'any';
+  const out: OptSpec[] = [];
+  for (const part of s.split(',')) {
+    const p = part.trim().split(/\s+/);
+    const bad = () => new ScriptSyntaxError(n, `bad option "${part.trim()}"`);
+    switch (p[0]) {
+      case 'nop':
+        out.push({ kind: 'nop' });
+        break;
+      case 'eol':
+        out.push({ kind: 'eol' });
+        break;
+      case 'mss':
+        if (!/^\d+$/.test(p[1] ?? '')) throw bad();
+        out.push({ kind: 'mss', value: Number(p[1]) });
+        break;
+      case 'wscale':
+        if (!/^\d+$/.test(p[1] ?? '')) throw bad();
+        out.push({ kind: 'wscale', shift: Number(p[1]) });
+        break;
+      case 'sackOK':
+        out.push({ kind: 'sackOk' });
+        break;
+      case 'sack': {
+        const blocks: number[] = [];
+        for (const b of p.slice(1)) {
+          const m = /^(\d+):(\d+)$/.exec(b);
+          if (!m) throw bad();
+          blocks.push(Number(m[1]), Number(m[2]));
+        }
+        if (blocks.length === 0) throw bad();
+        out.push({ kind: 'sack', blocks });
+        break;
+      }
+      case 'TS':
+        if (p[1] !== 'val' || p[3] !== 'ecr' || !/^\d+$/.test(p[2] ?? '') || !/^\d+$/.test(p[4] ?? '')) throw bad();
+        out.push({ kind: 'ts', val: Number(p[2]) >>> 0, ecr: Number(p[4]) >>> 0 });
+        break;
+      case 'FO': {
+        const hex = p[1] ?? '';
+        if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw bad();
+        const cookie = new Uint8Array(hex.length / 2);
+        for (let i = 0; i < cookie.length; i++) cookie[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+        out.push({ kind: 'fo', cookie });
+        break;
+      }
+      default:
+        throw new ScriptSyntaxError(n, `unknown option "${p[0]}" (accepted: nop, eol, mss, wscale, sackOK, sack, TS val/ecr, FO)`);
+    }
+  }
+  return out;
+}
+
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let cur = '';
+  let quote = false;
+  for (const ch of s) {
+    if (ch === '"') quote = !quote;
+    if (!quote && (ch === '[' || ch === '{' || ch === '(')) depth++;
+    if (!quote && (ch === ']' || ch === '}' || ch === ')')) depth--;
+    if (!quote && depth === 0 && ch === ',') {
+      out.push(cur.trim());
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  if (cur.trim() !== '') out.push(cur.trim());
+  return out;
+}
+
+function parseSyscall(s: string, n: number): SyscallLine {
+  const m = /^(\w+)\((.*)\)\s*=\s*(-?(?:0x[0-9a-fA-F]+|\d+))\s*(\w+)?\s*(?:\(.*\))?\s*$/.exec(s);
+  if (!m) {
+    throw new ScriptSyntaxError(n, `not a packet, a system call "name(args) = ret", %{ assert }% or \`shell\`: "${s}"`);
+  }
+  return { type: 'syscall', name: m[1], args: splitArgs(m[2]), ret: Number(m[3]), errno: m[4] };
+}

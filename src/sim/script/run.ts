@@ -1,0 +1,592 @@
+// Runs a packet script against a synack stack in virtual time. The script is
+// the remote peer: `<` lines are injected, `>` lines must be what the stack
+// sends, at the time given (± tolerance), and system calls drive the socket
+// under test. Sequence numbers are relative: inbound to the script's ISN,
+// outbound to the stack's ISS (learned from its SYN), as in packetdrill.
+
+import type { Connection } from '../../tcp/connection.ts';
+import { seqAdd } from '../../tcp/seq.ts';
+import { defaultConfig, profiles, State, type TcpConfig, TraceLog, type Tracer } from '../../tcp/types.ts';
+import { parseAddr } from '../../wire/addr.ts';
+import { decodePacket } from '../../wire/packet.ts';
+import { ACK, encodePacket, type Segment, type TcpOption } from '../../wire/tcp.ts';
+import { Stack } from '../../stack/stack.ts';
+import type { TcpServer, TcpSocket } from '../../stack/socket.ts';
+import { VirtualClock } from '../clock.ts';
+import { type OptSpec, type PacketLine, parseScript, type ScriptEvent, ScriptSyntaxError, type SyscallLine } from './parse.ts';
+import { formatScriptPacket } from './format.ts';
+
+export interface RunOptions {
+  lenient?: boolean;
+  profile?: string;
+  tracer?: Tracer;
+}
+
+export interface ScriptResult {
+  status: 'pass' | 'fail';
+  /** The failing script line, when there is one. */
+  line?: number;
+  message?: string;
+  /** Lines reported as skipped (shell commands), with their line numbers. */
+  skipped: { line: number; text: string }[];
+  /** Options in the script that synack does not interpret. */
+  ignoredOptions: string[];
+  trace: TraceLog;
+}
+
+export const SCRIPT_LOCAL_PORT = 8080;
+export const SCRIPT_REMOTE_PORT = 40000;
+const DEFAULT_REMOTE_ISN = 2_000_000_000;
+const DEFAULT_TOLERANCE_US = 4000;
+const KNOWN_OPTIONS = new Set(['tolerance_usecs', 'ip_version', 'profile', 'lenient', 'remote_isn']);
+
+class Fail extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Fd {
+  nonblock: boolean;
+  bound?: number;
+  cfg: Partial<TcpConfig>;
+  sock?: TcpSocket;
+  server?: TcpServer;
+  connectReported?: boolean;
+}
+
+interface Pending {
+  ev: ScriptEvent & SyscallLine;
+  poll: () => [number, string?] | null;
+  returnsMs?: [number, number];
+}
+
+const TCPI: Record<State, [string, number]> = {
+  [State.Established]: ['ESTABLISHED', 1],
+  [State.SynSent]: ['SYN_SENT', 2],
+  [State.SynReceived]: ['SYN_RECV', 3],
+  [State.FinWait1]: ['FIN_WAIT1', 4],
+  [State.FinWait2]: ['FIN_WAIT2', 5],
+  [State.TimeWait]: ['TIME_WAIT', 6],
+  [State.Closed]: ['CLOSE', 7],
+  [State.CloseWait]: ['CLOSE_WAIT', 8],
+  [State.LastAck]: ['LAST_ACK', 9],
+  [State.Listen]: ['LISTEN', 10],
+  [State.Closing]: ['CLOSING', 11],
+};
+
+export function runScript(src: string, opts: RunOptions = {}): ScriptResult {
+  const trace = new TraceLog();
+  const result: ScriptResult = { status: 'pass', skipped: [], ignoredOptions: [], trace };
+  try {
+    const script = parseScript(src);
+    new Runner(script.options, opts, trace, result).run(script.events);
+  } catch (e) {
+    result.status = 'fail';
+    if (e instanceof Fail || e instanceof ScriptSyntaxError) {
+      result.line = e.line;
+      result.message = e instanceof ScriptSyntaxError ? `syntax: ${e.message.replace(/^line \d+: /, '')}` : e.message;
+    } else {
+      result.message = `internal error: ${(e as Error).stack ?? e}`;
+    }
+  }
+  return result;
+}
+
+class Runner {
+  private readonly clock = new VirtualClock();
+  private readonly stack: Stack;
+  private readonly outbox: { t: number; packet: Uint8Array }[] = [];
+  private readonly localAddr: Uint8Array;
+  private readonly remoteAddr: Uint8Array;
+  private readonly lenient: boolean;
+  private readonly tolMs: number;
+  private readonly remoteIsn: number;
+  private localIss: number | undefined;
+  private localPort: number | undefined;
+  private readonly fds = new Map<number, Fd>();
+  private nextFd = 3;
+  private lastFd = -1;
+  private prevMs = 0;
+  private pending: Pending[] = [];
+  private curLine = 0;
+  private readonly link = { onPacket: null as ((p: Uint8Array) => void) | null, send: (p: Uint8Array) => this.outbox.push({ t: this.clock.now(), packet: p }) };
+
+  constructor(
+    options: Record<string, string>,
+    run: RunOptions,
+    trace: TraceLog,
+    private readonly result: ScriptResult,
+  ) {
+    for (const k of Object.keys(options)) if (!KNOWN_OPTIONS.has(k)) result.ignoredOptions.push(k);
+    const v6 = (options.ip_version ?? 'ipv4') === 'ipv6';
+    if (options.ip_version && !['ipv4', 'ipv6'].includes(options.ip_version)) {
+      throw new ScriptSyntaxError(0, `--ip_version=${options.ip_version}: accepted ipv4, ipv6`);
+    }
+    this.localAddr = parseAddr(v6 ? '2001:2::1' : '198.18.0.1')!;
+    this.remoteAddr = parseAddr(v6 ? '2001:2::2' : '198.19.0.1')!;
+    this.lenient = run.lenient === true || options.lenient === 'true';
+    this.tolMs = Number(options.tolerance_usecs ?? DEFAULT_TOLERANCE_US) / 1000;
+    this.remoteIsn = Number(options.remote_isn ?? DEFAULT_REMOTE_ISN) >>> 0;
+    const profileName = run.profile ?? options.profile ?? 'synack';
+    const profile = profiles[profileName as keyof typeof profiles];
+    if (!profile) throw new ScriptSyntaxError(0, `unknown profile "${profileName}" (accepted: ${Object.keys(profiles).join(', ')})`);
+    const tracer: Tracer = run.tracer
+      ? { emit: (e) => (trace.emit(e), run.tracer!.emit(e)) }
+      : trace;
+    this.stack = new Stack({
+      name: 'synack',
+      addresses: [this.localAddr],
+      clock: this.clock,
+      config: defaultConfig(profile),
+      tracer,
+    });
+    this.stack.attach(this.link);
+  }
+
+  run(events: ScriptEvent[]): void {
+    for (const ev of events) {
+      this.curLine = ev.line;
+      this.events.set(ev.line, ev.text);
+      if (ev.type === 'shell') {
+        this.result.skipped.push({ line: ev.line, text: ev.text });
+        continue;
+      }
+      const [lo, hi] = this.window(ev);
+      if (ev.type === 'packet' && ev.dir === '>') {
+        this.expect(ev, lo, hi);
+        continue;
+      }
+      this.advanceTo(lo);
+      if (ev.type === 'packet') this.inject(ev);
+      else if (ev.type === 'syscall') this.syscall(ev, lo);
+      else this.assertInfo(ev);
+      this.prevMs = lo;
+      this.checkPending();
+    }
+    // Nothing may be left unsent-for or unreturned.
+    this.checkPending();
+    if (this.outbox.length > 0) this.unexpected();
+    if (this.pending.length > 0) {
+      throw new Fail(this.pending[0].ev.line, `${this.pending[0].ev.name}() never returned`);
+    }
+  }
+
+  /** [earliest, latest] ms for an event's time spec. */
+  private window(ev: ScriptEvent): [number, number] {
+    const t = ev.time;
+    if (t.kind === 'any') return [this.prevMs, Number.POSITIVE_INFINITY];
+    const base = t.kind === 'rel' ? this.prevMs : 0;
+    const lo = base + t.value * 1000;
+    if (!t.end) return [lo, lo];
+    const hi = (t.end.kind === 'rel' ? this.prevMs : 0) + t.end.value * 1000;
+    return [lo, hi];
+  }
+
+  private advanceTo(ms: number): void {
+    for (;;) {
+      if (this.outbox.length > 0) this.unexpected();
+      const next = this.clock.next();
+      if (next > ms) break;
+      this.clock.runOne();
+      this.checkPending();
+    }
+    this.clock.advance(ms);
+    if (this.outbox.length > 0) this.unexpected();
+  }
+
+  private unexpected(): never {
+    const o = this.outbox[0];
+    throw new Fail(this.curLine, `unexpected outbound packet at ${(o.t / 1000).toFixed(6)}s: ${this.describe(o.packet)}`);
+  }
+
+  private describe(packet: Uint8Array): string {
+    const p = decodePacket(packet);
+    if (typeof p === 'string') return `(undecodable: ${p})`;
+    return formatScriptPacket(p.seg, '>', this.localIss ?? p.seg.seq, this.remoteIsn);
+  }
+
+  // ---- Packets ---------------------------------------------------------------
+
+  private inject(ev: PacketLine): void {
+    if (this.localPort === undefined) {
+      throw new Fail(this.curLine, 'inbound packet before any socket is listening or connecting: nothing to send it to');
+    }
+    if (ev.flags & ACK && this.localIss === undefined) {
+      throw new Fail(this.curLine, 'inbound ACK before the stack sent its SYN: there is no ISS to make "ack" relative to');
+    }
+    const iss = this.localIss ?? 0;
+    const seg: Segment = {
+      srcPort: SCRIPT_REMOTE_PORT,
+      dstPort: this.localPort,
+      seq: seqAdd(this.remoteIsn, ev.seqStart),
+      ack: ev.flags & ACK ? seqAdd(iss, ev.ack!) : 0,
+      flags: ev.flags,
+      window: ev.win ?? 65535,
+      urgent: 0,
+      options: ev.options === 'any' || !ev.options ? [] : ev.options.map((o) => toWire(o, iss)),
+      payload: new Uint8Array(ev.len),
+    };
+    this.stack.receive(encodePacket(this.remoteAddr, this.localAddr, seg));
+  }
+
+  private expect(ev: PacketLine, lo: number, hi: number): void {
+    const limit = hi + this.tolMs;
+    while (this.outbox.length === 0) {
+      if (this.clock.next() > limit) {
+        const when = hi === Number.POSITIVE_INFINITY ? '' : ` by ${(limit / 1000).toFixed(6)}s`;
+        throw new Fail(this.curLine, `expected ${this.lineText()}${when}, but nothing was sent`);
+      }
+      this.clock.runOne();
+      this.checkPending();
+    }
+    const { t, packet } = this.outbox.shift()!;
+    const p = decodePacket(packet);
+    if (typeof p === 'string') throw new Fail(this.curLine, `the stack sent an undecodable packet: ${p}`);
+    const seg = p.seg;
+    if (this.localIss === undefined) this.localIss = seqAdd(seg.seq, -ev.seqStart);
+    if (this.localPort === undefined) this.localPort = seg.srcPort;
+    const seen = formatScriptPacket(seg, '>', this.localIss, this.remoteIsn);
+    const mismatch = (what: string) => {
+      throw new Fail(this.curLine, `${what}\n    expected: ${this.lineText()}\n    seen:     ${seen}`);
+    };
+    if (t < lo - this.tolMs || t > limit) {
+      mismatch(`packet sent at ${(t / 1000).toFixed(6)}s, expected at ${(lo / 1000).toFixed(6)}s${hi > lo ? `~${(hi / 1000).toFixed(6)}s` : ''}`);
+    }
+    if (seg.flags !== ev.flags) mismatch('flags differ');
+    if (((seg.seq - this.localIss) >>> 0) !== ev.seqStart >>> 0) mismatch('sequence number differs');
+    if (seg.payload.length !== ev.len) mismatch('payload length differs');
+    if (ev.flags & ACK && ((seg.ack - this.remoteIsn) >>> 0) !== ev.ack! >>> 0) mismatch('ack number differs');
+    if (!this.lenient) {
+      if (ev.win !== undefined && seg.window !== ev.win) mismatch('window differs');
+      if (ev.options !== 'any') {
+        const want = ev.options ?? [];
+        const got = seg.options.filter((o, i, a) => !(o.kind === 'eol' && a.slice(i).every((x) => x.kind === 'eol')));
+        if (!optionsMatch(want, got, this.remoteIsn)) mismatch('TCP options differ');
+      }
+    }
+    this.prevMs = t;
+  }
+
+  private lineText(): string {
+    return this.events.get(this.curLine) ?? `line ${this.curLine}`;
+  }
+  private readonly events = new Map<number, string>();
+
+  // ---- System calls --------------------------------------------------------
+
+  private fd(ev: SyscallLine): Fd {
+    const n = Number(ev.args[0]);
+    const fd = this.fds.get(n);
+    if (!fd) throw new Fail(this.curLine, `${ev.name}(): fd ${ev.args[0]} is not open`);
+    this.lastFd = n;
+    return fd;
+  }
+
+  private syscall(ev: ScriptEvent & SyscallLine, lo: number): void {
+    const r = this.call(ev);
+    if (r === null) {
+      // Blocking call that cannot complete yet.
+      const t = ev.time.returns;
+      const returnsMs: [number, number] | undefined = t
+        ? (() => {
+            const at = (t.kind === 'rel' ? lo : 0) + t.value * 1000;
+            return [at, at];
+          })()
+        : undefined;
+      this.pending.push({ ev, poll: () => this.call(ev, true), returnsMs });
+      return;
+    }
+    this.checkReturn(ev, r);
+  }
+
+  private checkReturn(ev: SyscallLine & { line: number }, [ret, errno]: [number, string?]): void {
+    if (ret !== ev.ret || (ev.ret < 0 && errno !== ev.errno)) {
+      const got = `${ret}${errno ? ` ${errno}` : ''}`;
+      const want = `${ev.ret}${ev.errno ? ` ${ev.errno}` : ''}`;
+      throw new Fail(ev.line, `${ev.name}() returned ${got}, the script expects ${want}`);
+    }
+  }
+
+  private checkPending(): void {
+    for (let i = 0; i < this.pending.length; i++) {
+      const p = this.pending[i];
+      const r = p.poll();
+      if (r === null) continue;
+      this.pending.splice(i--, 1);
+      const now = this.clock.now();
+      if (p.returnsMs && (now < p.returnsMs[0] - this.tolMs || now > p.returnsMs[1] + this.tolMs)) {
+        throw new Fail(p.ev.line, `${p.ev.name}() returned at ${(now / 1000).toFixed(6)}s, expected at ${(p.returnsMs[0] / 1000).toFixed(6)}s`);
+      }
+      this.checkReturn(p.ev, r);
+    }
+  }
+
+  /** Performs a call; null means "would block" on a blocking socket. */
+  private call(ev: SyscallLine, retry = false): [number, string?] | null {
+    const a = ev.args;
+    switch (ev.name) {
+      case 'socket': {
+        const n = this.nextFd++;
+        this.fds.set(n, { nonblock: false, cfg: {} });
+        this.lastFd = n;
+        return [n];
+      }
+      case 'setsockopt':
+      case 'getsockopt':
+        return this.sockopt(ev);
+      case 'fcntl': {
+        const fd = this.fd(ev);
+        if (a[1] === 'F_GETFL') return [0x2 | (fd.nonblock ? 0x800 : 0)];
+        if (a[1] === 'F_SETFL') {
+          fd.nonblock = /O_NONBLOCK/.test(a[2] ?? '');
+          return [0];
+        }
+        throw new Fail(this.curLine, `fcntl: unsupported command ${a[1]} (accepted: F_GETFL, F_SETFL)`);
+      }
+      case 'bind': {
+        const fd = this.fd(ev);
+        if (this.stack.listeners.some((l) => l.localPort === SCRIPT_LOCAL_PORT)) return [-1, 'EADDRINUSE'];
+        fd.bound = SCRIPT_LOCAL_PORT;
+        return [0];
+      }
+      case 'listen': {
+        const fd = this.fd(ev);
+        const port = fd.bound ?? SCRIPT_LOCAL_PORT;
+        fd.server = this.stack.listen({ port, backlog: Number(a[1] ?? 0), config: fd.cfg });
+        this.localPort = port;
+        return [0];
+      }
+      case 'accept': {
+        const fd = this.fd(ev);
+        if (!fd.server) return [-1, 'EINVAL'];
+        const sock = fd.server.accept();
+        if (!sock) return fd.nonblock ? [-1, 'EAGAIN'] : null;
+        const n = this.nextFd++;
+        this.fds.set(n, { nonblock: false, cfg: {}, sock });
+        this.lastFd = n;
+        return [n];
+      }
+      case 'connect': {
+        const fd = this.fd(ev);
+        if (!fd.sock) {
+          fd.sock = this.stack.connect({
+            host: this.remoteAddr,
+            port: SCRIPT_LOCAL_PORT,
+            localPort: fd.bound,
+            config: fd.cfg,
+          });
+          this.localPort = fd.sock.localPort;
+          if (fd.nonblock) return [-1, 'EINPROGRESS'];
+          return this.connectStatus(fd, true);
+        }
+        return this.connectStatus(fd, retry);
+      }
+      case 'write':
+      case 'send': {
+        const fd = this.fd(ev);
+        const conn = fd.sock?.conn;
+        if (!conn) return [-1, 'ENOTCONN'];
+        if (conn.error) return [-1, conn.error.code];
+        if (conn.finQueued || conn.state === State.Closed) return [-1, 'EPIPE'];
+        const len = Number(a[2]);
+        const k = this.stack.step((now) => conn.send(new Uint8Array(len), now));
+        if (k <= 0) return fd.nonblock ? [-1, 'EAGAIN'] : null;
+        return [k];
+      }
+      case 'read':
+      case 'recv': {
+        const fd = this.fd(ev);
+        const conn = fd.sock?.conn;
+        if (!conn) return [-1, 'ENOTCONN'];
+        const max = Number(a[2]);
+        const d = this.stack.step((now) => conn.read(max, now));
+        if (d) return [d.length];
+        if (conn.error) return [-1, conn.error.code];
+        if (conn.finReceived || conn.state === State.Closed) return [0];
+        return fd.nonblock ? [-1, 'EAGAIN'] : null;
+      }
+      case 'shutdown': {
+        const fd = this.fd(ev);
+        const conn = fd.sock?.conn;
+        if (!conn) return [-1, 'ENOTCONN'];
+        if (/SHUT_WR|SHUT_RDWR/.test(a[1] ?? '')) this.stack.step((now) => conn.close(now));
+        return [0];
+      }
+      case 'close': {
+        const n = Number(a[0]);
+        const fd = this.fd(ev);
+        this.fds.delete(n);
+        if (fd.server) fd.server.close();
+        const conn = fd.sock?.conn;
+        if (conn) {
+          // Unread data at close is answered with RST, as Linux does (RFC 2525 §2.17).
+          if (conn.recvQueued > 0) this.stack.step((now) => conn.abort(now));
+          else this.stack.step((now) => conn.close(now));
+        }
+        return [0];
+      }
+      default:
+        throw new Fail(this.curLine, `unsupported system call "${ev.name}" (supported: socket, setsockopt, getsockopt, fcntl, bind, listen, accept, connect, read, write, send, recv, shutdown, close)`);
+    }
+  }
+
+  private connectStatus(fd: Fd, blocking: boolean): [number, string?] | null {
+    const conn = fd.sock!.conn;
+    if (conn.error) return [-1, conn.error.code];
+    if (conn.state === State.SynSent || conn.state === State.SynReceived) {
+      return blocking && !fd.nonblock ? null : [-1, 'EALREADY'];
+    }
+    if (fd.connectReported) return [-1, 'EISCONN'];
+    fd.connectReported = true;
+    return [0];
+  }
+
+  private sockopt(ev: SyscallLine): [number, string?] {
+    const fd = this.fd(ev);
+    const name = ev.args[2];
+    const val = /\[?\s*(\w+)\s*\]?/.exec(ev.args[3] ?? '')?.[1] ?? '';
+    const conn = fd.sock?.conn;
+    if (ev.name === 'setsockopt') {
+      const n = Number(val);
+      switch (name) {
+        case 'SO_REUSEADDR':
+          return [0];
+        case 'SO_RCVBUF':
+          fd.cfg.rcvBuf = n;
+          return [0];
+        case 'SO_SNDBUF':
+          fd.cfg.sndBuf = n;
+          return [0];
+        case 'TCP_NODELAY':
+          fd.cfg.noDelay = n !== 0;
+          if (conn) conn.noDelay = n !== 0;
+          return [0];
+        case 'TCP_MAXSEG':
+          fd.cfg.mss = n;
+          return [0];
+        default:
+          throw new Fail(this.curLine, `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG)`);
+      }
+    }
+    let actual: string;
+    switch (name) {
+      case 'SO_ERROR':
+        actual = conn?.error ? conn.error.code : '0';
+        break;
+      case 'TCP_MAXSEG':
+        actual = String(conn ? conn.sndMss : (fd.cfg.mss ?? this.stack.cfg.mss));
+        break;
+      case 'TCP_NODELAY':
+        actual = (conn ? conn.noDelay : fd.cfg.noDelay) ? '1' : '0';
+        break;
+      case 'SO_RCVBUF':
+        actual = String(fd.cfg.rcvBuf ?? this.stack.cfg.rcvBuf);
+        break;
+      case 'SO_SNDBUF':
+        actual = String(fd.cfg.sndBuf ?? this.stack.cfg.sndBuf);
+        break;
+      case 'SO_REUSEADDR':
+        actual = '1';
+        break;
+      default:
+        throw new Fail(this.curLine, `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR)`);
+    }
+    if (val !== actual) throw new Fail(this.curLine, `getsockopt(${name}) gave [${actual}], the script expects [${val}]`);
+    return [0];
+  }
+
+  // ---- %{ assert tcpi_... }% -----------------------------------------------
+
+  private assertInfo(ev: ScriptEvent & { type: 'assert' }): void {
+    const fd = this.fds.get(this.lastFd);
+    const conn: Connection | undefined = fd?.sock?.conn;
+    const state: State = conn ? conn.state : fd?.server ? State.Listen : State.Closed;
+    for (const c of ev.checks) {
+      let actual: number;
+      let expected: number;
+      if (c.field === 'tcpi_state') {
+        actual = TCPI[state][1];
+        const name = c.value.replace(/^TCPI?_/, '');
+        const hit = Object.values(TCPI).find(([n]) => n === name);
+        if (!hit && !/^\d+$/.test(c.value)) throw new Fail(this.curLine, `unknown state ${c.value}`);
+        expected = hit ? hit[1] : Number(c.value);
+      } else {
+        if (!conn) throw new Fail(this.curLine, `${c.field}: fd ${this.lastFd} has no connection`);
+        actual = tcpInfo(conn, c.field, this.curLine);
+        expected = c.value.split('|').reduce((acc, v) => acc | (OPT_BITS[v] ?? Number(v)), 0);
+      }
+      const ok = c.op === '==' ? actual === expected : actual !== expected;
+      if (!ok) {
+        const shown = c.field === 'tcpi_state' ? `TCP_${TCPI[state][0]}` : String(actual);
+        throw new Fail(this.curLine, `assert ${c.field} ${c.op} ${c.value} failed: it is ${shown}`);
+      }
+    }
+  }
+}
+
+const OPT_BITS: Record<string, number> = { TCPI_OPT_TIMESTAMPS: 1, TCPI_OPT_SACK: 2, TCPI_OPT_WSCALE: 4 };
+
+function tcpInfo(c: Connection, field: string, line: number): number {
+  switch (field) {
+    case 'tcpi_snd_mss':
+      return c.sndMss;
+    case 'tcpi_snd_wscale':
+      return c.sndWndScale;
+    case 'tcpi_rcv_wscale':
+      return c.rcvWndScale;
+    case 'tcpi_rto':
+      return Math.round(c.rto.rto * 1000);
+    case 'tcpi_retransmits':
+      return c.state === State.SynSent || c.state === State.SynReceived ? c.synRetransmits : c.retransmits;
+    case 'tcpi_options':
+      return (c.tsOk ? 1 : 0) | (c.sackOk ? 2 : 0) | (c.sndWndScale || c.rcvWndScale ? 4 : 0);
+    case 'tcpi_snd_cwnd':
+      return Math.floor(c.cwnd / c.sndMss);
+    case 'tcpi_unacked':
+      return Math.ceil(((c.sndMax - c.sndUna) >>> 0) / c.sndMss);
+    default:
+      throw new Fail(line, `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_options, tcpi_snd_cwnd, tcpi_unacked)`);
+  }
+}
+
+function toWire(o: OptSpec, localIss: number): TcpOption {
+  if (o.kind === 'sack') return { kind: 'sack', blocks: o.blocks.map((b) => seqAdd(localIss, b)) };
+  return o as TcpOption;
+}
+
+function optionsMatch(want: OptSpec[], got: TcpOption[], remoteIsn: number): boolean {
+  if (want.length !== got.length) return false;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i];
+    const g = got[i];
+    if (w.kind !== g.kind) return false;
+    switch (w.kind) {
+      case 'mss':
+        if (w.value !== (g as typeof w).value) return false;
+        break;
+      case 'wscale':
+        if (w.shift !== (g as typeof w).shift) return false;
+        break;
+      case 'ts':
+        // TS val is our clock, which a script cannot know; TS ecr echoes the script's value.
+        if (w.ecr !== (g as typeof w).ecr) return false;
+        break;
+      case 'sack': {
+        const gb = (g as typeof w).blocks.map((b) => (b - remoteIsn) >>> 0);
+        if (gb.join() !== w.blocks.join()) return false;
+        break;
+      }
+      case 'fo': {
+        const gc = (g as typeof w).cookie;
+        if (w.cookie.length !== gc.length || w.cookie.some((b, j) => b !== gc[j])) return false;
+        break;
+      }
+    }
+  }
+  return true;
+}
+
