@@ -9,7 +9,9 @@ import { tourCommand } from './tour.ts';
 const program = new Command();
 program
   .name('synack')
-  .description('A TCP implementation built around connection establishment: run packet scripts and watch handshakes.')
+  .description(
+    'A TCP implementation built around connection establishment: run packet scripts and watch handshakes.',
+  )
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
@@ -17,8 +19,15 @@ program
   .command('script')
   .description('run packet scripts (packetdrill syntax) against the synack stack in virtual time')
   .argument('<file...>', '.pkt files or directories holding them')
-  .option('--lenient', 'check flags, sequence/ack numbers and payload length only (not windows or option layout)')
-  .addOption(new Option('--profile <name>', 'what the stack puts in SYN and SYN,ACK').choices(Object.keys(profiles)))
+  .option(
+    '--lenient',
+    'check flags, sequence/ack numbers and payload length only (not windows or option layout)',
+  )
+  .addOption(
+    new Option('--profile <name>', 'what the stack puts in SYN and SYN,ACK').choices(
+      Object.keys(profiles),
+    ),
+  )
   .option('-v, --verbose', 'list skipped shell lines')
   .addHelpText(
     'after',
@@ -30,7 +39,9 @@ program
 
 program
   .command('tour')
-  .description('run a complete handshake, a little data and a close between two stacks, and print each segment and state change')
+  .description(
+    'run a complete handshake, a little data and a close between two stacks, and print each segment and state change',
+  )
   .action(() => {
     process.exitCode = tourCommand((s) => console.log(s));
   });

@@ -30,9 +30,15 @@ function expand(path: string): string[] {
 export class UsageError extends Error {}
 
 /** Runs the scripts; returns the process exit code (0 all passed, 1 any failed). */
-export function scriptCommand(paths: string[], opts: ScriptCliOptions, out: (s: string) => void): number {
+export function scriptCommand(
+  paths: string[],
+  opts: ScriptCliOptions,
+  out: (s: string) => void,
+): number {
   if (opts.profile && !(opts.profile in profiles)) {
-    throw new UsageError(`unknown profile "${opts.profile}" (accepted: ${Object.keys(profiles).join(', ')})`);
+    throw new UsageError(
+      `unknown profile "${opts.profile}" (accepted: ${Object.keys(profiles).join(', ')})`,
+    );
   }
   const files = paths.flatMap(expand);
   if (files.length === 0) throw new UsageError('no .pkt files found in the given paths');
@@ -44,7 +50,8 @@ export function scriptCommand(paths: string[], opts: ScriptCliOptions, out: (s: 
     const ran = r.trace.events.length > 0 || r.status === 'fail';
     const notes: string[] = [];
     if (r.skipped.length > 0) notes.push(`${r.skipped.length} shell line(s) skipped`);
-    if (r.ignoredOptions.length > 0) notes.push(`options not interpreted: ${r.ignoredOptions.join(', ')}`);
+    if (r.ignoredOptions.length > 0)
+      notes.push(`options not interpreted: ${r.ignoredOptions.join(', ')}`);
     const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
     if (r.status === 'pass' && !ran) {
       skipped++;

@@ -11,8 +11,20 @@ import { renderText } from '../trace/text.ts';
 export function tourCommand(out: (s: string) => void): number {
   const clock = new VirtualClock();
   const log = new TraceLog();
-  const client = new Stack({ name: 'client', addresses: ['198.18.0.1'], clock, random: seededRandom(1), tracer: log });
-  const server = new Stack({ name: 'server', addresses: ['198.18.0.2'], clock, random: seededRandom(2), tracer: log });
+  const client = new Stack({
+    name: 'client',
+    addresses: ['198.18.0.1'],
+    clock,
+    random: seededRandom(1),
+    tracer: log,
+  });
+  const server = new Stack({
+    name: 'server',
+    addresses: ['198.18.0.2'],
+    clock,
+    random: seededRandom(2),
+    tracer: log,
+  });
   const [a, b] = memoryPair((fn) => clock.schedule(clock.now() + 10, fn)); // 10 ms each way
   client.attach(a);
   server.attach(b);
@@ -25,7 +37,7 @@ export function tourCommand(out: (s: string) => void): number {
   c.on('end', () => c.end());
   clock.run(120_000);
   out('A TCP connection between two synack stacks, 10 ms apart (times in seconds,');
-  out('sequence numbers relative to each side\'s ISN):');
+  out("sequence numbers relative to each side's ISN):");
   out('');
   for (const l of renderText(log.events)) out(l);
   out('');

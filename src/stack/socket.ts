@@ -2,7 +2,7 @@
 // write/end/destroy and 'connect', 'data', 'end', 'close', 'error', 'drain'
 // events (or pull-style `read()`), and a server with 'connection' or `accept()`.
 
-import type { Connection, ConnEvent } from '../tcp/connection.ts';
+import type { ConnEvent, Connection } from '../tcp/connection.ts';
 import { TcpError } from '../tcp/errors.ts';
 import type { Listener } from '../tcp/listener.ts';
 import { State } from '../tcp/types.ts';
@@ -64,7 +64,14 @@ export class TcpSocket extends Emitter<SocketEvents> {
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;
     if (bytes.length === 0) return true;
     this.stack.step((now) => {
-      this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'write', bytes: bytes.length });
+      this.stack.tracer?.emit({
+        type: 'app',
+        t: now,
+        host: this.stack.name,
+        conn: this.conn.id,
+        call: 'write',
+        bytes: bytes.length,
+      });
       if (this.pending.length > 0) {
         this.pending.push(bytes.slice());
         return;
@@ -81,7 +88,9 @@ export class TcpSocket extends Emitter<SocketEvents> {
     if (data !== undefined) this.write(data);
     if (this.ending || this.closed) return this;
     this.ending = true;
-    if (this.pending.length === 0) this.closeConn();
+    // As Node does: end() before the handshake completes sends the FIN once
+    // connected (CLOSE in SYN-SENT would delete the connection, RFC 9293 §3.10.4).
+    if (this.pending.length === 0 && this.conn.state !== State.SynSent) this.closeConn();
     return this;
   }
 
@@ -89,7 +98,13 @@ export class TcpSocket extends Emitter<SocketEvents> {
   destroy(): this {
     if (this.closed) return this;
     this.stack.step((now) => {
-      this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'abort' });
+      this.stack.tracer?.emit({
+        type: 'app',
+        t: now,
+        host: this.stack.name,
+        conn: this.conn.id,
+        call: 'abort',
+      });
       this.conn.abort(now);
     });
     return this;
@@ -101,7 +116,14 @@ export class TcpSocket extends Emitter<SocketEvents> {
       const d = this.conn.read(max, now);
       if (d) {
         this.bytesRead += d.length;
-        this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'read', bytes: d.length });
+        this.stack.tracer?.emit({
+          type: 'app',
+          t: now,
+          host: this.stack.name,
+          conn: this.conn.id,
+          call: 'read',
+          bytes: d.length,
+        });
       }
       return d;
     });
@@ -116,6 +138,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
   handle(ev: ConnEvent): void {
     switch (ev.type) {
       case 'established':
+        if (this.ending && this.pending.length === 0 && !this.conn.finQueued) this.closeConn();
         this.emit('connect');
         break;
       case 'readable':
@@ -164,7 +187,13 @@ export class TcpSocket extends Emitter<SocketEvents> {
 
   private closeConn(): void {
     this.stack.step((now) => {
-      this.stack.tracer?.emit({ type: 'app', t: now, host: this.stack.name, conn: this.conn.id, call: 'shutdown' });
+      this.stack.tracer?.emit({
+        type: 'app',
+        t: now,
+        host: this.stack.name,
+        conn: this.conn.id,
+        call: 'shutdown',
+      });
       this.conn.close(now);
     });
   }
@@ -203,7 +232,13 @@ export class TcpServer extends Emitter<ServerEvents> {
     if (!conn) return undefined;
     const sock = new TcpSocket(this.stack, conn);
     conn.owner = sock;
-    this.stack.tracer?.emit({ type: 'app', t: this.stack.now(), host: this.stack.name, conn: conn.id, call: 'accept' });
+    this.stack.tracer?.emit({
+      type: 'app',
+      t: this.stack.now(),
+      host: this.stack.name,
+      conn: conn.id,
+      call: 'accept',
+    });
     if (conn.state === State.Closed && conn.error) {
       this.stack.step(() => sock.handle({ type: 'closed', error: conn.error! }));
     }

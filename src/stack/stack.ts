@@ -2,7 +2,12 @@
 // listeners, ephemeral ports, the RST for segments that match nothing, one
 // timer queue, drop counters by reason, and the socket API on top.
 
-import { Connection, type ConnEvent, type ConnectionHost, type Counter } from '../tcp/connection.ts';
+import {
+  type ConnEvent,
+  Connection,
+  type ConnectionHost,
+  type Counter,
+} from '../tcp/connection.ts';
 import { TcpError } from '../tcp/errors.ts';
 import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/listener.ts';
@@ -20,7 +25,7 @@ import {
 } from '../tcp/types.ts';
 import { addrEquals, formatAddr, type IpAddr, parseAddr } from '../wire/addr.ts';
 import { decodePacket } from '../wire/packet.ts';
-import { encodePacket, RST, SYN, ACK, type Segment } from '../wire/tcp.ts';
+import { ACK, encodePacket, RST, type Segment, SYN } from '../wire/tcp.ts';
 import type { Clock } from './clock.ts';
 import type { Link } from './link.ts';
 import { TcpServer, TcpSocket } from './socket.ts';
@@ -107,7 +112,10 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.addresses = opts.addresses.map((a) => {
       if (typeof a !== 'string') return a.slice();
       const p = parseAddr(a);
-      if (!p) throw new TypeError(`invalid address "${a}": expected IPv4 (198.18.0.1) or IPv6 (2001:db8::1)`);
+      if (!p)
+        throw new TypeError(
+          `invalid address "${a}": expected IPv4 (198.18.0.1) or IPv6 (2001:db8::1)`,
+        );
       return p;
     });
     if (this.addresses.length === 0) throw new TypeError('a stack needs at least one address');
@@ -117,7 +125,8 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.isnSource = opts.isn ?? new Rfc6528Isn(this.random);
     this.tracer = opts.tracer ?? null;
     this.challengeLimit = opts.challengeAckLimit ?? 1000;
-    this.ephemeral = opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
+    this.ephemeral =
+      opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
   }
 
   now(): number {
@@ -135,15 +144,24 @@ export class Stack implements ConnectionHost, ListenerHost {
   connect(opts: ConnectOptions): TcpSocket {
     const remote = this.addr(opts.host, 'host');
     checkPort(opts.port, 'port', false);
-    const local = opts.localAddress !== undefined ? this.addr(opts.localAddress, 'localAddress') : this.sourceFor(remote);
+    const local =
+      opts.localAddress !== undefined
+        ? this.addr(opts.localAddress, 'localAddress')
+        : this.sourceFor(remote);
     if (!this.addresses.some((a) => addrEquals(a, local))) {
-      throw new TcpError('EADDRNOTAVAIL', `local address ${formatAddr(local)} is not one of this stack's addresses`);
+      throw new TcpError(
+        'EADDRNOTAVAIL',
+        `local address ${formatAddr(local)} is not one of this stack's addresses`,
+      );
     }
     let lport = opts.localPort;
     if (lport !== undefined && lport !== 0) {
       checkPort(lport, 'localPort', false);
       if (this.connections.get(local, lport, remote, opts.port)) {
-        throw new TcpError('EADDRINUSE', `${formatAddr(local)}:${lport} → ${formatAddr(remote)}:${opts.port} is already in use`);
+        throw new TcpError(
+          'EADDRINUSE',
+          `${formatAddr(local)}:${lport} → ${formatAddr(remote)}:${opts.port} is already in use`,
+        );
       }
     } else {
       lport = this.ephemeralPort(local, remote, opts.port);
@@ -175,7 +193,10 @@ export class Stack implements ConnectionHost, ListenerHost {
     let port = opts.port;
     if (port === 0) port = this.ephemeralPort(local ?? this.addresses[0], this.addresses[0], 0);
     for (const l of this.listeners) {
-      if (l.localPort === port && (l.localAddr === null || local === null || addrEquals(l.localAddr, local))) {
+      if (
+        l.localPort === port &&
+        (l.localAddr === null || local === null || addrEquals(l.localAddr, local))
+      ) {
         throw new TcpError('EADDRINUSE', `port ${port} already has a listener`);
       }
     }
@@ -246,9 +267,24 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.bump('segments-in');
     let conn = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
     if (this.tracer) {
-      this.tracer.emit({ type: 'segment', t: now, host: this.name, dir: 'in', conn: conn ? conn.id : 0, src, dst, seg, packet });
+      this.tracer.emit({
+        type: 'segment',
+        t: now,
+        host: this.name,
+        dir: 'in',
+        conn: conn ? conn.id : 0,
+        src,
+        dst,
+        seg,
+        packet,
+      });
     }
-    if (conn && conn.state === State.TimeWait && (seg.flags & (SYN | ACK | RST)) === SYN && seqGt(seg.seq, conn.rcvNxt)) {
+    if (
+      conn &&
+      conn.state === State.TimeWait &&
+      (seg.flags & (SYN | ACK | RST)) === SYN &&
+      seqGt(seg.seq, conn.rcvNxt)
+    ) {
       // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN above the old connection's sequence space
       // may reopen the 4-tuple from TIME-WAIT.
       const l = this.findListener(dst, seg.dstPort);
@@ -293,11 +329,29 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.transmitFor(conn.localAddr, conn.remoteAddr, conn.id, seg, why, now);
   }
 
-  transmitFor(local: IpAddr, remote: IpAddr, conn: number, seg: Segment, why: SendReason, now: number): void {
+  transmitFor(
+    local: IpAddr,
+    remote: IpAddr,
+    conn: number,
+    seg: Segment,
+    why: SendReason,
+    now: number,
+  ): void {
     const packet = encodePacket(local, remote, seg);
     this.bump('segments-out');
     if (this.tracer) {
-      this.tracer.emit({ type: 'segment', t: now, host: this.name, dir: 'out', conn, src: local, dst: remote, seg, why, packet });
+      this.tracer.emit({
+        type: 'segment',
+        t: now,
+        host: this.name,
+        dir: 'out',
+        conn,
+        src: local,
+        dst: remote,
+        seg,
+        why,
+        packet,
+      });
     }
     this.output(packet, remote);
   }
@@ -310,7 +364,8 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   deliver(conn: Connection, ev: ConnEvent, now: number): void {
     if (this.tracer && ev.type !== 'writable') {
-      const what = ev.type === 'readable' ? 'data' : ev.type === 'closed' && ev.error ? 'error' : ev.type;
+      const what =
+        ev.type === 'readable' ? 'data' : ev.type === 'closed' && ev.error ? 'error' : ev.type;
       this.tracer.emit({
         type: 'deliver',
         t: now,
@@ -333,9 +388,16 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (this.tracer) this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg });
   }
 
-  private dropPacket(conn: number, reason: DropReason, now: number, packet: Uint8Array, seg?: Segment): void {
+  private dropPacket(
+    conn: number,
+    reason: DropReason,
+    now: number,
+    packet: Uint8Array,
+    seg?: Segment,
+  ): void {
     this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
-    if (this.tracer) this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg, packet });
+    if (this.tracer)
+      this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg, packet });
   }
 
   count(c: Counter): void {

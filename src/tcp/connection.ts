@@ -5,7 +5,7 @@
 // host's single timer queue reads.
 
 import type { IpAddr } from '../wire/addr.ts';
-import { ACK, FIN, PSH, RST, SYN, type Segment, type TcpOption } from '../wire/tcp.ts';
+import { ACK, FIN, PSH, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
 import { Reassembly, SendBuffer } from './buffers.ts';
 import {
   ConnectionAborted,
@@ -14,10 +14,17 @@ import {
   ConnectionTimedOut,
   type TcpError,
 } from './errors.ts';
-import { findTimestamp, type Negotiated, negotiate, readSynOffer, synOptions, synWindow } from './options.ts';
+import {
+  findTimestamp,
+  type Negotiated,
+  negotiate,
+  readSynOffer,
+  synOptions,
+  synWindow,
+} from './options.ts';
 import { resetFor } from './reset.ts';
 import { RtoEstimator } from './rto.ts';
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax, segmentAcceptable } from './seq.ts';
+import { segmentAcceptable, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.ts';
 import {
   type DropReason,
   type SendReason,
@@ -112,6 +119,8 @@ export class Connection implements Endpoints {
   sndUna = 0;
   sndNxt = 0;
   sndMax = 0;
+  /** End of the last short segment sent (Nagle/Minshall). */
+  private sndSmall = 0;
   sndWnd = 0;
   sndWl1 = 0;
   sndWl2 = 0;
@@ -190,6 +199,7 @@ export class Connection implements Endpoints {
     this.sndUna = iss;
     this.sndNxt = seqAdd(iss, 1);
     this.sndMax = this.sndNxt;
+    this.sndSmall = this.sndNxt;
     this.tsOffset = tsOffset;
     this.host.count('active-opens');
     this.setState(State.SynSent, now);
@@ -205,6 +215,7 @@ export class Connection implements Endpoints {
     this.sndUna = seqAdd(h.iss, 1);
     this.sndNxt = this.sndUna;
     this.sndMax = this.sndUna;
+    this.sndSmall = this.sndUna;
     this.rcvNxt = seqAdd(h.irs, 1);
     this.applyNegotiated(h.negotiated);
     this.tsRecent = h.tsRecent;
@@ -313,7 +324,10 @@ export class Connection implements Endpoints {
   /** ABORT: RST to the peer when synchronized, then CLOSED. */
   abort(now: number, error: TcpError = new ConnectionAborted()): void {
     if (this.state === State.Closed) return;
-    if (this.state === State.SynReceived || (synchronized(this.state) && this.state !== State.TimeWait)) {
+    if (
+      this.state === State.SynReceived ||
+      (synchronized(this.state) && this.state !== State.TimeWait)
+    ) {
       this.transmit(this.mk(this.sndNxt, RST | ACK, EMPTY, NO_OPTIONS), 'reset', now);
       this.host.count('resets-sent');
     }
@@ -411,7 +425,10 @@ export class Connection implements Endpoints {
     let ts: Extract<TcpOption, { kind: 'ts' }> | undefined;
     if (this.tsOk) {
       ts = findTimestamp(seg) as typeof ts;
-      if (ts && !(f & RST) && seqLt(ts.val, this.tsRecent)) {
+      // A pure ACK at RCV.NXT reordered behind a newer one is let through, as
+      // Linux's tcp_disordered_ack does: it carries nothing PAWS protects.
+      const pureAck = payload.length === 0 && (f & (SYN | FIN | RST)) === 0 && seq === this.rcvNxt;
+      if (ts && !(f & RST) && !pureAck && seqLt(ts.val, this.tsRecent)) {
         this.sendAck(now, 'dup-ack');
         this.host.drop(this, seg, 'paws', now);
         return;
@@ -429,12 +446,15 @@ export class Connection implements Endpoints {
         this.challengeAck(now);
         this.host.drop(this, seg, 'syn-in-window', now);
       } else {
+        // A retransmitted FIN in TIME-WAIT (our ACK was lost) restarts 2×MSL (RFC 9293 §3.10.7.4).
+        if (this.state === State.TimeWait && f & FIN && seqAdd(seq, len) === this.rcvNxt)
+          this.enterTimeWait(now);
         this.sendAck(now, 'dup-ack');
         this.host.drop(this, seg, 'out-of-window', now);
       }
       return;
     }
-    if (ts && seqLe(seq, this.rcvNxt)) this.tsRecent = ts.val; // RFC 7323 §4.3
+    if (ts && seqLe(seq, this.rcvNxt) && seqGe(ts.val, this.tsRecent)) this.tsRecent = ts.val; // RFC 7323 §4.3
 
     // Second: RST (RFC 5961 §3.2: only an exact match resets).
     if (f & RST) {
@@ -552,7 +572,7 @@ export class Connection implements Endpoints {
       ack === this.sndUna &&
       seg.payload.length === 0 &&
       !(seg.flags & FIN) &&
-      (seg.window << this.sndWndScale) === oldWnd &&
+      seg.window << this.sndWndScale === oldWnd &&
       seqLt(this.sndUna, this.sndMax)
     ) {
       // RFC 5681 §3.2: the third duplicate ACK triggers a fast retransmit.
@@ -579,7 +599,13 @@ export class Connection implements Endpoints {
     return true;
   }
 
-  private processText(seq: number, data: Uint8Array, fin: boolean, seg: Segment, now: number): void {
+  private processText(
+    seq: number,
+    data: Uint8Array,
+    fin: boolean,
+    seg: Segment,
+    now: number,
+  ): void {
     const st = this.state;
     const open = st === State.Established || st === State.FinWait1 || st === State.FinWait2;
     let payload = data;
@@ -713,11 +739,15 @@ export class Connection implements Endpoints {
         break;
       }
       const len = Math.min(unsent, this.sndMss, room);
-      // Nagle (RFC 9293 §3.7.4): hold a small final piece while data is unacknowledged.
-      if (len < this.sndMss && len === unsent && !this.noDelay && off > 0 && !wantFin) break;
+      // Nagle (RFC 9293 §3.7.4) with Minshall's refinement, as Linux: hold a
+      // short segment only while an earlier short segment is unacknowledged.
+      const short = len < this.sndMss;
+      if (short && len === unsent && !this.noDelay && !wantFin && seqGt(this.sndSmall, this.sndUna))
+        break;
       const fin = wantFin && len === unsent;
       const payload = this.sendBuf!.peek(off, len);
       this.sendData(payload, ACK | (len === unsent ? PSH : 0) | (fin ? FIN : 0), now);
+      if (short) this.sndSmall = this.sndNxt;
       sent = true;
     }
     return sent;
@@ -728,7 +758,11 @@ export class Connection implements Endpoints {
     const isRetransmit = seqLt(seq, this.sndMax);
     const segLen = payload.length + (flags & FIN ? 1 : 0);
     const seg = this.mk(seq, flags, payload, this.ackOptions(now));
-    const why: SendReason = isRetransmit ? 'retransmit' : flags & FIN && payload.length === 0 ? 'fin' : 'data';
+    const why: SendReason = isRetransmit
+      ? 'retransmit'
+      : flags & FIN && payload.length === 0
+        ? 'fin'
+        : 'data';
     if (isRetransmit) this.host.count('retransmits');
     this.transmit(seg, why, now);
     if (flags & FIN) {
@@ -824,7 +858,11 @@ export class Connection implements Endpoints {
     if (!this.tsOk && !sack) return NO_OPTIONS;
     const opts: TcpOption[] = [];
     if (this.tsOk) {
-      opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: this.tsClock(now), ecr: this.tsRecent });
+      opts.push(
+        { kind: 'nop' },
+        { kind: 'nop' },
+        { kind: 'ts', val: this.tsClock(now), ecr: this.tsRecent },
+      );
     }
     if (sack) {
       const blocks = this.ooo!.sackBlocks(this.tsOk ? 3 : 4);
@@ -859,12 +897,13 @@ export class Connection implements Endpoints {
   rcvWindow(): number {
     const free = Math.max(0, this.cfg.rcvBuf - this.recvQueued);
     const promised = seqDiff(this.rcvAdv, this.rcvNxt);
-    return promised > free ? promised : free;
+    return Math.max(promised, free);
   }
 
   private advertise(): number {
     const wnd = this.rcvWindow();
-    const field = Math.min(wnd >>> this.rcvWndScale, 0xffff);
+    // Round up so that scaling never announces less than was promised (RFC 7323 §2.4).
+    const field = Math.min((wnd + (1 << this.rcvWndScale) - 1) >>> this.rcvWndScale, 0xffff);
     const edge = seqAdd(this.rcvNxt, field << this.rcvWndScale);
     if (seqGt(edge, this.rcvAdv)) this.rcvAdv = edge;
     return field;
@@ -902,7 +941,11 @@ export class Connection implements Endpoints {
       if (this.sndWnd === 0 && this.sendQueued > seqDiff(this.sndNxt, this.sndUna)) {
         // A zero-window probe: an old sequence number, so it carries nothing yet elicits an ACK.
         this.host.count('zero-window-probes');
-        this.transmit(this.mk(seqAdd(this.sndUna, -1), ACK, EMPTY, this.ackOptions(now)), 'probe', now);
+        this.transmit(
+          this.mk(seqAdd(this.sndUna, -1), ACK, EMPTY, this.ackOptions(now)),
+          'probe',
+          now,
+        );
         this.persistBackoff++;
         this.armPersist(now);
       } else {
@@ -989,9 +1032,23 @@ export class Connection implements Endpoints {
     }
   }
 
-  private timer(name: TimerName, action: 'armed' | 'fired' | 'stopped', now: number, at?: number): void {
+  private timer(
+    name: TimerName,
+    action: 'armed' | 'fired' | 'stopped',
+    now: number,
+    at?: number,
+  ): void {
     const t = this.host.tracer;
-    if (t) t.emit({ type: 'timer', t: now, host: this.host.name, conn: this.id, timer: name, action, at });
+    if (t)
+      t.emit({
+        type: 'timer',
+        t: now,
+        host: this.host.name,
+        conn: this.id,
+        timer: name,
+        action,
+        at,
+      });
   }
 
   private setState(to: State, now: number, why?: string): void {

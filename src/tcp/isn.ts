@@ -9,7 +9,13 @@ import type { Random } from './random.ts';
 import { siphash24 } from './siphash.ts';
 
 export interface IsnSource {
-  isn(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number, now: number): number;
+  isn(
+    localAddr: IpAddr,
+    localPort: number,
+    remoteAddr: IpAddr,
+    remotePort: number,
+    now: number,
+  ): number;
 }
 
 /** Serialises a 4-tuple into `buf`; returns its length. Shared with SYN cookies. */
@@ -40,7 +46,13 @@ export class Rfc6528Isn implements IsnSource {
     for (let i = 0; i < 4; i++) this.key[i] = random.u32();
   }
 
-  isn(localAddr: IpAddr, localPort: number, remoteAddr: IpAddr, remotePort: number, now: number): number {
+  isn(
+    localAddr: IpAddr,
+    localPort: number,
+    remoteAddr: IpAddr,
+    remotePort: number,
+    now: number,
+  ): number {
     const n = writeTuple(this.buf, localAddr, localPort, remoteAddr, remotePort);
     siphash24(this.key, this.buf, n, this.out);
     const m = Math.floor(now * 250); // now is in ms; one tick per 4 µs.

@@ -5,9 +5,9 @@
 // the accept queue `backlog + 1` connections, backlog capped at 4096.
 
 import type { IpAddr } from '../wire/addr.ts';
-import { ACK, FIN, RST, SYN, type Segment } from '../wire/tcp.ts';
+import { ACK, FIN, RST, type Segment, SYN } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
-import { negotiate, type Negotiated, readSynOffer, synOptions, synWindow } from './options.ts';
+import { type Negotiated, negotiate, readSynOffer, synOptions, synWindow } from './options.ts';
 import { resetFor } from './reset.ts';
 import { seqAdd, seqInWindow } from './seq.ts';
 import { TupleTable } from './tuple.ts';
@@ -146,7 +146,14 @@ export class Listener {
     this.synQueue.add(rec);
     const t = this.host.tracer;
     if (t) {
-      t.emit({ type: 'state', t: now, host: this.host.name, conn: id, from: State.Listen, to: State.SynReceived });
+      t.emit({
+        type: 'state',
+        t: now,
+        host: this.host.name,
+        conn: id,
+        from: State.Listen,
+        to: State.SynReceived,
+      });
     }
     // A SYN's data is not accepted before the handshake completes: it is not
     // acknowledged, so the peer sends it again once established.
@@ -272,7 +279,15 @@ export class Listener {
     h.deadline = Number.POSITIVE_INFINITY;
     const t = this.host.tracer;
     if (t) {
-      t.emit({ type: 'state', t: now, host: this.host.name, conn: h.id, from: State.SynReceived, to: State.Listen, why });
+      t.emit({
+        type: 'state',
+        t: now,
+        host: this.host.name,
+        conn: h.id,
+        from: State.SynReceived,
+        to: State.Listen,
+        why,
+      });
     }
   }
 

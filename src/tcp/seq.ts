@@ -31,7 +31,7 @@ export function seqGe(a: SeqNum, b: SeqNum): boolean {
 
 /** lo <= x < lo + size, modulo 2^32. */
 export function seqInWindow(x: SeqNum, lo: SeqNum, size: number): boolean {
-  return ((x - lo) >>> 0) < size;
+  return (x - lo) >>> 0 < size;
 }
 
 export function seqMax(a: SeqNum, b: SeqNum): SeqNum {
@@ -42,7 +42,12 @@ export function seqMax(a: SeqNum, b: SeqNum): SeqNum {
  * RFC 9293 §3.10.7.4, first check: is a segment of `len` sequence numbers
  * starting at `seq` acceptable for a receive window [rcvNxt, rcvNxt + rcvWnd)?
  */
-export function segmentAcceptable(seq: SeqNum, len: number, rcvNxt: SeqNum, rcvWnd: number): boolean {
+export function segmentAcceptable(
+  seq: SeqNum,
+  len: number,
+  rcvNxt: SeqNum,
+  rcvWnd: number,
+): boolean {
   if (len === 0) {
     return rcvWnd === 0 ? seq === rcvNxt : seqInWindow(seq, rcvNxt, rcvWnd);
   }

@@ -18,7 +18,12 @@ export function tupleHash(la: IpAddr, lp: number, ra: IpAddr, rp: number): numbe
 }
 
 function matches(t: Tupled, la: IpAddr, lp: number, ra: IpAddr, rp: number): boolean {
-  return t.localPort === lp && t.remotePort === rp && addrEquals(t.remoteAddr, ra) && addrEquals(t.localAddr, la);
+  return (
+    t.localPort === lp &&
+    t.remotePort === rp &&
+    addrEquals(t.remoteAddr, ra) &&
+    addrEquals(t.localAddr, la)
+  );
 }
 
 export class TupleTable<T extends Tupled> {
@@ -40,7 +45,8 @@ export class TupleTable<T extends Tupled> {
     if (e === undefined) {
       this.map.set(h, t);
     } else if (Array.isArray(e)) {
-      if (e.some((x) => matches(x, t.localAddr, t.localPort, t.remoteAddr, t.remotePort))) return false;
+      if (e.some((x) => matches(x, t.localAddr, t.localPort, t.remoteAddr, t.remotePort)))
+        return false;
       e.push(t);
     } else {
       if (matches(e, t.localAddr, t.localPort, t.remoteAddr, t.remotePort)) return false;

@@ -2,10 +2,10 @@
 // segment sent, with sequence numbers relative to each sender's ISN. The
 // lab's ladder and tcpdump renderers build on the same events.
 
+import { formatOption } from '../sim/script/format.ts';
 import type { TraceEvent } from '../tcp/types.ts';
 import { formatAddr } from '../wire/addr.ts';
 import { ACK, flagString, SYN } from '../wire/tcp.ts';
-import { formatOption } from '../sim/script/format.ts';
 
 export function renderText(events: readonly TraceEvent[]): string[] {
   const isn = new Map<string, number>();
@@ -25,13 +25,19 @@ export function renderText(events: readonly TraceEvent[]): string[] {
       let line = `${t}  ${e.host.padEnd(8)} sends ${flagString(s.flags).padEnd(3)} seq ${(s.seq - mine) >>> 0}`;
       if (s.flags & ACK) line += ` ack ${theirs === undefined ? s.ack : (s.ack - theirs) >>> 0}`;
       line += ` len ${s.payload.length} win ${s.window}`;
-      if (s.options.length > 0) line += ` <${s.options.filter((o) => o.kind !== 'eol').map((o) => formatOption(o)).join(',')}>`;
+      if (s.options.length > 0)
+        line += ` <${s.options
+          .filter((o) => o.kind !== 'eol')
+          .map((o) => formatOption(o))
+          .join(',')}>`;
       if (e.why && e.why !== 'data' && e.why !== 'ack') line += `  [${e.why}]`;
       out.push(line);
     } else if (e.type === 'drop') {
       out.push(`${t}  ${e.host.padEnd(8)} drops a segment: ${e.reason}`);
     } else if (e.type === 'deliver' && (e.what === 'data' || e.what === 'error')) {
-      out.push(`${t}  ${e.host.padEnd(8)} application ${e.what === 'data' ? `receives ${e.bytes} bytes` : `sees error ${e.error}`}`);
+      out.push(
+        `${t}  ${e.host.padEnd(8)} application ${e.what === 'data' ? `receives ${e.bytes} bytes` : `sees error ${e.error}`}`,
+      );
     }
   }
   return out;

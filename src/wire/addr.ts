@@ -57,7 +57,7 @@ function parseIpv6(text: string): IpAddr | undefined {
       const p = parts[i];
       if (i === parts.length - 1 && p.includes('.')) {
         const v4 = parseAddr(p);
-        if (!v4 || v4.length !== 4) return undefined;
+        if (v4?.length !== 4) return undefined;
         out.push((v4[0] << 8) | v4[1], (v4[2] << 8) | v4[3]);
       } else {
         if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return undefined;

@@ -1,9 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seqAdd, seqDiff, seqGe, seqGt, seqInWindow, seqLe, seqLt, segmentAcceptable } from '../../src/tcp/seq.ts';
-import { siphash24 } from '../../src/tcp/siphash.ts';
 import { Rfc6528Isn } from '../../src/tcp/isn.ts';
 import { seededRandom } from '../../src/tcp/random.ts';
+import {
+  segmentAcceptable,
+  seqAdd,
+  seqDiff,
+  seqGe,
+  seqGt,
+  seqInWindow,
+  seqLe,
+  seqLt,
+} from '../../src/tcp/seq.ts';
+import { siphash24 } from '../../src/tcp/siphash.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -31,14 +40,20 @@ describe('sequence arithmetic modulo 2^32 (RFC 9293 §3.4)', () => {
 
   it('the four acceptability cases of RFC 9293 §3.10.7.4', () => {
     fc.assert(
-      fc.property(u32, fc.integer({ min: 0, max: 65535 }), fc.integer({ min: -70000, max: 70000 }), fc.integer({ min: 0, max: 2000 }), (nxt, wnd, off, len) => {
-        const seq = seqAdd(nxt, off);
-        const inWnd = (x: number) => seqLe(nxt, x) && seqLt(x, seqAdd(nxt, wnd));
-        let expected: boolean;
-        if (len === 0) expected = wnd === 0 ? seq === nxt : inWnd(seq);
-        else expected = wnd === 0 ? false : inWnd(seq) || inWnd(seqAdd(seq, len - 1));
-        expect(segmentAcceptable(seq, len, nxt, wnd)).toBe(expected);
-      }),
+      fc.property(
+        u32,
+        fc.integer({ min: 0, max: 65535 }),
+        fc.integer({ min: -70000, max: 70000 }),
+        fc.integer({ min: 0, max: 2000 }),
+        (nxt, wnd, off, len) => {
+          const seq = seqAdd(nxt, off);
+          const inWnd = (x: number) => seqLe(nxt, x) && seqLt(x, seqAdd(nxt, wnd));
+          let expected: boolean;
+          if (len === 0) expected = wnd === 0 ? seq === nxt : inWnd(seq);
+          else expected = wnd === 0 ? false : inWnd(seq) || inWnd(seqAdd(seq, len - 1));
+          expect(segmentAcceptable(seq, len, nxt, wnd)).toBe(expected);
+        },
+      ),
     );
   });
 });

@@ -9,8 +9,20 @@ describe('two stacks over a memory link', () => {
   it('complete a handshake, exchange data both ways and close', () => {
     const clock = new VirtualClock();
     const log = new TraceLog();
-    const a = new Stack({ name: 'client', addresses: ['198.18.0.1'], clock, random: seededRandom(1), tracer: log });
-    const b = new Stack({ name: 'server', addresses: ['198.18.0.2'], clock, random: seededRandom(2), tracer: log });
+    const a = new Stack({
+      name: 'client',
+      addresses: ['198.18.0.1'],
+      clock,
+      random: seededRandom(1),
+      tracer: log,
+    });
+    const b = new Stack({
+      name: 'server',
+      addresses: ['198.18.0.2'],
+      clock,
+      random: seededRandom(2),
+      tracer: log,
+    });
     const [la, lb] = memoryPair((fn) => clock.schedule(clock.now(), fn));
     a.attach(la);
     b.attach(lb);
@@ -38,6 +50,11 @@ describe('two stacks over a memory link', () => {
     expect(a.connections.size).toBe(0);
     expect(b.connections.size).toBe(0);
     const states = log.events.filter((e) => e.type === 'state').map((e) => `${e.host}:${e.to}`);
-    expect(states.slice(0, 4)).toEqual(['client:SYN-SENT', 'server:SYN-RECEIVED', 'client:ESTABLISHED', 'server:ESTABLISHED']);
+    expect(states.slice(0, 4)).toEqual([
+      'client:SYN-SENT',
+      'server:SYN-RECEIVED',
+      'client:ESTABLISHED',
+      'server:ESTABLISHED',
+    ]);
   });
 });

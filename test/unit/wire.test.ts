@@ -4,7 +4,15 @@ import { formatAddr, parseAddr } from '../../src/wire/addr.ts';
 import { finishChecksum, sumBytes } from '../../src/wire/checksum.ts';
 import { decodeIp } from '../../src/wire/ip.ts';
 import { decodePacket } from '../../src/wire/packet.ts';
-import { ACK, decodeOptions, decodeTcp, encodePacket, type Segment, SYN, type TcpOption } from '../../src/wire/tcp.ts';
+import {
+  ACK,
+  decodeOptions,
+  decodeTcp,
+  encodePacket,
+  type Segment,
+  SYN,
+  type TcpOption,
+} from '../../src/wire/tcp.ts';
 
 const v4a = parseAddr('198.18.0.1')!;
 const v4b = parseAddr('198.18.0.2')!;
@@ -19,10 +27,17 @@ const option: fc.Arbitrary<TcpOption> = fc.oneof(
   u16.map<TcpOption>((value) => ({ kind: 'mss', value })),
   fc.integer({ min: 0, max: 14 }).map<TcpOption>((shift) => ({ kind: 'wscale', shift })),
   fc.constant<TcpOption>({ kind: 'sackOk' }),
-  fc.array(u32, { minLength: 2, maxLength: 6 }).filter((a) => a.length % 2 === 0).map<TcpOption>((blocks) => ({ kind: 'sack', blocks })),
+  fc
+    .array(u32, { minLength: 2, maxLength: 6 })
+    .filter((a) => a.length % 2 === 0)
+    .map<TcpOption>((blocks) => ({ kind: 'sack', blocks })),
   fc.tuple(u32, u32).map<TcpOption>(([val, ecr]) => ({ kind: 'ts', val, ecr })),
-  fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 4, maxLength: 16 })).map<TcpOption>((cookie) => ({ kind: 'fo', cookie })),
-  fc.tuple(fc.integer({ min: 9, max: 33 }), fc.uint8Array({ maxLength: 6 })).map<TcpOption>(([type, data]) => ({ kind: 'unknown', type, data })),
+  fc
+    .oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 4, maxLength: 16 }))
+    .map<TcpOption>((cookie) => ({ kind: 'fo', cookie })),
+  fc
+    .tuple(fc.integer({ min: 9, max: 33 }), fc.uint8Array({ maxLength: 6 }))
+    .map<TcpOption>(([type, data]) => ({ kind: 'unknown', type, data })),
 );
 
 /** Options that fit in 40 bytes, with no trailing NOPs (padding is EOL on encode). */
@@ -81,7 +96,11 @@ describe('wire codecs', () => {
         if (typeof p === 'string') throw new Error(p);
         expect(formatAddr(p.src)).toBe(formatAddr(src));
         expect(formatAddr(p.dst)).toBe(formatAddr(dst));
-        expect({ ...p.seg, options: stripPadding(p.seg.options), payload: [...p.seg.payload] }).toEqual({
+        expect({
+          ...p.seg,
+          options: stripPadding(p.seg.options),
+          payload: [...p.seg.payload],
+        }).toEqual({
           ...seg,
           payload: [...seg.payload],
         });
@@ -115,7 +134,15 @@ describe('wire codecs', () => {
 
   it('payload is a view into the packet, not a copy', () => {
     const pkt = encodePacket(v4a, v4b, {
-      srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: ACK, window: 1, urgent: 0, options: [], payload: new Uint8Array([1, 2, 3]),
+      srcPort: 1,
+      dstPort: 2,
+      seq: 0,
+      ack: 0,
+      flags: ACK,
+      window: 1,
+      urgent: 0,
+      options: [],
+      payload: new Uint8Array([1, 2, 3]),
     });
     const p = decodePacket(pkt);
     if (typeof p === 'string') throw new Error(p);
@@ -129,12 +156,23 @@ describe('wire codecs', () => {
     expect(decodeOptions(b(2, 4, 5), 0, 3)).toBe('option-overrun');
     expect(decodeOptions(b(2), 0, 1)).toBe('option-overrun');
     expect(decodeOptions(b(8, 9, 0, 0, 0, 0, 0, 0, 0), 0, 9)).toBe('bad-option-length');
-    expect(decodeOptions(b(99, 3, 7, 1), 0, 4)).toEqual([{ kind: 'unknown', type: 99, data: b(7) }, { kind: 'nop' }]);
+    expect(decodeOptions(b(99, 3, 7, 1), 0, 4)).toEqual([
+      { kind: 'unknown', type: 99, data: b(7) },
+      { kind: 'nop' },
+    ]);
   });
 
   it('rejects a data offset below 5 words or past the end', () => {
     const pkt = encodePacket(v4a, v4b, {
-      srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: SYN, window: 1, urgent: 0, options: [], payload: new Uint8Array(0),
+      srcPort: 1,
+      dstPort: 2,
+      seq: 0,
+      ack: 0,
+      flags: SYN,
+      window: 1,
+      urgent: 0,
+      options: [],
+      payload: new Uint8Array(0),
     });
     const tcp = pkt.slice(20);
     tcp[12] = 4 << 4;
@@ -144,7 +182,17 @@ describe('wire codecs', () => {
   });
 
   it('rejects IPv4 fragments and bad lengths, skips IPv6 extension headers, rejects IPv6 fragments', () => {
-    const seg: Segment = { srcPort: 1, dstPort: 2, seq: 0, ack: 0, flags: SYN, window: 1, urgent: 0, options: [], payload: new Uint8Array(0) };
+    const seg: Segment = {
+      srcPort: 1,
+      dstPort: 2,
+      seq: 0,
+      ack: 0,
+      flags: SYN,
+      window: 1,
+      urgent: 0,
+      options: [],
+      payload: new Uint8Array(0),
+    };
     const pkt = encodePacket(v4a, v4b, seg);
     const frag = pkt.slice();
     frag[6] = 0x20; // MF

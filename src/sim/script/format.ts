@@ -2,8 +2,7 @@
 // with sequence numbers relative to the given bases: for error messages and
 // for turning traces into scripts.
 
-import { flagString, type Segment, type TcpOption } from '../../wire/tcp.ts';
-import { ACK } from '../../wire/tcp.ts';
+import { ACK, flagString, type Segment, type TcpOption } from '../../wire/tcp.ts';
 
 export function formatOption(o: TcpOption, sackBase = 0): string {
   switch (o.kind) {
@@ -32,13 +31,20 @@ export function formatOption(o: TcpOption, sackBase = 0): string {
   }
 }
 
-export function formatScriptPacket(seg: Segment, dir: '<' | '>', seqBase: number, ackBase: number): string {
+export function formatScriptPacket(
+  seg: Segment,
+  dir: '<' | '>',
+  seqBase: number,
+  ackBase: number,
+): string {
   const start = (seg.seq - seqBase) >>> 0;
   const len = seg.payload.length;
   let s = `${dir} ${flagString(seg.flags).replace('none', '')} ${start}:${(start + len) >>> 0}(${len})`;
   if (seg.flags & ACK) s += ` ack ${(seg.ack - ackBase) >>> 0}`;
   s += ` win ${seg.window}`;
-  const opts = seg.options.filter((o, i, a) => !(o.kind === 'eol' && a.slice(i).every((x) => x.kind === 'eol')));
+  const opts = seg.options.filter(
+    (o, i, a) => !(o.kind === 'eol' && a.slice(i).every((x) => x.kind === 'eol')),
+  );
   if (opts.length > 0) s += ` <${opts.map((o) => formatOption(o, ackBase)).join(',')}>`;
   return s;
 }

@@ -77,7 +77,16 @@ export class ScriptSyntaxError extends Error {
   }
 }
 
-const FLAG_LETTERS: Record<string, number> = { S: SYN, F: FIN, R: RST, P: PSH, '.': ACK, U: URG, E: ECE, W: CWR };
+const FLAG_LETTERS: Record<string, number> = {
+  S: SYN,
+  F: FIN,
+  R: RST,
+  P: PSH,
+  '.': ACK,
+  U: URG,
+  E: ECE,
+  W: CWR,
+};
 
 /** Removes comments but keeps line numbers. */
 function stripComments(src: string): string {
@@ -136,9 +145,16 @@ function num(s: string): number {
 
 function parseTime(line: string, n: number): { time: TimeSpec; rest: string } {
   if (line.startsWith('*')) return { time: { kind: 'any', value: 0 }, rest: line.slice(1) };
-  if (line.startsWith('%{') || line.startsWith('`')) return { time: { kind: 'rel', value: 0 }, rest: line };
-  const t = /^(\+?)(\d*\.?\d+)(?:\s*~\s*(\+?)(\d*\.?\d+))?(?:\.\.\.(\+?)(\d*\.?\d+))?\s+/.exec(line);
-  if (!t) throw new ScriptSyntaxError(n, `expected a time ("0.100", "+.1", "*") at the start of "${line}"`);
+  if (line.startsWith('%{') || line.startsWith('`'))
+    return { time: { kind: 'rel', value: 0 }, rest: line };
+  const t = /^(\+?)(\d*\.?\d+)(?:\s*~\s*(\+?)(\d*\.?\d+))?(?:\.\.\.(\+?)(\d*\.?\d+))?\s+/.exec(
+    line,
+  );
+  if (!t)
+    throw new ScriptSyntaxError(
+      n,
+      `expected a time ("0.100", "+.1", "*") at the start of "${line}"`,
+    );
   const time: TimeSpec = { kind: t[1] ? 'rel' : 'abs', value: num(t[2]) };
   if (t[4] !== undefined) time.end = { kind: t[3] ? 'rel' : 'abs', value: num(t[4]) };
   if (t[6] !== undefined) time.returns = { kind: t[5] ? 'rel' : 'abs', value: num(t[6]) };
@@ -164,7 +180,11 @@ function parseAssert(s: string, n: number): AssertLine {
     const l = raw.trim();
     if (l === '') continue;
     const m = /^assert\s+(\w+)\s*(==|!=)\s*([\w|]+)\s*(?:,.*)?$/.exec(l);
-    if (!m) throw new ScriptSyntaxError(n, `unsupported %{ }% statement "${l}": only "assert tcpi_<field> == VALUE" is run`);
+    if (!m)
+      throw new ScriptSyntaxError(
+        n,
+        `unsupported %{ }% statement "${l}": only "assert tcpi_<field> == VALUE" is run`,
+      );
     checks.push({ field: m[1], op: m[2] as '==' | '!=', value: m[3] });
   }
   return { type: 'assert', checks };
@@ -187,12 +207,20 @@ function parsePacket(s: string, n: number): PacketLine {
   let flags = 0;
   for (const ch of flagWord) {
     const f = FLAG_LETTERS[ch];
-    if (f === undefined) throw new ScriptSyntaxError(n, `unknown TCP flag "${ch}" in "${flagWord}" (accepted: S . P F R U E W)`);
+    if (f === undefined)
+      throw new ScriptSyntaxError(
+        n,
+        `unknown TCP flag "${ch}" in "${flagWord}" (accepted: S . P F R U E W)`,
+      );
     flags |= f;
   }
   const seqWord = words.shift() ?? '';
   const sm = /^(\d+):(\d+)\((\d+)\)$/.exec(seqWord);
-  if (!sm) throw new ScriptSyntaxError(n, `expected "start:end(length)" after the flags, got "${seqWord}"`);
+  if (!sm)
+    throw new ScriptSyntaxError(
+      n,
+      `expected "start:end(length)" after the flags, got "${seqWord}"`,
+    );
   const pkt: PacketLine = {
     type: 'packet',
     dir,
@@ -208,12 +236,14 @@ function parsePacket(s: string, n: number): PacketLine {
   while (words.length > 0) {
     const w = words.shift()!;
     const v = words.shift();
-    if (v === undefined || !/^\d+$/.test(v)) throw new ScriptSyntaxError(n, `"${w}" needs a number`);
+    if (v === undefined || !/^\d+$/.test(v))
+      throw new ScriptSyntaxError(n, `"${w}" needs a number`);
     if (w === 'ack') pkt.ack = Number(v);
     else if (w === 'win') pkt.win = Number(v);
     else throw new ScriptSyntaxError(n, `unknown packet field "${w}" (accepted: ack, win)`);
   }
-  if (flags & ACK && pkt.ack === undefined) throw new ScriptSyntaxError(n, 'an ACK-flagged packet needs "ack N"');
+  if (flags & ACK && pkt.ack === undefined)
+    throw new ScriptSyntaxError(n, 'an ACK-flagged packet needs "ack N"');
   return pkt;
 }
 
@@ -253,19 +283,29 @@ function parseOptions(s: string, n: number): OptSpec[] | 'any' {
         break;
       }
       case 'TS':
-        if (p[1] !== 'val' || p[3] !== 'ecr' || !/^\d+$/.test(p[2] ?? '') || !/^\d+$/.test(p[4] ?? '')) throw bad();
+        if (
+          p[1] !== 'val' ||
+          p[3] !== 'ecr' ||
+          !/^\d+$/.test(p[2] ?? '') ||
+          !/^\d+$/.test(p[4] ?? '')
+        )
+          throw bad();
         out.push({ kind: 'ts', val: Number(p[2]) >>> 0, ecr: Number(p[4]) >>> 0 });
         break;
       case 'FO': {
         const hex = p[1] ?? '';
         if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw bad();
         const cookie = new Uint8Array(hex.length / 2);
-        for (let i = 0; i < cookie.length; i++) cookie[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+        for (let i = 0; i < cookie.length; i++)
+          cookie[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
         out.push({ kind: 'fo', cookie });
         break;
       }
       default:
-        throw new ScriptSyntaxError(n, `unknown option "${p[0]}" (accepted: nop, eol, mss, wscale, sackOK, sack, TS val/ecr, FO)`);
+        throw new ScriptSyntaxError(
+          n,
+          `unknown option "${p[0]}" (accepted: nop, eol, mss, wscale, sackOK, sack, TS val/ecr, FO)`,
+        );
     }
   }
   return out;
@@ -294,7 +334,10 @@ function splitArgs(s: string): string[] {
 function parseSyscall(s: string, n: number): SyscallLine {
   const m = /^(\w+)\((.*)\)\s*=\s*(-?(?:0x[0-9a-fA-F]+|\d+))\s*(\w+)?\s*(?:\(.*\))?\s*$/.exec(s);
   if (!m) {
-    throw new ScriptSyntaxError(n, `not a packet, a system call "name(args) = ret", %{ assert }% or \`shell\`: "${s}"`);
+    throw new ScriptSyntaxError(
+      n,
+      `not a packet, a system call "name(args) = ret", %{ assert }% or \`shell\`: "${s}"`,
+    );
   }
   return { type: 'syscall', name: m[1], args: splitArgs(m[2]), ret: Number(m[3]), errno: m[4] };
 }

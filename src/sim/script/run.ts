@@ -4,17 +4,32 @@
 // under test. Sequence numbers are relative: inbound to the script's ISN,
 // outbound to the stack's ISS (learned from its SYN), as in packetdrill.
 
+import type { TcpServer, TcpSocket } from '../../stack/socket.ts';
+import { Stack } from '../../stack/stack.ts';
 import type { Connection } from '../../tcp/connection.ts';
+import { seededRandom } from '../../tcp/random.ts';
 import { seqAdd } from '../../tcp/seq.ts';
-import { defaultConfig, profiles, State, type TcpConfig, TraceLog, type Tracer } from '../../tcp/types.ts';
+import {
+  defaultConfig,
+  profiles,
+  State,
+  type TcpConfig,
+  TraceLog,
+  type Tracer,
+} from '../../tcp/types.ts';
 import { parseAddr } from '../../wire/addr.ts';
 import { decodePacket } from '../../wire/packet.ts';
 import { ACK, encodePacket, type Segment, type TcpOption } from '../../wire/tcp.ts';
-import { Stack } from '../../stack/stack.ts';
-import type { TcpServer, TcpSocket } from '../../stack/socket.ts';
 import { VirtualClock } from '../clock.ts';
-import { type OptSpec, type PacketLine, parseScript, type ScriptEvent, ScriptSyntaxError, type SyscallLine } from './parse.ts';
 import { formatScriptPacket } from './format.ts';
+import {
+  type OptSpec,
+  type PacketLine,
+  parseScript,
+  type ScriptEvent,
+  ScriptSyntaxError,
+  type SyscallLine,
+} from './parse.ts';
 
 export interface RunOptions {
   lenient?: boolean;
@@ -38,7 +53,13 @@ export const SCRIPT_LOCAL_PORT = 8080;
 export const SCRIPT_REMOTE_PORT = 40000;
 const DEFAULT_REMOTE_ISN = 2_000_000_000;
 const DEFAULT_TOLERANCE_US = 4000;
-const KNOWN_OPTIONS = new Set(['tolerance_usecs', 'ip_version', 'profile', 'lenient', 'remote_isn']);
+const KNOWN_OPTIONS = new Set([
+  'tolerance_usecs',
+  'ip_version',
+  'profile',
+  'lenient',
+  'remote_isn',
+]);
 
 class Fail extends Error {
   constructor(
@@ -88,7 +109,10 @@ export function runScript(src: string, opts: RunOptions = {}): ScriptResult {
     result.status = 'fail';
     if (e instanceof Fail || e instanceof ScriptSyntaxError) {
       result.line = e.line;
-      result.message = e instanceof ScriptSyntaxError ? `syntax: ${e.message.replace(/^line \d+: /, '')}` : e.message;
+      result.message =
+        e instanceof ScriptSyntaxError
+          ? `syntax: ${e.message.replace(/^line \d+: /, '')}`
+          : e.message;
     } else {
       result.message = `internal error: ${(e as Error).stack ?? e}`;
     }
@@ -107,13 +131,20 @@ class Runner {
   private readonly remoteIsn: number;
   private localIss: number | undefined;
   private localPort: number | undefined;
+  /** The script's own port: 40000 facing a listener, 8080 when the stack connects to it. */
+  private remotePort = SCRIPT_REMOTE_PORT;
+  /** The connection of the socket most recently used, kept after close() for asserts. */
+  private lastConn: Connection | undefined;
   private readonly fds = new Map<number, Fd>();
   private nextFd = 3;
   private lastFd = -1;
   private prevMs = 0;
   private pending: Pending[] = [];
   private curLine = 0;
-  private readonly link = { onPacket: null as ((p: Uint8Array) => void) | null, send: (p: Uint8Array) => this.outbox.push({ t: this.clock.now(), packet: p }) };
+  private readonly link = {
+    onPacket: null as ((p: Uint8Array) => void) | null,
+    send: (p: Uint8Array) => this.outbox.push({ t: this.clock.now(), packet: p }),
+  };
 
   constructor(
     options: Record<string, string>,
@@ -133,15 +164,26 @@ class Runner {
     this.remoteIsn = Number(options.remote_isn ?? DEFAULT_REMOTE_ISN) >>> 0;
     const profileName = run.profile ?? options.profile ?? 'synack';
     const profile = profiles[profileName as keyof typeof profiles];
-    if (!profile) throw new ScriptSyntaxError(0, `unknown profile "${profileName}" (accepted: ${Object.keys(profiles).join(', ')})`);
-    const tracer: Tracer = run.tracer
-      ? { emit: (e) => (trace.emit(e), run.tracer!.emit(e)) }
+    if (!profile)
+      throw new ScriptSyntaxError(
+        0,
+        `unknown profile "${profileName}" (accepted: ${Object.keys(profiles).join(', ')})`,
+      );
+    const extra = run.tracer;
+    const tracer: Tracer = extra
+      ? {
+          emit: (e) => {
+            trace.emit(e);
+            extra.emit(e);
+          },
+        }
       : trace;
     this.stack = new Stack({
       name: 'synack',
       addresses: [this.localAddr],
       clock: this.clock,
       config: defaultConfig(profile),
+      random: seededRandom(1),
       tracer,
     });
     this.stack.attach(this.link);
@@ -200,7 +242,10 @@ class Runner {
 
   private unexpected(): never {
     const o = this.outbox[0];
-    throw new Fail(this.curLine, `unexpected outbound packet at ${(o.t / 1000).toFixed(6)}s: ${this.describe(o.packet)}`);
+    throw new Fail(
+      this.curLine,
+      `unexpected outbound packet at ${(o.t / 1000).toFixed(6)}s: ${this.describe(o.packet)}`,
+    );
   }
 
   private describe(packet: Uint8Array): string {
@@ -212,15 +257,14 @@ class Runner {
   // ---- Packets ---------------------------------------------------------------
 
   private inject(ev: PacketLine): void {
-    if (this.localPort === undefined) {
-      throw new Fail(this.curLine, 'inbound packet before any socket is listening or connecting: nothing to send it to');
-    }
-    if (ev.flags & ACK && this.localIss === undefined) {
-      throw new Fail(this.curLine, 'inbound ACK before the stack sent its SYN: there is no ISS to make "ack" relative to');
-    }
+    // With no socket yet, packets go to the script's default port (a closed
+    // port, unless the script listens there later); with no SYN from the stack
+    // yet, inbound ACK numbers are absolute (ISS taken as 0).
+    this.localPort ??= SCRIPT_LOCAL_PORT;
+    if (ev.flags & ACK) this.localIss ??= 0;
     const iss = this.localIss ?? 0;
     const seg: Segment = {
-      srcPort: SCRIPT_REMOTE_PORT,
+      srcPort: this.remotePort,
       dstPort: this.localPort,
       seq: seqAdd(this.remoteIsn, ev.seqStart),
       ack: ev.flags & ACK ? seqAdd(iss, ev.ack!) : 0,
@@ -245,26 +289,35 @@ class Runner {
     }
     const { t, packet } = this.outbox.shift()!;
     const p = decodePacket(packet);
-    if (typeof p === 'string') throw new Fail(this.curLine, `the stack sent an undecodable packet: ${p}`);
+    if (typeof p === 'string')
+      throw new Fail(this.curLine, `the stack sent an undecodable packet: ${p}`);
     const seg = p.seg;
     if (this.localIss === undefined) this.localIss = seqAdd(seg.seq, -ev.seqStart);
     if (this.localPort === undefined) this.localPort = seg.srcPort;
     const seen = formatScriptPacket(seg, '>', this.localIss, this.remoteIsn);
     const mismatch = (what: string) => {
-      throw new Fail(this.curLine, `${what}\n    expected: ${this.lineText()}\n    seen:     ${seen}`);
+      throw new Fail(
+        this.curLine,
+        `${what}\n    expected: ${this.lineText()}\n    seen:     ${seen}`,
+      );
     };
     if (t < lo - this.tolMs || t > limit) {
-      mismatch(`packet sent at ${(t / 1000).toFixed(6)}s, expected at ${(lo / 1000).toFixed(6)}s${hi > lo ? `~${(hi / 1000).toFixed(6)}s` : ''}`);
+      mismatch(
+        `packet sent at ${(t / 1000).toFixed(6)}s, expected at ${(lo / 1000).toFixed(6)}s${hi > lo ? `~${(hi / 1000).toFixed(6)}s` : ''}`,
+      );
     }
     if (seg.flags !== ev.flags) mismatch('flags differ');
-    if (((seg.seq - this.localIss) >>> 0) !== ev.seqStart >>> 0) mismatch('sequence number differs');
+    if ((seg.seq - this.localIss) >>> 0 !== ev.seqStart >>> 0) mismatch('sequence number differs');
     if (seg.payload.length !== ev.len) mismatch('payload length differs');
-    if (ev.flags & ACK && ((seg.ack - this.remoteIsn) >>> 0) !== ev.ack! >>> 0) mismatch('ack number differs');
+    if (ev.flags & ACK && (seg.ack - this.remoteIsn) >>> 0 !== ev.ack! >>> 0)
+      mismatch('ack number differs');
     if (!this.lenient) {
       if (ev.win !== undefined && seg.window !== ev.win) mismatch('window differs');
       if (ev.options !== 'any') {
         const want = ev.options ?? [];
-        const got = seg.options.filter((o, i, a) => !(o.kind === 'eol' && a.slice(i).every((x) => x.kind === 'eol')));
+        const got = seg.options.filter(
+          (o, i, a) => !(o.kind === 'eol' && a.slice(i).every((x) => x.kind === 'eol')),
+        );
         if (!optionsMatch(want, got, this.remoteIsn)) mismatch('TCP options differ');
       }
     }
@@ -283,6 +336,7 @@ class Runner {
     const fd = this.fds.get(n);
     if (!fd) throw new Fail(this.curLine, `${ev.name}(): fd ${ev.args[0]} is not open`);
     this.lastFd = n;
+    if (fd.sock) this.lastConn = fd.sock.conn;
     return fd;
   }
 
@@ -319,7 +373,10 @@ class Runner {
       this.pending.splice(i--, 1);
       const now = this.clock.now();
       if (p.returnsMs && (now < p.returnsMs[0] - this.tolMs || now > p.returnsMs[1] + this.tolMs)) {
-        throw new Fail(p.ev.line, `${p.ev.name}() returned at ${(now / 1000).toFixed(6)}s, expected at ${(p.returnsMs[0] / 1000).toFixed(6)}s`);
+        throw new Fail(
+          p.ev.line,
+          `${p.ev.name}() returned at ${(now / 1000).toFixed(6)}s, expected at ${(p.returnsMs[0] / 1000).toFixed(6)}s`,
+        );
       }
       this.checkReturn(p.ev, r);
     }
@@ -345,11 +402,15 @@ class Runner {
           fd.nonblock = /O_NONBLOCK/.test(a[2] ?? '');
           return [0];
         }
-        throw new Fail(this.curLine, `fcntl: unsupported command ${a[1]} (accepted: F_GETFL, F_SETFL)`);
+        throw new Fail(
+          this.curLine,
+          `fcntl: unsupported command ${a[1]} (accepted: F_GETFL, F_SETFL)`,
+        );
       }
       case 'bind': {
         const fd = this.fd(ev);
-        if (this.stack.listeners.some((l) => l.localPort === SCRIPT_LOCAL_PORT)) return [-1, 'EADDRINUSE'];
+        if (this.stack.listeners.some((l) => l.localPort === SCRIPT_LOCAL_PORT))
+          return [-1, 'EADDRINUSE'];
         fd.bound = SCRIPT_LOCAL_PORT;
         return [0];
       }
@@ -368,6 +429,7 @@ class Runner {
         const n = this.nextFd++;
         this.fds.set(n, { nonblock: false, cfg: {}, sock });
         this.lastFd = n;
+        this.lastConn = sock.conn;
         return [n];
       }
       case 'connect': {
@@ -380,6 +442,8 @@ class Runner {
             config: fd.cfg,
           });
           this.localPort = fd.sock.localPort;
+          this.remotePort = SCRIPT_LOCAL_PORT;
+          this.lastConn = fd.sock.conn;
           if (fd.nonblock) return [-1, 'EINPROGRESS'];
           return this.connectStatus(fd, true);
         }
@@ -430,7 +494,10 @@ class Runner {
         return [0];
       }
       default:
-        throw new Fail(this.curLine, `unsupported system call "${ev.name}" (supported: socket, setsockopt, getsockopt, fcntl, bind, listen, accept, connect, read, write, send, recv, shutdown, close)`);
+        throw new Fail(
+          this.curLine,
+          `unsupported system call "${ev.name}" (supported: socket, setsockopt, getsockopt, fcntl, bind, listen, accept, connect, read, write, send, recv, shutdown, close)`,
+        );
     }
   }
 
@@ -469,7 +536,10 @@ class Runner {
           fd.cfg.mss = n;
           return [0];
         default:
-          throw new Fail(this.curLine, `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG)`);
+          throw new Fail(
+            this.curLine,
+            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG)`,
+          );
       }
     }
     let actual: string;
@@ -493,9 +563,16 @@ class Runner {
         actual = '1';
         break;
       default:
-        throw new Fail(this.curLine, `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR)`);
+        throw new Fail(
+          this.curLine,
+          `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR)`,
+        );
     }
-    if (val !== actual) throw new Fail(this.curLine, `getsockopt(${name}) gave [${actual}], the script expects [${val}]`);
+    if (val !== actual)
+      throw new Fail(
+        this.curLine,
+        `getsockopt(${name}) gave [${actual}], the script expects [${val}]`,
+      );
     return [0];
   }
 
@@ -503,7 +580,7 @@ class Runner {
 
   private assertInfo(ev: ScriptEvent & { type: 'assert' }): void {
     const fd = this.fds.get(this.lastFd);
-    const conn: Connection | undefined = fd?.sock?.conn;
+    const conn: Connection | undefined = fd ? fd.sock?.conn : this.lastConn;
     const state: State = conn ? conn.state : fd?.server ? State.Listen : State.Closed;
     for (const c of ev.checks) {
       let actual: number;
@@ -512,7 +589,8 @@ class Runner {
         actual = TCPI[state][1];
         const name = c.value.replace(/^TCPI?_/, '');
         const hit = Object.values(TCPI).find(([n]) => n === name);
-        if (!hit && !/^\d+$/.test(c.value)) throw new Fail(this.curLine, `unknown state ${c.value}`);
+        if (!hit && !/^\d+$/.test(c.value))
+          throw new Fail(this.curLine, `unknown state ${c.value}`);
         expected = hit ? hit[1] : Number(c.value);
       } else {
         if (!conn) throw new Fail(this.curLine, `${c.field}: fd ${this.lastFd} has no connection`);
@@ -528,7 +606,11 @@ class Runner {
   }
 }
 
-const OPT_BITS: Record<string, number> = { TCPI_OPT_TIMESTAMPS: 1, TCPI_OPT_SACK: 2, TCPI_OPT_WSCALE: 4 };
+const OPT_BITS: Record<string, number> = {
+  TCPI_OPT_TIMESTAMPS: 1,
+  TCPI_OPT_SACK: 2,
+  TCPI_OPT_WSCALE: 4,
+};
 
 function tcpInfo(c: Connection, field: string, line: number): number {
   switch (field) {
@@ -541,7 +623,9 @@ function tcpInfo(c: Connection, field: string, line: number): number {
     case 'tcpi_rto':
       return Math.round(c.rto.rto * 1000);
     case 'tcpi_retransmits':
-      return c.state === State.SynSent || c.state === State.SynReceived ? c.synRetransmits : c.retransmits;
+      return c.state === State.SynSent || c.state === State.SynReceived
+        ? c.synRetransmits
+        : c.retransmits;
     case 'tcpi_options':
       return (c.tsOk ? 1 : 0) | (c.sackOk ? 2 : 0) | (c.sndWndScale || c.rcvWndScale ? 4 : 0);
     case 'tcpi_snd_cwnd':
@@ -549,7 +633,10 @@ function tcpInfo(c: Connection, field: string, line: number): number {
     case 'tcpi_unacked':
       return Math.ceil(((c.sndMax - c.sndUna) >>> 0) / c.sndMss);
     default:
-      throw new Fail(line, `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_options, tcpi_snd_cwnd, tcpi_unacked)`);
+      throw new Fail(
+        line,
+        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_options, tcpi_snd_cwnd, tcpi_unacked)`,
+      );
   }
 }
 
@@ -589,4 +676,3 @@ function optionsMatch(want: OptSpec[], got: TcpOption[], remoteIsn: number): boo
   }
   return true;
 }
-

@@ -1,0 +1,96 @@
+// Every packet script under test/scripts/ must pass; and the runner must be
+// able to fail: altered copies of a passing script are rejected at the right line.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runScript } from '../src/sim/script/run.ts';
+
+const root = join(import.meta.dirname, 'scripts');
+
+function walk(dir: string): string[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((n) => {
+      const p = join(dir, n);
+      return statSync(p).isDirectory() ? walk(p) : n.endsWith('.pkt') ? [p] : [];
+    });
+}
+
+const files = walk(root);
+
+describe('packet scripts', () => {
+  it('there are at least 80 of them, each starting with a comment naming its rule', () => {
+    expect(files.length).toBeGreaterThanOrEqual(80);
+    for (const f of files) {
+      const first = readFileSync(f, 'utf8')
+        .split('\n')
+        .find((l) => !l.startsWith('--'));
+      expect(first, f).toMatch(/^\/\/ \S/);
+    }
+  });
+
+  for (const f of files) {
+    it(relative(root, f), () => {
+      const r = runScript(readFileSync(f, 'utf8'));
+      expect(r.message ?? '', `line ${r.line}`).toBe('');
+      expect(r.status).toBe('pass');
+    });
+  }
+});
+
+describe('the script runner fails when the stack does not do what the script says', () => {
+  const base = readFileSync(join(root, 'handshake/passive-open.pkt'), 'utf8');
+  const cases: [string, string, RegExp][] = [
+    ['ack 1 win 65535', 'ack 2 win 65535', /ack number differs/],
+    ['> S. 0:0(0)', '> S 0:0(0)', /flags differ/],
+    ['win 65535 <mss 1460,nop,nop', 'win 65534 <mss 1460,nop,nop', /window differs/],
+    [
+      '<mss 1460,nop,nop,sackOK,nop,wscale 7>\n+.1',
+      '<mss 1400,nop,nop,sackOK,nop,wscale 7>\n+.1',
+      /options differ/,
+    ],
+    ['accept(3, ..., ...) = 4', 'accept(3, ..., ...) = 5', /returned 4/],
+    ['TCPI_ESTABLISHED', 'TCPI_SYN_RECV', /it is TCP_ESTABLISHED/],
+    ['+0  > S. 0:0(0)', '+.5 > S. 0:0(0)', /sent at 0\.000000s, expected at 0\.500000s/],
+  ];
+  for (const [from, to, why] of cases) {
+    it(`${from} → ${to}`, () => {
+      expect(base).toContain(from);
+      const r = runScript(base.replace(from, to));
+      expect(r.status).toBe('fail');
+      expect(r.message).toMatch(why);
+    });
+  }
+
+  it('an outbound packet the script does not expect is an error', () => {
+    const r = runScript(base.replace(/\+0 {2}> S\..*\n/, ''));
+    expect(r.status).toBe('fail');
+    expect(r.message).toMatch(/unexpected outbound packet/);
+  });
+
+  it('--lenient accepts another layout but still checks numbers', () => {
+    const other = base.replace(
+      'win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>',
+      'win 29200 <mss 1460,sackOK>',
+    );
+    expect(runScript(other).status).toBe('fail');
+    expect(runScript(other, { lenient: true }).status).toBe('pass');
+    expect(
+      runScript(other.replace('ack 1 win 29200', 'ack 9 win 29200'), { lenient: true }).status,
+    ).toBe('fail');
+  });
+
+  it('reports syntax errors with the line', () => {
+    const r = runScript('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < Q 0:0(0) win 1\n');
+    expect(r.status).toBe('fail');
+    expect(r.line).toBe(2);
+    expect(r.message).toMatch(/unknown TCP flag "Q"/);
+  });
+
+  it('shell lines are reported as skipped, not failed', () => {
+    const r = runScript(`\`sysctl -w net.ipv4.tcp_sack=0\`\n${base}`);
+    expect(r.status).toBe('pass');
+    expect(r.skipped).toHaveLength(1);
+  });
+});

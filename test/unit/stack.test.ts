@@ -1,0 +1,203 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { memoryPair } from '../../src/link/memory.ts';
+import { VirtualClock } from '../../src/sim/clock.ts';
+import { Stack } from '../../src/stack/stack.ts';
+import { seededRandom } from '../../src/tcp/random.ts';
+import { State, TraceLog } from '../../src/tcp/types.ts';
+import { parseAddr } from '../../src/wire/addr.ts';
+import { ACK, encodePacket, RST } from '../../src/wire/tcp.ts';
+
+function pair(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
+  const clock = new VirtualClock();
+  const a = new Stack({
+    name: 'a',
+    addresses: ['198.18.0.1'],
+    clock,
+    random: seededRandom(1),
+    ...opts,
+  });
+  const b = new Stack({
+    name: 'b',
+    addresses: ['198.18.0.2'],
+    clock,
+    random: seededRandom(2),
+    ...opts,
+  });
+  const [la, lb] = memoryPair((fn) => clock.schedule(clock.now() + 1, fn));
+  a.attach(la);
+  b.attach(lb);
+  return { clock, a, b, la, lb };
+}
+
+const A = parseAddr('198.18.0.1')!;
+const B = parseAddr('198.18.0.2')!;
+const seg = (over: Partial<Parameters<typeof encodePacket>[2]>) => ({
+  srcPort: 5000,
+  dstPort: 80,
+  seq: 1,
+  ack: 0,
+  flags: 0,
+  window: 1000,
+  urgent: 0,
+  options: [],
+  payload: new Uint8Array(0),
+  ...over,
+});
+
+describe('stack', () => {
+  it('a socket that connects to itself reaches ESTABLISHED through simultaneous open', () => {
+    const clock = new VirtualClock();
+    const log = new TraceLog();
+    const s = new Stack({
+      name: 'self',
+      addresses: ['198.18.0.1'],
+      clock,
+      random: seededRandom(3),
+      tracer: log,
+    });
+    s.attach({ onPacket: null, send: (p) => clock.schedule(clock.now() + 1, () => s.receive(p)) });
+    const sock = s.connect({ host: '198.18.0.1', port: 40001, localPort: 40001 });
+    let connected = false;
+    sock.on('connect', () => (connected = true));
+    const got: number[] = [];
+    sock.on('data', (d) => got.push(...d));
+    sock.on('connect', () => sock.write(new Uint8Array([1, 2, 3])));
+    clock.run(10_000);
+    expect(connected).toBe(true);
+    expect(got).toEqual([1, 2, 3]);
+    const states = log.events
+      .filter((e) => e.type === 'state')
+      .map((e) => (e.type === 'state' ? e.to : ''));
+    expect(states).toEqual([State.SynSent, State.SynReceived, State.Established]);
+  });
+
+  it('a connection refused by RST surfaces ECONNREFUSED as an error event', () => {
+    const { clock, a } = pair();
+    const sock = a.connect({ host: '198.18.0.2', port: 81 });
+    let code = '';
+    sock.on('error', (e) => (code = e.code));
+    clock.run(10_000);
+    expect(code).toBe('ECONNREFUSED');
+  });
+
+  it('an RST that matches nothing is never answered; a stray ACK gets one RST', () => {
+    const { a, b, clock } = pair();
+    b.listen({ port: 80 });
+    let out = 0;
+    b.attach({ onPacket: null, send: () => out++ });
+    b.receive(encodePacket(A, B, seg({ dstPort: 99, flags: RST })));
+    b.receive(encodePacket(A, B, seg({ dstPort: 99, flags: ACK, ack: 5 })));
+    clock.run(100);
+    expect(out).toBe(1);
+    expect(b.stats.drops['no-connection']).toBe(1);
+    expect(b.stats.drops['no-listener']).toBe(1);
+    void a;
+  });
+
+  it('challenge ACKs are rate limited per host (RFC 5961 §7)', () => {
+    const { a, b, clock } = pair({ challengeAckLimit: 3 });
+    b.listen({ port: 80 });
+    const c = a.connect({ host: '198.18.0.2', port: 80, localPort: 5000 });
+    clock.run(100);
+    expect(c.state).toBe(State.Established);
+    const conn = c.conn;
+    for (let i = 0; i < 10; i++) {
+      // In-window, not exact: each asks for a challenge ACK.
+      a.receive(
+        encodePacket(
+          B,
+          A,
+          seg({ srcPort: 80, dstPort: 5000, flags: RST, seq: (conn.rcvNxt + 100 + i) >>> 0 }),
+        ),
+      );
+    }
+    expect(a.stats.counters['challenge-acks-sent']).toBe(3);
+    expect(a.stats.counters['challenge-acks-suppressed']).toBe(7);
+    expect(c.state).toBe(State.Established);
+  });
+
+  it('a full accept queue drops SYNs and final ACKs (counted, no RST) until accept() makes room', () => {
+    const { a, b, clock } = pair();
+    const server = b.listen({ port: 80, backlog: 2 }); // SYN queue 2, accept queue 3 (Linux's rule)
+    const socks = [0, 1, 2, 3].map(() => a.connect({ host: '198.18.0.2', port: 80 }));
+    clock.run(clock.now() + 5000);
+    expect(b.stats.drops['syn-queue-full']).toBeGreaterThan(0);
+    expect(b.stats.drops['accept-queue-full']).toBeGreaterThan(0);
+    expect(server.listener.acceptQueue.length).toBe(3);
+    expect(b.stats.counters['resets-sent'] ?? 0).toBe(0);
+    // Every client believes it is connected: the fourth's final ACK was dropped, not refused.
+    expect(socks.every((s) => s.state === State.Established)).toBe(true);
+    expect(server.accept()).toBeDefined();
+    clock.run(clock.now() + 10_000);
+    expect(server.listener.acceptQueue.length).toBe(3);
+  });
+
+  it('garbage from the network never throws: every packet is dropped and counted', () => {
+    const { b } = pair();
+    b.listen({ port: 80 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 120 }), (bytes) => {
+        b.receive(bytes);
+      }),
+      { numRuns: 3000 },
+    );
+    const drops = Object.values(b.stats.drops).reduce((x, y) => x + (y ?? 0), 0);
+    expect(drops).toBeGreaterThan(2900);
+  });
+
+  it('user errors are clear: bad port, bad address, port in use', () => {
+    const { a } = pair();
+    expect(() => a.connect({ host: '198.18.0.2', port: 0 })).toThrow(
+      /port must be an integer from 1 to 65535, got 0/,
+    );
+    expect(() => a.connect({ host: 'example', port: 80 })).toThrow(
+      /"example" is not an IPv4 or IPv6 address/,
+    );
+    a.listen({ port: 80 });
+    expect(() => a.listen({ port: 80 })).toThrow(/port 80 already has a listener/);
+    expect(() => a.connect({ host: '2001:2::1', port: 80 })).toThrow(/no IPv6 address/);
+  });
+
+  it('transfers 1 MiB both ways byte-exact with a lossy link', () => {
+    const clock = new VirtualClock();
+    const rng = seededRandom(9);
+    const a = new Stack({ name: 'a', addresses: ['198.18.0.1'], clock, random: seededRandom(1) });
+    const b = new Stack({ name: 'b', addresses: ['198.18.0.2'], clock, random: seededRandom(2) });
+    const lossy = (to: Stack) => ({
+      onPacket: null,
+      send: (p: Uint8Array) => {
+        if (rng.u32() % 100 < 3) return; // 3% loss
+        clock.schedule(clock.now() + 5 + (rng.u32() % 5), () => to.receive(p));
+      },
+    });
+    a.attach(lossy(b));
+    b.attach(lossy(a));
+    const data = new Uint8Array(1 << 20);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
+    const server = b.listen({ port: 80 });
+    const atServer: Uint8Array[] = [];
+    const atClient: Uint8Array[] = [];
+    server.on('connection', (s) => {
+      s.on('data', (d) => atServer.push(d));
+      s.on('end', () => s.end(data));
+    });
+    const c = a.connect({ host: '198.18.0.2', port: 80 });
+    c.on('data', (d) => atClient.push(d));
+    c.end(data);
+    clock.run(600_000);
+    const join = (xs: Uint8Array[]) => {
+      const out = new Uint8Array(xs.reduce((n, x) => n + x.length, 0));
+      let o = 0;
+      for (const x of xs) {
+        out.set(x, o);
+        o += x.length;
+      }
+      return out;
+    };
+    const same = (x: Uint8Array) => x.length === data.length && x.every((v, i) => v === data[i]);
+    expect(same(join(atServer))).toBe(true);
+    expect(same(join(atClient))).toBe(true);
+    expect(c.error).toBeNull();
+  });
+});
