@@ -43,7 +43,12 @@ export class TimerQueue {
     }
   }
 
+  private compactAt = 1024;
+
   private push(when: number, t: Timed): void {
+    // Lazy deletion leaves stale entries; when the heap has doubled since the
+    // last sweep, drop them so a stack cycling through connections stays small.
+    if (this.at.length >= this.compactAt) this.compact();
     const at = this.at;
     const items = this.items;
     let i = at.length;
@@ -58,6 +63,26 @@ export class TimerQueue {
     }
     at[i] = when;
     items[i] = t;
+  }
+
+  private compact(): void {
+    const at: number[] = [];
+    const items: Timed[] = [];
+    for (let i = 0; i < this.at.length; i++) {
+      const t = this.items[i];
+      if (t.heapAt !== this.at[i]) continue;
+      if (t.deadline === Number.POSITIVE_INFINITY) {
+        t.heapAt = Number.POSITIVE_INFINITY;
+        continue;
+      }
+      at.push(this.at[i]);
+      items.push(t);
+    }
+    this.at = [];
+    this.items = [];
+    this.compactAt = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < at.length; i++) this.push(at[i], items[i]);
+    this.compactAt = Math.max(1024, 2 * this.at.length);
   }
 
   private pop(): Timed {

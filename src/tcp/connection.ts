@@ -7,13 +7,7 @@
 import type { IpAddr } from '../wire/addr.ts';
 import { ACK, FIN, PSH, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
 import { Reassembly, SendBuffer } from './buffers.ts';
-import {
-  ConnectionAborted,
-  ConnectionRefused,
-  ConnectionReset,
-  ConnectionTimedOut,
-  type TcpError,
-} from './errors.ts';
+import { ConnectionRefused, ConnectionReset, ConnectionTimedOut, type TcpError } from './errors.ts';
 import {
   findTimestamp,
   type Negotiated,
@@ -322,7 +316,8 @@ export class Connection implements Endpoints {
   }
 
   /** ABORT: RST to the peer when synchronized, then CLOSED. */
-  abort(now: number, error: TcpError = new ConnectionAborted()): void {
+  /** `error` is what the application is told, if anything (a local abort tells it nothing). */
+  abort(now: number, error?: TcpError): void {
     if (this.state === State.Closed) return;
     if (
       this.state === State.SynReceived ||
@@ -331,7 +326,7 @@ export class Connection implements Endpoints {
       this.transmit(this.mk(this.sndNxt, RST | ACK, EMPTY, NO_OPTIONS), 'reset', now);
       this.host.count('resets-sent');
     }
-    this.release(now, this.state === State.TimeWait ? undefined : error);
+    this.release(now, error);
   }
 
   // ---- SEGMENT ARRIVES (RFC 9293 §3.10.7) ---------------------------------
@@ -366,7 +361,7 @@ export class Connection implements Endpoints {
       // RFC 5961 §3.2 keeps 9293's rule here: only an RST acknowledging our SYN refuses.
       if (hasAck) {
         this.host.count('resets-received');
-        this.release(now, new ConnectionRefused());
+        this.release(now, ConnectionRefused.quiet());
       } else {
         this.host.drop(this, seg, 'rst-unacceptable-ack', now);
       }
@@ -466,13 +461,13 @@ export class Connection implements Endpoints {
       this.host.count('resets-received');
       switch (this.state) {
         case State.SynReceived:
-          this.release(now, new ConnectionRefused());
+          this.release(now, ConnectionRefused.quiet());
           return;
         case State.Established:
         case State.FinWait1:
         case State.FinWait2:
         case State.CloseWait:
-          this.release(now, new ConnectionReset());
+          this.release(now, ConnectionReset.quiet());
           return;
         default:
           this.release(now, undefined);
@@ -962,7 +957,7 @@ export class Connection implements Endpoints {
       const limit = st === State.SynSent ? this.cfg.synRetries : this.cfg.synAckRetries;
       if (this.synRetransmits >= limit) {
         this.host.count('connections-timed-out');
-        this.release(now, new ConnectionTimedOut());
+        this.release(now, ConnectionTimedOut.quiet());
         return;
       }
       this.synRetransmits++;
@@ -977,7 +972,7 @@ export class Connection implements Endpoints {
     if (!seqLt(this.sndUna, this.sndMax)) return;
     if (this.retransmits >= this.cfg.dataRetries) {
       this.host.count('connections-timed-out');
-      this.release(now, new ConnectionTimedOut());
+      this.release(now, ConnectionTimedOut.quiet());
       return;
     }
     this.retransmits++;

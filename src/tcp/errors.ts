@@ -22,9 +22,27 @@ export class TcpError extends Error {
   }
 }
 
+/**
+ * Errors caused by what arrived from the network (or by time passing) have no
+ * useful JavaScript stack: it would only show the engine's internals. Not
+ * capturing one makes them cheap enough for a per-connection path.
+ */
+function quiet<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 export class ConnectionRefused extends TcpError {
   constructor(message = 'connection refused: the peer answered the SYN with RST') {
     super('ECONNREFUSED', message);
+  }
+  static quiet(): ConnectionRefused {
+    return quiet(() => new ConnectionRefused());
   }
 }
 
@@ -32,11 +50,17 @@ export class ConnectionReset extends TcpError {
   constructor(message = 'connection reset by peer') {
     super('ECONNRESET', message);
   }
+  static quiet(): ConnectionReset {
+    return quiet(() => new ConnectionReset());
+  }
 }
 
 export class ConnectionTimedOut extends TcpError {
   constructor(message = 'connection timed out: retransmissions exhausted') {
     super('ETIMEDOUT', message);
+  }
+  static quiet(): ConnectionTimedOut {
+    return quiet(() => new ConnectionTimedOut());
   }
 }
 
