@@ -1,0 +1,3 @@
+// synack's Node-only API: what needs files, processes or the OS.
+
+export { scriptCommand } from '../cli/script.ts';
