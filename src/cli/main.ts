@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 // The `synack` command.
 
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { findScenario } from '../sim/scenarios/index.ts';
 import { profiles } from '../tcp/types.ts';
+import {
+  FORMATS,
+  type Format,
+  listCommand,
+  runCommand,
+  scenarioParams,
+  tourCommand,
+} from './lab.ts';
 import { scriptCommand, UsageError } from './script.ts';
-import { tourCommand } from './tour.ts';
 
 const program = new Command();
 program
@@ -38,12 +46,86 @@ program
   });
 
 program
+  .command('list')
+  .description('list the scenarios with one-line descriptions')
+  .action(() => {
+    process.exitCode = listCommand((s) => console.log(s));
+  });
+
+const num = (name: string, min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be a number from ${min} to ${max}, got "${v}"`);
+  return n;
+};
+
+program
+  .command('run')
+  .description('run one scenario in the simulator and show what happened')
+  .argument('<scenario>', 'a scenario name (see "synack list")')
+  .option(
+    '--seed <n>',
+    'random seed: the same seed gives the same run, byte for byte',
+    num('--seed', 0, 2 ** 32 - 1),
+    1,
+  )
+  .option('--loss <p>', 'random loss probability on every link, 0..1', num('--loss', 0, 1))
+  .option('--delay <ms>', 'one-way link latency in ms (default 10)', num('--delay', 0, 600_000))
+  .addOption(
+    new Option('--format <f>', 'how to show the run').choices([...FORMATS]).default('ladder'),
+  )
+  .option(
+    '--pcap <file>',
+    'also write the packets to a pcap file (one per variant: FILE.1.pcap, ...)',
+  )
+  .addOption(
+    new Option('--lang <l>', 'language of --format explain').choices(['en', 'zh']).default('en'),
+  )
+  .option('-S, --absolute', 'absolute sequence numbers (as tcpdump -S)')
+  .option('--no-color', 'no colour even on a terminal')
+  .allowUnknownOption()
+  .helpOption(
+    '-h, --help',
+    'show help (scenario options: see "synack list" and the scenario description)',
+  )
+  .addHelpText(
+    'after',
+    "\nScenario options are given after the name, e.g.:\n  synack run old-duplicate-syn --handshake two-way --hold 90000\n  synack run syn-flood --rate 5000 --backlog 64\n\nExit status: 0 when the scenario's checks pass, 1 when one fails, 2 on a usage error.",
+  )
+  .action((name: string, opts, cmd: Command) => {
+    const sc = findScenario(name);
+    if (!sc) throw new UsageError(`unknown scenario "${name}" (run "synack list")`);
+    const known = new Set(cmd.options.map((o) => o.long));
+    const rest = cmd.args.slice(1).filter((a) => !known.has(a.split('=')[0]));
+    process.exitCode = runCommand(
+      name,
+      {
+        seed: opts.seed,
+        loss: opts.loss,
+        delay: opts.delay,
+        format: opts.format as Format,
+        pcap: opts.pcap,
+        lang: opts.lang,
+        absolute: opts.absolute === true,
+        color: opts.color !== false && process.stdout.isTTY === true,
+        params: scenarioParams(sc, rest),
+      },
+      (s) => console.log(s),
+    );
+  });
+
+program
   .command('tour')
   .description(
-    'run a complete handshake, a little data and a close between two stacks, and print each segment and state change',
+    "run the seed article's scenarios in order, each with a short heading, its ladder and its checks",
   )
-  .action(() => {
-    process.exitCode = tourCommand((s) => console.log(s));
+  .addOption(new Option('--lang <l>', 'language').choices(['en', 'zh']).default('en'))
+  .option('--no-color', 'no colour even on a terminal')
+  .action((opts) => {
+    process.exitCode = tourCommand(
+      { color: opts.color !== false && process.stdout.isTTY === true, lang: opts.lang },
+      (s) => console.log(s),
+    );
   });
 
 try {

@@ -134,6 +134,14 @@ export class TcpSocket extends Emitter<SocketEvents> {
     return this;
   }
 
+  /** Keep-alive probes after `initialDelay` ms idle (0: the configured default), as Node's setKeepAlive. */
+  setKeepAlive(enable = false, initialDelay = 0): this {
+    this.stack.step((now) =>
+      this.conn.setKeepAlive(enable, now, initialDelay > 0 ? initialDelay : undefined),
+    );
+    return this;
+  }
+
   /** @internal */
   handle(ev: ConnEvent): void {
     switch (ev.type) {

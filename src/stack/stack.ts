@@ -45,6 +45,8 @@ export interface StackOptions {
   challengeAckLimit?: number;
   /** First port tried for ephemeral binds; the range is Linux's 32768–60999. */
   ephemeralStart?: number;
+  /** Connection ids start after this (a rebooted host continues its predecessor's ids in traces). */
+  firstId?: number;
 }
 
 export interface StackStats {
@@ -58,6 +60,8 @@ export interface ConnectOptions {
   localPort?: number;
   localAddress?: string | IpAddr;
   config?: Partial<TcpConfig>;
+  /** Data to carry on the SYN itself (at most 536 bytes); sent again if the peer does not acknowledge it. */
+  synData?: Uint8Array;
 }
 
 export interface ListenOptions {
@@ -65,6 +69,8 @@ export interface ListenOptions {
   host?: string | IpAddr;
   backlog?: number;
   config?: Partial<TcpConfig>;
+  /** 'two-way' is NOT TCP: a simulator-only listener that treats a SYN as enough (for teaching). */
+  handshake?: 'three-way' | 'two-way';
 }
 
 const EPHEMERAL_LO = 32768;
@@ -94,8 +100,11 @@ export class Stack implements ConnectionHost, ListenerHost {
   private inbox: Uint8Array[] = [];
   private events: PendingEvent[] = [];
   private wakeAt = Number.POSITIVE_INFINITY;
+  /** A halted stack (a host that lost power) neither sends, receives nor runs timers. */
+  private halted = false;
   private readonly wake = () => {
     this.wakeAt = Number.POSITIVE_INFINITY;
+    if (this.halted) return;
     this.enter();
     try {
       this.timers.run(this.clock.now());
@@ -125,6 +134,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.isnSource = opts.isn ?? new Rfc6528Isn(this.random);
     this.tracer = opts.tracer ?? null;
     this.challengeLimit = opts.challengeAckLimit ?? 1000;
+    this.ids = opts.firstId ?? 0;
     this.ephemeral =
       opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
   }
@@ -180,7 +190,12 @@ export class Stack implements ConnectionHost, ListenerHost {
     try {
       const now = this.now();
       this.trace({ type: 'app', t: now, host: this.name, conn: conn.id, call: 'connect' });
-      conn.openActive(this.isn(local, lport, remote, opts.port, now), this.tsOffset(), now);
+      conn.openActive(
+        this.isn(local, lport, remote, opts.port, now),
+        this.tsOffset(),
+        now,
+        opts.synData,
+      );
     } finally {
       this.leave();
     }
@@ -206,6 +221,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     }
     const cfg = opts.config ? { ...this.cfg, ...opts.config } : this.cfg;
     const l = new Listener(this, cfg, this.nextId(), local, port, backlog);
+    if (opts.handshake === 'two-way') l.twoWayHandshake = true;
     this.listeners.push(l);
     const server = new TcpServer(this, l);
     this.trace({ type: 'app', t: this.now(), host: this.name, conn: l.id, call: 'listen' });
@@ -239,6 +255,7 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   /** Hands the stack an arriving IP packet. Never throws on what the packet holds. */
   receive(packet: Uint8Array): void {
+    if (this.halted) return;
     if (this.depth > 0) {
       this.inbox.push(packet);
       return;
@@ -444,6 +461,11 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (!this.connections.add(conn)) return undefined;
     conn.owner = l;
     return conn;
+  }
+
+  /** Stops this stack for good: a host that lost power. Its connections vanish without a word. */
+  halt(): void {
+    this.halted = true;
   }
 
   // ---- Internals -----------------------------------------------------------

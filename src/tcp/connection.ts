@@ -54,6 +54,7 @@ export type Counter =
   | 'cookies-accepted'
   | 'connections-timed-out'
   | 'zero-window-probes'
+  | 'keepalive-probes'
   | 'fast-retransmits';
 
 /** What the engine needs from the host it lives in. */
@@ -153,6 +154,9 @@ export class Connection implements Endpoints {
   rexmitAt = Number.POSITIVE_INFINITY;
   persistAt = Number.POSITIVE_INFINITY;
   timeWaitAt = Number.POSITIVE_INFINITY;
+  keepAliveAt = Number.POSITIVE_INFINITY;
+  private keepAliveProbes = 0;
+  keepAlive: boolean;
 
   private sendBuf: SendBuffer | null = null;
   private recvChunks: Uint8Array[] | null = null;
@@ -182,24 +186,37 @@ export class Connection implements Endpoints {
     this.remoteAddr = ends.remoteAddr;
     this.remotePort = ends.remotePort;
     this.noDelay = cfg.noDelay;
+    this.keepAlive = cfg.keepAlive;
+    this.keepAliveIdleMs = cfg.keepAliveIdle;
     this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
   }
 
   // ---- OPEN (RFC 9293 §3.10.1) -------------------------------------------
 
   /** Active OPEN: CLOSED → SYN-SENT, sending SYN with ISS. */
-  openActive(iss: number, tsOffset: number, now: number): void {
+  openActive(iss: number, tsOffset: number, now: number, synData?: Uint8Array): void {
     this.iss = iss;
     this.sndUna = iss;
     this.sndNxt = seqAdd(iss, 1);
-    this.sndMax = this.sndNxt;
     this.sndSmall = this.sndNxt;
     this.tsOffset = tsOffset;
+    if (synData && synData.length > 0) {
+      // Data on the SYN (RFC 9293 allows it; without Fast Open a server must not
+      // deliver it early, and acknowledges only the SYN: we then send it again).
+      this.sendBuf = new SendBuffer();
+      this.sendBuf.push(synData.subarray(0, Math.min(synData.length, 536)));
+      this.synDataLen = this.sendBuf.length;
+      this.sndNxt = seqAdd(this.sndNxt, this.synDataLen);
+    }
+    this.sndMax = this.sndNxt;
     this.host.count('active-opens');
     this.setState(State.SynSent, now);
     this.sendSyn(now, 'syn');
     this.armRexmit(now, this.rto.rto);
   }
+
+  /** Bytes of data carried by our SYN (0 normally). */
+  private synDataLen = 0;
 
   /** Passive OPEN completed by a listener: the connection starts ESTABLISHED. */
   openFromHandshake(h: HandshakeResult, now: number): void {
@@ -232,6 +249,19 @@ export class Connection implements Endpoints {
     this.sackOk = n.sackOk;
     this.tsOk = n.tsOk;
     this.cwnd = Math.min(10 * n.sndMss, Math.max(2 * n.sndMss, 14600));
+  }
+
+  /** NOT TCP (the simulator's two-way listener): take the SYN's data now and answer SYN,ACK. */
+  acceptTwoWaySyn(seg: Segment, now: number): void {
+    if (seg.payload.length > 0) {
+      this.enqueue(seg.payload);
+      this.rcvNxt = seqAdd(this.rcvNxt, seg.payload.length);
+      this.host.deliver(this, { type: 'readable' }, now);
+    }
+    const saved = this.state;
+    this.state = State.SynReceived;
+    this.sendSyn(now, 'syn-ack');
+    this.state = saved;
   }
 
   // ---- SEND, RECEIVE, CLOSE, ABORT (RFC 9293 §3.10.2–§3.10.5) -------------
@@ -332,6 +362,7 @@ export class Connection implements Endpoints {
   // ---- SEGMENT ARRIVES (RFC 9293 §3.10.7) ---------------------------------
 
   onSegment(seg: Segment, now: number): void {
+    if (this.keepAlive) this.keepAliveProbes = 0;
     switch (this.state) {
       case State.Closed:
       case State.Listen:
@@ -346,6 +377,50 @@ export class Connection implements Endpoints {
     if ((this.state as State) === State.Closed) return;
     if (!this.output(now) && this.ackNeeded) this.sendAck(now, 'ack');
     this.ackNeeded = false;
+    if (this.keepAlive) this.armKeepAlive(now, this.cfg.keepAliveIdle);
+  }
+
+  /** Turns keep-alive on or off (as setsockopt SO_KEEPALIVE); `idle` overrides the configured idle time. */
+  setKeepAlive(on: boolean, now: number, idle?: number): void {
+    this.keepAlive = on;
+    if (idle !== undefined && idle > 0) this.keepAliveIdleMs = idle;
+    this.keepAliveProbes = 0;
+    if (on && synchronized(this.state)) this.armKeepAlive(now, this.keepAliveIdleMs);
+    else if (!on) {
+      this.keepAliveAt = Number.POSITIVE_INFINITY;
+      this.updateDeadline();
+    }
+  }
+
+  private keepAliveIdleMs: number;
+
+  private armKeepAlive(now: number, after: number): void {
+    if (!synchronized(this.state) || this.state === State.TimeWait) return;
+    this.keepAliveAt = now + (after === this.cfg.keepAliveIdle ? this.keepAliveIdleMs : after);
+    this.updateDeadline();
+  }
+
+  /** RFC 1122 §4.2.3.6: after an idle period, probe with an old sequence number; no answer at all means the peer is gone. */
+  private onKeepAlive(now: number): void {
+    if (!synchronized(this.state) || this.state === State.TimeWait) return;
+    if (seqLt(this.sndUna, this.sndMax) || this.persistAt !== Number.POSITIVE_INFINITY) {
+      // Data in flight: the retransmission (or persist) timer watches the peer.
+      this.armKeepAlive(now, this.keepAliveIdleMs);
+      return;
+    }
+    if (this.keepAliveProbes >= this.cfg.keepAliveProbes) {
+      this.host.count('connections-timed-out');
+      this.release(now, ConnectionTimedOut.quiet());
+      return;
+    }
+    this.keepAliveProbes++;
+    this.host.count('keepalive-probes');
+    this.transmit(
+      this.mk(seqAdd(this.sndUna, -1), ACK, EMPTY, this.ackOptions(now)),
+      'keepalive',
+      now,
+    );
+    this.armKeepAlive(now, this.cfg.keepAliveInterval);
   }
 
   private arriveSynSent(seg: Segment, now: number): void {
@@ -381,7 +456,15 @@ export class Connection implements Endpoints {
     this.sndWl1 = seg.seq;
     this.sndWl2 = seg.ack;
     if (hasAck) {
-      this.sndUna = seg.ack;
+      this.sndUna = seqAdd(this.iss, 1);
+      if (this.synDataLen > 0) {
+        // Whatever of the SYN's data the peer acknowledged is done; the rest goes again.
+        const acked = Math.min(this.synDataLen, seqDiff(seg.ack, this.sndUna));
+        this.sendBuf!.drop(acked);
+        this.sndUna = seg.ack;
+        this.sndNxt = this.sndUna;
+        this.synDataLen = 0;
+      }
       this.sampleRtt(seg.ack, now);
       this.stopRexmit(now);
       if (this.synRetransmits > 0) this.rto.resetAfterSynTimeout();
@@ -676,6 +759,7 @@ export class Connection implements Endpoints {
 
   private enterEstablished(now: number): void {
     this.setState(State.Established, now);
+    if (this.keepAlive) this.armKeepAlive(now, this.keepAliveIdleMs);
     this.host.deliver(this, { type: 'established' }, now);
     if (this.synData) {
       // Data that rode on a SYN in SYN-SENT is delivered now (RFC 9293 §3.10.7.3).
@@ -692,6 +776,7 @@ export class Connection implements Endpoints {
   private enterTimeWait(now: number): void {
     this.stopRexmit(now);
     this.persistAt = Number.POSITIVE_INFINITY;
+    this.keepAliveAt = Number.POSITIVE_INFINITY;
     if (this.state !== State.TimeWait) this.setState(State.TimeWait, now);
     this.timeWaitAt = now + this.cfg.timeWait;
     this.timer('time-wait', 'armed', now, this.timeWaitAt);
@@ -805,6 +890,8 @@ export class Connection implements Endpoints {
       });
     }
     const flags = why === 'syn' ? SYN : SYN | ACK;
+    const payload =
+      why === 'syn' && this.synDataLen > 0 ? this.sendBuf!.peek(0, this.synDataLen) : EMPTY;
     const win = synWindow(this.cfg, this.cfg.timestamps);
     const seg: Segment = {
       srcPort: this.localPort,
@@ -815,7 +902,7 @@ export class Connection implements Endpoints {
       window: win,
       urgent: 0,
       options,
-      payload: EMPTY,
+      payload,
     };
     if (why === 'syn-ack') this.rcvAdv = seqAdd(this.rcvNxt, win);
     this.transmit(seg, why, now);
@@ -930,6 +1017,12 @@ export class Connection implements Endpoints {
       this.onRetransmitTimeout(now);
       if (this.state === State.Closed) return;
     }
+    if (this.keepAliveAt <= now) {
+      this.keepAliveAt = Number.POSITIVE_INFINITY;
+      this.timer('keepalive', 'fired', now);
+      this.onKeepAlive(now);
+      if (this.state === State.Closed) return;
+    }
     if (this.persistAt <= now) {
       this.persistAt = Number.POSITIVE_INFINITY;
       this.timer('persist', 'fired', now);
@@ -1020,7 +1113,7 @@ export class Connection implements Endpoints {
   }
 
   private updateDeadline(): void {
-    const d = Math.min(this.rexmitAt, this.persistAt, this.timeWaitAt);
+    const d = Math.min(this.rexmitAt, this.persistAt, this.timeWaitAt, this.keepAliveAt);
     if (d !== this.deadline) {
       this.deadline = d;
       this.host.timerChanged(this);
@@ -1057,6 +1150,7 @@ export class Connection implements Endpoints {
     this.rexmitAt = Number.POSITIVE_INFINITY;
     this.persistAt = Number.POSITIVE_INFINITY;
     this.timeWaitAt = Number.POSITIVE_INFINITY;
+    this.keepAliveAt = Number.POSITIVE_INFINITY;
     this.deadline = Number.POSITIVE_INFINITY;
     this.sendBuf = null;
     this.ooo = null;

@@ -78,6 +78,12 @@ export class Listener {
   readonly synQueueLimit: number;
   readonly acceptQueueLimit: number;
   closed = false;
+  /**
+   * NOT TCP — a simulator-only variant for teaching: a listener that treats a
+   * SYN as enough (a two-way handshake) and establishes at once, to show what
+   * the third segment protects against. Never set on a real stack.
+   */
+  twoWayHandshake = false;
   /** The application-side object (server) this listener belongs to. */
   owner: { onEstablished(): void } | null = null;
 
@@ -157,9 +163,35 @@ export class Listener {
     }
     // A SYN's data is not accepted before the handshake completes: it is not
     // acknowledged, so the peer sends it again once established.
-    if (seg.payload.length > 0) this.host.count('syn-data-ignored');
+    if (seg.payload.length > 0 && !this.twoWayHandshake) this.host.count('syn-data-ignored');
+    if (this.twoWayHandshake) {
+      this.establishTwoWay(rec, seg, now);
+      return;
+    }
     this.sendSynAck(rec, now);
     this.host.timerChanged(rec);
+  }
+
+  /** NOT TCP: see `twoWayHandshake`. The SYN alone opens the connection, data and all. */
+  private establishTwoWay(h: HalfOpen, seg: Segment, now: number): void {
+    this.synQueue.delete(h);
+    h.deadline = Number.POSITIVE_INFINITY;
+    const conn = this.host.adopt(this, h);
+    if (!conn) return;
+    conn.openFromHandshake(
+      {
+        iss: h.iss,
+        irs: h.irs,
+        negotiated: h.negotiated,
+        peerWindow: seg.window,
+        tsRecent: h.offer.tsVal ?? 0,
+        tsOffset: h.tsOffset,
+        synRetransmitted: false,
+      },
+      now,
+    );
+    this.acceptQueue.push(conn);
+    conn.acceptTwoWaySyn(seg, now);
   }
 
   private halfOpenSegment(h: HalfOpen, seg: Segment, now: number): void {

@@ -123,6 +123,11 @@ export interface TcpConfig {
   /** TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2); Linux uses 60 s. */
   timeWait: number;
   noDelay: boolean;
+  /** Keep-alive (RFC 1122 §4.2.3.6): off unless asked; idle time before probing, probe interval, probes before giving up. */
+  keepAlive: boolean;
+  keepAliveIdle: number;
+  keepAliveInterval: number;
+  keepAliveProbes: number;
 }
 
 export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
@@ -142,6 +147,11 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     dataRetries: 15,
     timeWait: 60_000,
     noDelay: false,
+    // Linux's defaults: 2 h idle, 75 s between probes, 9 probes.
+    keepAlive: false,
+    keepAliveIdle: 7_200_000,
+    keepAliveInterval: 75_000,
+    keepAliveProbes: 9,
   };
 }
 
@@ -183,9 +193,10 @@ export type SendReason =
   | 'challenge-ack'
   | 'window-update'
   | 'probe'
+  | 'keepalive'
   | 'dup-ack';
 
-export type TimerName = 'retransmit' | 'persist' | 'time-wait' | 'syn-ack';
+export type TimerName = 'retransmit' | 'persist' | 'time-wait' | 'syn-ack' | 'keepalive';
 
 /** Events reported by the engine and the stack. Renderers are pure functions of a list of these. */
 export type TraceEvent =
@@ -236,7 +247,30 @@ export type TraceEvent =
       what: 'established' | 'data' | 'end' | 'closed' | 'error';
       bytes?: number;
       error?: string;
+    }
+  | {
+      /** A packet on the simulated wire: sent at `t`, arriving at `arrive` unless lost. */
+      type: 'wire';
+      t: number;
+      from: string;
+      to: string;
+      packet: Uint8Array;
+      fate: WireFate;
+      arrive?: number;
+      note?: string;
     };
+
+/** What the simulated network did with a packet. */
+export type WireFate =
+  | 'delivered'
+  | 'lost'
+  | 'held'
+  | 'released'
+  | 'duplicated'
+  | 'corrupted'
+  | 'cut'
+  | 'injected'
+  | 'no-route';
 
 export interface Tracer {
   emit(ev: TraceEvent): void;

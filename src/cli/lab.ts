@@ -1,0 +1,205 @@
+// `synack list`, `synack run` and `synack tour`: the scenario catalogue from
+// the command line, rendered as a ladder, tcpdump lines, JSON, explanations
+// or a state timeline, optionally with a pcap per run.
+
+import { writeFileSync } from 'node:fs';
+import { findScenario, type ScenarioResult, scenarios } from '../sim/scenarios/index.ts';
+import type { Scenario } from '../sim/scenarios/scenario.ts';
+import { type Lang, renderExplain } from '../trace/explain.ts';
+import { renderJson } from '../trace/json.ts';
+import { renderLadder } from '../trace/ladder.ts';
+import { renderPcap } from '../trace/pcap.ts';
+import { renderTcpdump } from '../trace/tcpdump.ts';
+import { renderTimeline } from '../trace/timeline.ts';
+import { UsageError } from './script.ts';
+
+export const FORMATS = ['ladder', 'tcpdump', 'json', 'explain', 'timeline'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface RunCliOptions {
+  seed: number;
+  loss?: number;
+  delay?: number;
+  format: Format;
+  pcap?: string;
+  lang: Lang;
+  absolute: boolean;
+  color: boolean;
+  params: Record<string, string>;
+}
+
+export function listCommand(out: (s: string) => void): number {
+  const w = Math.max(...scenarios.map((s) => s.name.length));
+  for (const s of scenarios) out(`${s.name.padEnd(w)}  ${s.title}`);
+  out('');
+  out(
+    'Run one with: synack run <name> [--format ladder|tcpdump|json|explain|timeline] (see synack run --help)',
+  );
+  return 0;
+}
+
+/** Splits `--name value` / `--name=value` pairs meant for the scenario, checking them against its parameters. */
+export function scenarioParams(sc: Scenario, rest: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const m = /^--([\w-]+)(?:=(.*))?$/.exec(a);
+    const accepted = sc.params.length > 0 ? sc.params.map((p) => `--${p.name}`).join(', ') : 'none';
+    if (!m)
+      throw new UsageError(`unexpected argument "${a}" (scenario ${sc.name} takes: ${accepted})`);
+    const p = sc.params.find((x) => x.name === m[1]);
+    if (!p)
+      throw new UsageError(
+        `unknown option --${m[1]} for scenario ${sc.name} (it takes: ${accepted})`,
+      );
+    const v = m[2] ?? rest[++i];
+    if (v === undefined) throw new UsageError(`--${p.name} needs a value`);
+    if (p.choices && !p.choices.includes(v))
+      throw new UsageError(`--${p.name} must be one of ${p.choices.join(', ')}, got "${v}"`);
+    if (typeof p.default === 'number' && !Number.isFinite(Number(v)))
+      throw new UsageError(`--${p.name} must be a number, got "${v}"`);
+    out[p.name] = v;
+  }
+  return out;
+}
+
+export function runScenario(sc: Scenario, o: RunCliOptions): ScenarioResult[] {
+  try {
+    return sc.run({ seed: o.seed, loss: o.loss, delay: o.delay, params: o.params });
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+export function render(
+  r: ScenarioResult,
+  o: Pick<RunCliOptions, 'format' | 'lang' | 'absolute' | 'color'>,
+  maxLines?: number,
+): string[] {
+  switch (o.format) {
+    case 'ladder':
+      return renderLadder(r.events, {
+        hosts: r.hosts,
+        absolute: o.absolute,
+        color: o.color,
+        maxLines,
+      });
+    case 'tcpdump':
+      return renderTcpdump(r.events, { absolute: o.absolute });
+    case 'explain':
+      return renderExplain(r.events, o.lang, o.absolute);
+    case 'timeline':
+      return renderTimeline(r.events);
+    case 'json':
+      return renderJson(r.events, {
+        scenario: r.scenario,
+        variant: r.variant,
+        seed: r.seed,
+        ok: r.checks.every((c) => c.ok),
+        checks: r.checks,
+        facts: r.facts,
+      });
+  }
+}
+
+export function checkLines(r: ScenarioResult, color: boolean): string[] {
+  const paint = (ok: boolean, s: string) =>
+    color ? `${ok ? '\x1b[32m' : '\x1b[31m'}${s}\x1b[0m` : s;
+  const lines = r.checks.map((c) =>
+    paint(
+      c.ok,
+      `  ${c.ok ? '✓' : '✗'} ${c.what}${!c.ok && c.detail ? ` — ${c.detail.slice(0, 400)}` : ''}`,
+    ),
+  );
+  for (const [k, v] of Object.entries(r.facts)) {
+    if (typeof v === 'number' || typeof v === 'string')
+      lines.push(`  · ${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`);
+  }
+  return lines;
+}
+
+export function runCommand(name: string, o: RunCliOptions, out: (s: string) => void): number {
+  const sc = findScenario(name);
+  if (!sc)
+    throw new UsageError(
+      `unknown scenario "${name}" (run "synack list"; accepted: ${scenarios.map((s) => s.name).join(', ')})`,
+    );
+  const results = runScenario(sc, o);
+  let ok = true;
+  results.forEach((r, i) => {
+    if (o.format !== 'json') {
+      out(`${sc.title}${r.variant ? ` — ${r.variant}` : ''}  (seed ${r.seed})`);
+      out('');
+    }
+    for (const l of render(r, o)) out(l);
+    if (o.format !== 'json') {
+      out('');
+      for (const l of checkLines(r, o.color)) out(l);
+      out('');
+    }
+    if (!r.checks.every((c) => c.ok)) ok = false;
+    if (o.pcap) {
+      const path = results.length > 1 ? o.pcap.replace(/(\.pcap)?$/, `.${i + 1}.pcap`) : o.pcap;
+      writeFileSync(path, renderPcap(r.events));
+      if (o.format !== 'json') out(`wrote ${path}`);
+    }
+  });
+  return ok ? 0 : 1;
+}
+
+const TOUR = [
+  'handshake',
+  'data-on-third',
+  'syn-with-data',
+  'simultaneous-open',
+  'old-duplicate-syn',
+  'lost-syn',
+  'lost-synack',
+  'lost-ack',
+  'syn-flood',
+  'close',
+];
+
+export function tourCommand(o: { color: boolean; lang: Lang }, out: (s: string) => void): number {
+  let ok = true;
+  TOUR.forEach((name, n) => {
+    const sc = findScenario(name)!;
+    const rule = '═'.repeat(78);
+    out(rule);
+    out(`${n + 1}. ${sc.title}   (synack run ${sc.name})`);
+    out(rule);
+    for (const l of wrap(sc.description, 78)) out(l);
+    out('');
+    for (const r of sc.run({ seed: 1, params: {} })) {
+      if (r.variant) out(`── ${r.variant}`);
+      for (const l of render(
+        r,
+        { format: 'ladder', lang: o.lang, absolute: false, color: o.color },
+        40,
+      ))
+        out(l);
+      out('');
+      for (const l of checkLines(r, o.color)) out(l);
+      out('');
+      if (!r.checks.every((c) => c.ok)) ok = false;
+    }
+  });
+  out(
+    'More: synack run <scenario> --format explain (or --lang zh), --format tcpdump, --pcap FILE.',
+  );
+  return ok ? 0 : 1;
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const w of text.split(/\s+/)) {
+    if (cur.length + w.length + 1 > width) {
+      lines.push(cur);
+      cur = w;
+    } else cur = cur ? `${cur} ${w}` : w;
+  }
+  if (cur) lines.push(cur);
+  return lines;
+}

@@ -1,0 +1,27 @@
+// The scenario catalogue, in the order the tour presents them.
+
+import { close, dataOnThird, handshake, simultaneousOpen, synWithData } from './basics.ts';
+import { lostAck, lostSyn, lostSynAck, oldDuplicateSyn } from './failures.ts';
+import { synFlood } from './flood.ts';
+import { random } from './random.ts';
+import type { Scenario } from './scenario.ts';
+
+export const scenarios: Scenario[] = [
+  handshake,
+  dataOnThird,
+  synWithData,
+  simultaneousOpen,
+  oldDuplicateSyn,
+  lostSyn,
+  lostSynAck,
+  lostAck,
+  synFlood,
+  close,
+  random,
+];
+
+export function findScenario(name: string): Scenario | undefined {
+  return scenarios.find((s) => s.name === name);
+}
+
+export type { Check, RunOptions, Scenario, ScenarioResult } from './scenario.ts';

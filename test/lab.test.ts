@@ -1,0 +1,226 @@
+// The lab: every scenario's outcome holds, its ladder is a reviewed snapshot,
+// the same seed gives identical output, pcaps are valid for tshark, and the
+// tcpdump renderer prints what tcpdump itself prints for the same pcap.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { findScenario, scenarios } from '../src/sim/scenarios/index.ts';
+import { runRandom } from '../src/sim/scenarios/random.ts';
+import { renderExplain } from '../src/trace/explain.ts';
+import { renderJson } from '../src/trace/json.ts';
+import { renderLadder } from '../src/trace/ladder.ts';
+import { renderPcap } from '../src/trace/pcap.ts';
+import { renderTcpdump } from '../src/trace/tcpdump.ts';
+import { renderTimeline } from '../src/trace/timeline.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'synack-lab-'));
+const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+describe('scenario outcomes (seed 1)', () => {
+  for (const sc of scenarios) {
+    it(`${sc.name}: every check holds`, () => {
+      for (const r of sc.run({ seed: 1, params: {} })) {
+        const failed = r.checks
+          .filter((c) => !c.ok)
+          .map((c) => `${r.variant ?? ''}: ${c.what} ${c.detail ?? ''}`);
+        expect(failed).toEqual([]);
+        expect(r.checks.length).toBeGreaterThan(0);
+      }
+    });
+  }
+
+  it('the scenarios also hold for other seeds and 10 ms–200 ms delays', () => {
+    for (const seed of [2, 3, 42]) {
+      for (const delay of [10, 200]) {
+        for (const name of [
+          'handshake',
+          'data-on-third',
+          'syn-with-data',
+          'simultaneous-open',
+          'old-duplicate-syn',
+          'lost-syn',
+          'lost-synack',
+          'close',
+        ]) {
+          for (const r of findScenario(name)!.run({ seed, delay, params: {} })) {
+            expect(
+              r.checks
+                .filter((c) => !c.ok)
+                .map((c) => `${name} seed ${seed} delay ${delay}: ${c.what}`),
+            ).toEqual([]);
+          }
+        }
+      }
+    }
+  });
+
+  it('syn-flood without defences refuses legitimate clients and keeps half-open state at the limit', () => {
+    const [r] = findScenario('syn-flood')!.run({
+      seed: 1,
+      params: { rate: '1000', duration: '5000', backlog: '16' },
+    });
+    expect(r.facts.synQueueLimit).toBe(16);
+    expect(r.facts.successRateDuringFlood as number).toBeLessThan(0.5);
+    expect(r.checks.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('ladder diagrams (reviewed snapshots)', () => {
+  for (const sc of scenarios.filter((s) => s.name !== 'random' && s.name !== 'syn-flood')) {
+    it(sc.name, async () => {
+      const text = sc
+        .run({ seed: 1, params: {} })
+        .map((r) =>
+          [`== ${r.variant ?? sc.title}`, ...renderLadder(r.events, { hosts: r.hosts })].join('\n'),
+        )
+        .join('\n\n');
+      await expect(`${text}\n`).toMatchFileSnapshot(`./__snapshots__/ladder/${sc.name}.txt`);
+    });
+  }
+});
+
+describe('determinism', () => {
+  it('the same seed gives byte-identical JSON, ladder and pcap output', () => {
+    for (const name of ['handshake', 'old-duplicate-syn', 'lost-synack', 'random']) {
+      const a = findScenario(name)!.run({
+        seed: 7,
+        loss: name === 'random' ? undefined : 0.05,
+        params: {},
+      });
+      const b = findScenario(name)!.run({
+        seed: 7,
+        loss: name === 'random' ? undefined : 0.05,
+        params: {},
+      });
+      expect(a.map((r) => renderJson(r.events).join('\n'))).toEqual(
+        b.map((r) => renderJson(r.events).join('\n')),
+      );
+      expect(a.map((r) => renderPcap(r.events))).toEqual(b.map((r) => renderPcap(r.events)));
+    }
+  });
+
+  it('different seeds give different ISNs', () => {
+    const isn = (seed: number) =>
+      renderTcpdump(findScenario('handshake')!.run({ seed, params: {} })[0].events)[0];
+    expect(isn(1)).not.toBe(isn(2));
+  });
+});
+
+describe('renderers', () => {
+  const [hs] = findScenario('handshake')!.run({ seed: 1, params: {} });
+
+  it('json: one event per line with stable fields, ending in the outcome', () => {
+    const lines = renderJson(hs.events, {
+      scenario: 'handshake',
+      seed: 1,
+      ok: true,
+      checks: hs.checks,
+      facts: {},
+    }).map((l) => JSON.parse(l));
+    expect(lines.at(-1)).toMatchObject({ type: 'outcome', scenario: 'handshake', ok: true });
+    const syn = lines.find((l) => l.type === 'segment' && l.dir === 'out');
+    expect(syn).toMatchObject({
+      host: 'client',
+      src: '198.18.0.1',
+      dst: '198.18.0.2',
+      seg: { flags: 'S', len: 0 },
+      why: 'syn',
+    });
+    expect(typeof syn.packet).toBe('string');
+  });
+
+  it('explain: each segment in English and Chinese, naming the sequence-number rule', () => {
+    const en = renderExplain(hs.events, 'en');
+    const zh = renderExplain(hs.events, 'zh');
+    expect(en.length).toBe(zh.length);
+    expect(en[0]).toMatch(/SYN consumes one sequence number/);
+    expect(en[1]).toMatch(/acknowledges 1 = the client's ISN\+1/);
+    expect(en[2]).toMatch(/pure ACK consumes no sequence number/);
+    expect(zh[0]).toMatch(/SYN 占用一个序列号/);
+  });
+
+  it('timeline: the states of each endpoint with durations', () => {
+    const t = renderTimeline(hs.events);
+    expect(t.find((l) => l.startsWith('client'))).toMatch(
+      /SYN-SENT \(20 ms\) → 0\.020s ESTABLISHED/,
+    );
+  });
+
+  it('ladder: a lost packet ends in ✗', () => {
+    const [r] = findScenario('lost-syn')!.run({ seed: 1, params: {} });
+    expect(renderLadder(r.events, { hosts: r.hosts }).some((l) => l.includes('✗'))).toBe(true);
+  });
+});
+
+describe.runIf(has('tshark'))('pcap files open in tshark with no expert errors', () => {
+  for (const name of [
+    'handshake',
+    'data-on-third',
+    'syn-with-data',
+    'simultaneous-open',
+    'old-duplicate-syn',
+    'lost-syn',
+    'lost-synack',
+    'lost-ack',
+    'close',
+  ]) {
+    it(name, () => {
+      findScenario(name)!
+        .run({ seed: 1, params: {} })
+        .forEach((r, i) => {
+          const file = join(tmp, `${name}.${i}.pcap`);
+          writeFileSync(file, renderPcap(r.events));
+          const out = execFileSync('tshark', ['-r', file, '-q', '-z', 'expert,error'], {
+            encoding: 'utf8',
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          expect(out).not.toMatch(/^\s*Error/m);
+          const count = execFileSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], {
+            encoding: 'utf8',
+          })
+            .trim()
+            .split('\n').length;
+          expect(count).toBe(renderTcpdump(r.events).length);
+        });
+    });
+  }
+});
+
+describe.runIf(has('tcpdump'))('the tcpdump renderer matches tcpdump -n -r, line for line', () => {
+  for (const [name, abs] of [
+    ['handshake', false],
+    ['handshake', true],
+    ['close', false],
+    ['lost-synack', false],
+    ['data-on-third', false],
+  ] as const) {
+    it(`${name}${abs ? ' -S' : ''}`, () => {
+      const [r] = findScenario(name)!.run({ seed: 1, params: {} });
+      const file = join(tmp, `td-${name}.pcap`);
+      writeFileSync(file, renderPcap(r.events));
+      const real = execFileSync('tcpdump', ['-n', ...(abs ? ['-S'] : []), '-r', file], {
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC' },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .trimEnd()
+        .split('\n');
+      expect(renderTcpdump(r.events, { absolute: abs })).toEqual(real);
+    });
+  }
+});
+
+describe('random: invariants hold for a few hundred seeds', () => {
+  it('seeds 1..300', () => {
+    const failed: string[] = [];
+    for (let seed = 1; seed <= 300; seed++) {
+      const r = runRandom({ seed, params: {} });
+      for (const c of r.checks)
+        if (!c.ok) failed.push(`seed ${seed}: ${c.what} ${c.detail?.slice(0, 200) ?? ''}`);
+    }
+    expect(failed).toEqual([]);
+  }, 120_000);
+});
