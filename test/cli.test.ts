@@ -1,6 +1,8 @@
 // The synack command as a user meets it: help, exit codes, clear errors.
 
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -60,6 +62,21 @@ describe('synack CLI', () => {
     expect(l.err).toMatch(/--loss must be a number from 0 to 1/);
     expect(run('run', 'nosuch').code).toBe(2);
   });
+
+  it.runIf(spawnSync('sh', ['-c', 'command -v tcpdump']).status === 0)(
+    'run handshake --format tcpdump prints on stdout exactly what tcpdump -n -r prints for its pcap',
+    () => {
+      const pcap = join(mkdtempSync(join(tmpdir(), 'synack-cli-')), 'h.pcap');
+      const ours = run('run', 'handshake', '--format', 'tcpdump', '--pcap', pcap);
+      expect(ours.code).toBe(0);
+      const theirs = spawnSync('tcpdump', ['-n', '-r', pcap], {
+        encoding: 'utf8',
+        env: { ...process.env, TZ: 'UTC' },
+      });
+      expect(ours.out).toBe(theirs.stdout);
+      expect(ours.out.split('\n').length).toBeGreaterThan(4);
+    },
+  );
 
   it('a failing scenario check exits 1', () => {
     // With every packet lost nothing can be established.

@@ -119,7 +119,13 @@ export function checkLines(r: ScenarioResult, color: boolean): string[] {
   return lines;
 }
 
-export function runCommand(name: string, o: RunCliOptions, out: (s: string) => void): number {
+/** For tcpdump and json, stdout carries only those lines (pipe-friendly); the rest goes to `note`. */
+export function runCommand(
+  name: string,
+  o: RunCliOptions,
+  out: (s: string) => void,
+  note: (s: string) => void = out,
+): number {
   const sc = findScenario(name);
   if (!sc)
     throw new UsageError(
@@ -127,22 +133,24 @@ export function runCommand(name: string, o: RunCliOptions, out: (s: string) => v
     );
   const results = runScenario(sc, o);
   let ok = true;
+  const machine = o.format === 'json' || o.format === 'tcpdump';
+  const say = machine ? note : out;
   results.forEach((r, i) => {
     if (o.format !== 'json') {
-      out(`${sc.title}${r.variant ? ` — ${r.variant}` : ''}  (seed ${r.seed})`);
-      out('');
+      say(`${sc.title}${r.variant ? ` — ${r.variant}` : ''}  (seed ${r.seed})`);
+      if (!machine) say('');
     }
     for (const l of render(r, o)) out(l);
     if (o.format !== 'json') {
-      out('');
-      for (const l of checkLines(r, o.color)) out(l);
-      out('');
+      if (!machine) say('');
+      for (const l of checkLines(r, o.color)) say(l);
+      if (!machine) say('');
     }
     if (!r.checks.every((c) => c.ok)) ok = false;
     if (o.pcap) {
       const path = results.length > 1 ? o.pcap.replace(/(\.pcap)?$/, `.${i + 1}.pcap`) : o.pcap;
       writeFileSync(path, renderPcap(r.events));
-      if (o.format !== 'json') out(`wrote ${path}`);
+      note(`wrote ${path}`);
     }
   });
   return ok ? 0 : 1;

@@ -111,6 +111,7 @@ program
         params: scenarioParams(sc, rest),
       },
       (s) => console.log(s),
+      (s) => console.error(s),
     );
   });
 
