@@ -72,7 +72,8 @@ describe('ladder diagrams (reviewed snapshots)', () => {
   for (const sc of scenarios) {
     it(sc.name, async () => {
       // The flood is shown small; the server side of a flood is counted, not traced.
-      const params = sc.name === 'syn-flood' ? { rate: '200', duration: '2000', backlog: '8' } : {};
+      const params: Record<string, string> =
+        sc.name === 'syn-flood' ? { rate: '200', duration: '2000', backlog: '8' } : {};
       const text = sc
         .run({ seed: 1, params })
         .map((r) =>
