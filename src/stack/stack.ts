@@ -14,6 +14,7 @@ import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/l
 import { cryptoRandom, type Random } from '../tcp/random.ts';
 import { resetFor } from '../tcp/reset.ts';
 import { seqGt } from '../tcp/seq.ts';
+import { CookieJar } from '../tcp/syncookie.ts';
 import { TupleTable } from '../tcp/tuple.ts';
 import {
   type DropReason,
@@ -43,6 +44,8 @@ export interface StackOptions {
   tracer?: Tracer | null;
   /** RFC 5961 §7: challenge ACKs allowed per second across the host (Linux: 1000). */
   challengeAckLimit?: number;
+  /** RSTs a listener may send per second for ACKs that match nothing (default 1000). */
+  listenerResetLimit?: number;
   /** First port tried for ephemeral binds; the range is Linux's 32768–60999. */
   ephemeralStart?: number;
   /** Connection ids start after this (a rebooted host continues its predecessor's ids in traces). */
@@ -112,9 +115,9 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.leave();
     }
   };
-  private challengeLimit: number;
-  private challengeWindow = -1;
-  private challengeCount = 0;
+  private readonly challenges: RateLimit;
+  private readonly listenerResets: RateLimit;
+  private jar: CookieJar | null = null;
 
   constructor(opts: StackOptions) {
     this.name = opts.name ?? 'host';
@@ -133,7 +136,8 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.random = opts.random ?? cryptoRandom();
     this.isnSource = opts.isn ?? new Rfc6528Isn(this.random);
     this.tracer = opts.tracer ?? null;
-    this.challengeLimit = opts.challengeAckLimit ?? 1000;
+    this.challenges = new RateLimit(opts.challengeAckLimit ?? 1000);
+    this.listenerResets = new RateLimit(opts.listenerResetLimit ?? 1000);
     this.ids = opts.firstId ?? 0;
     this.ephemeral =
       opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
@@ -426,14 +430,16 @@ export class Stack implements ConnectionHost, ListenerHost {
   }
 
   challengeAckAllowed(now: number): boolean {
-    const second = Math.floor(now / 1000);
-    if (second !== this.challengeWindow) {
-      this.challengeWindow = second;
-      this.challengeCount = 0;
-    }
-    if (this.challengeCount >= this.challengeLimit) return false;
-    this.challengeCount++;
-    return true;
+    return this.challenges.allow(now);
+  }
+
+  resetAllowed(now: number): boolean {
+    return this.listenerResets.allow(now);
+  }
+
+  cookieJar(now: number): CookieJar {
+    this.jar ??= new CookieJar(this.random, now);
+    return this.jar;
   }
 
   timerChanged(t: Timed): void {
@@ -549,5 +555,23 @@ export class Stack implements ConnectionHost, ListenerHost {
 function checkPort(p: number, what: string, zeroOk: boolean): void {
   if (!Number.isInteger(p) || p < (zeroOk ? 0 : 1) || p > 65535) {
     throw new RangeError(`${what} must be an integer from ${zeroOk ? 0 : 1} to 65535, got ${p}`);
+  }
+}
+
+/** At most `limit` events per second of the stack's clock. */
+class RateLimit {
+  private second = -1;
+  private used = 0;
+  constructor(private readonly limit: number) {}
+
+  allow(now: number): boolean {
+    const s = Math.floor(now / 1000);
+    if (s !== this.second) {
+      this.second = s;
+      this.used = 0;
+    }
+    if (this.used >= this.limit) return false;
+    this.used++;
+    return true;
   }
 }

@@ -7,9 +7,17 @@
 import type { IpAddr } from '../wire/addr.ts';
 import { ACK, FIN, RST, type Segment, SYN } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
-import { type Negotiated, negotiate, readSynOffer, synOptions, synWindow } from './options.ts';
+import {
+  findTimestamp,
+  type Negotiated,
+  negotiate,
+  readSynOffer,
+  synOptions,
+  synWindow,
+} from './options.ts';
 import { resetFor } from './reset.ts';
 import { seqAdd, seqInWindow } from './seq.ts';
+import { type CookieJar, cookieTsVal } from './syncookie.ts';
 import { TupleTable } from './tuple.ts';
 import { type DropReason, type SendReason, State, type SynOffer, type TcpConfig } from './types.ts';
 
@@ -68,6 +76,10 @@ export interface ListenerHost extends Omit<ConnectionHost, 'timerChanged' | 'tra
   tsOffset(): number;
   /** Creates and registers the connection a completed handshake becomes. */
   adopt(l: Listener, h: HalfOpen): Connection | undefined;
+  /** The host's SYN-cookie secrets (one jar per host, as Linux). */
+  cookieJar(now: number): CookieJar;
+  /** A global limit on RSTs a listener sends for stray ACKs (RFC 5961 §7 in spirit). */
+  resetAllowed(now: number): boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -113,8 +125,11 @@ export class Listener {
       return;
     }
     if (f & ACK) {
-      // Any acknowledgment is bad in LISTEN: answer with a reset.
-      this.reset(dst, src, 0, seg, now);
+      if (!(f & (SYN | FIN)) && this.cfg.synCookies !== 'off' && this.tryCookie(src, dst, seg, now))
+        return;
+      // Any other acknowledgment is bad in LISTEN: answer with a reset (rate limited).
+      if (this.host.resetAllowed(now)) this.reset(dst, src, 0, seg, now);
+      else this.host.count('resets-suppressed');
       this.host.dropFor(0, seg, 'listener-ack', now);
       return;
     }
@@ -127,7 +142,13 @@ export class Listener {
       this.host.dropFor(0, seg, 'accept-queue-full', now);
       return;
     }
-    if (this.synQueue.size >= this.synQueueLimit) {
+    const full = this.synQueue.size >= this.synQueueLimit;
+    if (full) this.host.count('syn-queue-overflows');
+    if (this.cfg.synCookies === 'always' || (full && this.cfg.synCookies === 'auto')) {
+      this.sendCookie(src, dst, seg, now);
+      return;
+    }
+    if (full) {
       this.host.dropFor(0, seg, 'syn-queue-full', now);
       return;
     }
@@ -265,6 +286,111 @@ export class Listener {
     this.acceptQueue.push(conn);
     // The completing ACK may carry data or a FIN: the new connection processes it.
     conn.onSegment(seg, now);
+  }
+
+  /** Answers a SYN with a cookie SYN,ACK and keeps nothing (RFC 4987 §3.6). */
+  private sendCookie(src: IpAddr, dst: IpAddr, seg: Segment, now: number): void {
+    const offer = readSynOffer(seg);
+    if (seg.payload.length > 0) this.host.count('syn-data-ignored');
+    const mss = offer.mss ?? (dst.length === 16 ? 1220 : 536);
+    const iss = this.host
+      .cookieJar(now)
+      .make(dst, seg.dstPort, src, seg.srcPort, seg.seq, mss, now);
+    const tsVal = cookieTsVal(Math.floor(now) >>> 0, offer);
+    const reply: Segment = {
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seq: iss,
+      ack: seqAdd(seg.seq, 1),
+      flags: SYN | ACK,
+      window: synWindow(this.cfg, offer.tsVal !== undefined && this.cfg.timestamps),
+      urgent: 0,
+      options: synOptions(this.cfg, tsVal, offer),
+      payload: EMPTY,
+    };
+    this.host.count('cookies-sent');
+    this.host.count('syn-acks-sent');
+    this.cookieEvent(0, 'sent', now);
+    this.host.transmitFor(dst, src, 0, reply, 'syn-ack', now);
+  }
+
+  /** An ACK that matches no half-open record may return a cookie; true if it opened a connection. */
+  private tryCookie(src: IpAddr, dst: IpAddr, seg: Segment, now: number): boolean {
+    const ts = findTimestamp(seg);
+    const tsEcr = ts && ts.kind === 'ts' && this.cfg.timestamps ? ts.ecr : undefined;
+    const irs = seqAdd(seg.seq, -1);
+    const r = this.host
+      .cookieJar(now)
+      .check(dst, seg.dstPort, src, seg.srcPort, irs, seqAdd(seg.ack, -1), now, tsEcr);
+    if (!r.ok) {
+      this.host.count('cookies-rejected');
+      this.cookieEvent(0, 'rejected', now, r.reason);
+      this.host.dropFor(0, seg, r.reason, now);
+      return false;
+    }
+    if (this.acceptQueue.length >= this.acceptQueueLimit) {
+      this.host.dropFor(0, seg, 'accept-queue-full', now);
+      return true;
+    }
+    const offer = r.offer;
+    if (ts && ts.kind === 'ts' && tsEcr !== undefined) offer.tsVal = ts.val;
+    const id = this.host.nextId();
+    const h = new HalfOpen(
+      this,
+      id,
+      dst.slice(),
+      seg.dstPort,
+      src.slice(),
+      seg.srcPort,
+      seqAdd(seg.ack, -1),
+      irs,
+      offer,
+      negotiate(this.cfg, offer, dst.length === 16),
+      seg.window,
+      0,
+      now,
+    );
+    h.deadline = Number.POSITIVE_INFINITY;
+    this.host.count('cookies-accepted');
+    this.cookieEvent(id, 'accepted', now);
+    const t = this.host.tracer;
+    if (t)
+      t.emit({
+        type: 'state',
+        t: now,
+        host: this.host.name,
+        conn: id,
+        from: State.Listen,
+        to: State.SynReceived,
+        why: 'SYN cookie',
+      });
+    const conn = this.host.adopt(this, h);
+    if (!conn) return true;
+    conn.openFromHandshake(
+      {
+        iss: h.iss,
+        irs,
+        negotiated: h.negotiated,
+        peerWindow: seg.window,
+        tsRecent: offer.tsVal ?? 0,
+        tsOffset: 0,
+        synRetransmitted: false,
+      },
+      now,
+    );
+    this.acceptQueue.push(conn);
+    conn.onSegment(seg, now);
+    return true;
+  }
+
+  private cookieEvent(
+    conn: number,
+    action: 'sent' | 'accepted' | 'rejected',
+    now: number,
+    reason?: 'cookie-bad-mac' | 'cookie-expired',
+  ): void {
+    const t = this.host.tracer;
+    if (t) t.emit({ type: 'cookie', t: now, host: this.host.name, conn, action, reason });
   }
 
   halfOpenTimeout(h: HalfOpen, now: number): void {

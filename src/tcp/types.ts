@@ -128,6 +128,8 @@ export interface TcpConfig {
   keepAliveIdle: number;
   keepAliveInterval: number;
   keepAliveProbes: number;
+  /** SYN cookies (RFC 4987 §3.6): when the SYN queue is full ('auto', as Linux), for every SYN ('always'), or never ('off'). */
+  synCookies: 'auto' | 'always' | 'off';
 }
 
 export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
@@ -152,6 +154,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     keepAliveIdle: 7_200_000,
     keepAliveInterval: 75_000,
     keepAliveProbes: 9,
+    synCookies: 'auto',
   };
 }
 
@@ -179,7 +182,8 @@ export type DropReason =
   | 'listener-ack'
   | 'data-after-fin'
   | 'cookie-bad-mac'
-  | 'cookie-expired';
+  | 'cookie-expired'
+  | 'reset-rate-limited';
 
 /** Why a segment was sent. */
 export type SendReason =
@@ -247,6 +251,15 @@ export type TraceEvent =
       what: 'established' | 'data' | 'end' | 'closed' | 'error';
       bytes?: number;
       error?: string;
+    }
+  | {
+      /** A SYN cookie sent in a SYN,ACK, or checked when an ACK came back. */
+      type: 'cookie';
+      t: number;
+      host: string;
+      conn: number;
+      action: 'sent' | 'accepted' | 'rejected';
+      reason?: 'cookie-bad-mac' | 'cookie-expired';
     }
   | {
       /** A packet on the simulated wire: sent at `t`, arriving at `arrive` unless lost. */

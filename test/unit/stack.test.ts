@@ -119,7 +119,8 @@ describe('stack', () => {
 
   it('a full accept queue drops SYNs and final ACKs (counted, no RST) until accept() makes room', () => {
     const { a, b, clock } = pair();
-    const server = b.listen({ port: 80, backlog: 2 }); // SYN queue 2, accept queue 3 (Linux's rule)
+    // SYN queue 2, accept queue 3 (Linux's rule); cookies off to see the queue itself.
+    const server = b.listen({ port: 80, backlog: 2, config: { synCookies: 'off' } });
     const socks = [0, 1, 2, 3].map(() => a.connect({ host: '198.18.0.2', port: 80 }));
     clock.run(clock.now() + 5000);
     expect(b.stats.drops['syn-queue-full']).toBeGreaterThan(0);

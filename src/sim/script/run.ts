@@ -194,7 +194,7 @@ class Runner {
       this.curLine = ev.line;
       this.events.set(ev.line, ev.text);
       if (ev.type === 'shell') {
-        this.result.skipped.push({ line: ev.line, text: ev.text });
+        if (!this.sysctl(ev.command)) this.result.skipped.push({ line: ev.line, text: ev.text });
         continue;
       }
       const [lo, hi] = this.window(ev);
@@ -215,6 +215,14 @@ class Runner {
     if (this.pending.length > 0) {
       throw new Fail(this.pending[0].ev.line, `${this.pending[0].ev.name}() never returned`);
     }
+  }
+
+  /** The one sysctl synack honours: net.ipv4.tcp_syncookies (0 off, 1 when full, 2 always). */
+  private sysctl(command: string): boolean {
+    const m = /^\s*sysctl\s+(?:-\w+\s+)*net\.ipv4\.tcp_syncookies\s*=\s*([012])\s*$/.exec(command);
+    if (!m) return false;
+    this.stack.cfg.synCookies = (['off', 'auto', 'always'] as const)[Number(m[1])];
+    return true;
   }
 
   /** [earliest, latest] ms for an event's time spec. */
