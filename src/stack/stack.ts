@@ -281,7 +281,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       return;
     }
     const { src, dst, seg } = p;
-    if (!this.addresses.some((a) => addrEquals(a, dst))) {
+    if (!this.isLocal(dst)) {
       this.dropPacket(0, 'not-for-us', now, packet, seg);
       return;
     }
@@ -332,6 +332,12 @@ export class Stack implements ConnectionHost, ListenerHost {
     } else {
       this.dropFor(0, seg, 'no-connection', now);
     }
+  }
+
+  private isLocal(a: IpAddr): boolean {
+    const as = this.addresses;
+    for (let i = 0; i < as.length; i++) if (addrEquals(as[i], a)) return true;
+    return false;
   }
 
   private findListener(addr: IpAddr, port: number): Listener | undefined {

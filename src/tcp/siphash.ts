@@ -1,61 +1,8 @@
 // SipHash-2-4 (Aumasson and Bernstein, 2012), synchronous, on 32-bit halves so
 // it runs anywhere JavaScript does. WebCrypto's HMAC is asynchronous and
 // cannot sit on a per-segment path; a keyed PRF for ISNs and SYN cookies can.
-
-const s = new Uint32Array(8); // v0 lo/hi, v1, v2, v3
-
-function add(a: number, b: number): void {
-  const lo = s[a] + s[b];
-  s[a + 1] = (s[a + 1] + s[b + 1] + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-  s[a] = lo >>> 0;
-}
-
-function rotl(a: number, r: number): void {
-  const lo = s[a];
-  const hi = s[a + 1];
-  if (r === 32) {
-    s[a] = hi;
-    s[a + 1] = lo;
-  } else if (r < 32) {
-    s[a + 1] = (hi << r) | (lo >>> (32 - r));
-    s[a] = (lo << r) | (hi >>> (32 - r));
-  } else {
-    const q = r - 32;
-    s[a + 1] = (lo << q) | (hi >>> (32 - q));
-    s[a] = (hi << q) | (lo >>> (32 - q));
-  }
-}
-
-function xor(a: number, b: number): void {
-  s[a] ^= s[b];
-  s[a + 1] ^= s[b + 1];
-}
-
-function round(): void {
-  add(0, 2);
-  rotl(2, 13);
-  xor(2, 0);
-  rotl(0, 32);
-  add(4, 6);
-  rotl(6, 16);
-  xor(6, 4);
-  add(0, 6);
-  rotl(6, 21);
-  xor(6, 0);
-  add(4, 2);
-  rotl(2, 17);
-  xor(2, 4);
-  rotl(4, 32);
-}
-
-function absorb(lo: number, hi: number): void {
-  s[6] ^= lo;
-  s[7] ^= hi;
-  round();
-  round();
-  s[0] ^= lo;
-  s[1] ^= hi;
-}
+// The state lives in local variables and the rounds are written out: this
+// runs once per SYN under a flood.
 
 function le32(m: Uint8Array, i: number): number {
   return (m[i] | (m[i + 1] << 8) | (m[i + 2] << 16) | (m[i + 3] << 24)) >>> 0;
@@ -66,30 +13,96 @@ function le32(m: Uint8Array, i: number): number {
  * little-endian 32-bit words. Writes the 64-bit result into `out` as [lo, hi].
  */
 export function siphash24(key: Uint32Array, msg: Uint8Array, len: number, out: Uint32Array): void {
-  s[0] = key[0] ^ 0x70736575;
-  s[1] = key[1] ^ 0x736f6d65;
-  s[2] = key[2] ^ 0x6e646f6d;
-  s[3] = key[3] ^ 0x646f7261;
-  s[4] = key[0] ^ 0x6e657261;
-  s[5] = key[1] ^ 0x6c796765;
-  s[6] = key[2] ^ 0x79746573;
-  s[7] = key[3] ^ 0x74656462;
+  let v0l = (key[0] ^ 0x70736575) >>> 0;
+  let v0h = (key[1] ^ 0x736f6d65) >>> 0;
+  let v1l = (key[2] ^ 0x6e646f6d) >>> 0;
+  let v1h = (key[3] ^ 0x646f7261) >>> 0;
+  let v2l = (key[0] ^ 0x6e657261) >>> 0;
+  let v2h = (key[1] ^ 0x6c796765) >>> 0;
+  let v3l = (key[2] ^ 0x79746573) >>> 0;
+  let v3h = (key[3] ^ 0x74656462) >>> 0;
   const whole = len - (len % 8);
-  for (let i = 0; i < whole; i += 8) absorb(le32(msg, i), le32(msg, i + 4));
-  let lo = 0;
-  let hi = (len & 0xff) << 24;
-  const rest = len - whole;
-  for (let j = 0; j < rest; j++) {
-    const byte = msg[whole + j];
-    if (j < 4) lo |= byte << (8 * j);
-    else hi |= byte << (8 * (j - 4));
+  let i = 0;
+  let ml = 0;
+  let mh = 0;
+  // Blocks, then the final block (length byte in the top), then finalisation.
+  for (let phase = 0; phase < 3; phase++) {
+    let rounds = 2;
+    if (phase === 0) {
+      if (i >= whole) continue;
+      ml = le32(msg, i);
+      mh = le32(msg, i + 4);
+      i += 8;
+      phase = -1; // stay in the block phase
+    } else if (phase === 1) {
+      ml = 0;
+      mh = (len & 0xff) << 24;
+      for (let j = 0; j < len - whole; j++) {
+        const byte = msg[whole + j];
+        if (j < 4) ml |= byte << (8 * j);
+        else mh |= byte << (8 * (j - 4));
+      }
+      ml >>>= 0;
+      mh >>>= 0;
+    } else {
+      v2l = (v2l ^ 0xff) >>> 0;
+      rounds = 4;
+    }
+    if (phase !== 2) {
+      v3l = (v3l ^ ml) >>> 0;
+      v3h = (v3h ^ mh) >>> 0;
+    }
+    for (let r = 0; r < rounds; r++) {
+      let lo: number;
+      let t: number;
+      // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
+      lo = v0l + v1l;
+      v0h = (v0h + v1h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      v0l = lo >>> 0;
+      t = ((v1h << 13) | (v1l >>> 19)) >>> 0;
+      v1l = ((v1l << 13) | (v1h >>> 19)) >>> 0;
+      v1h = t;
+      v1l = (v1l ^ v0l) >>> 0;
+      v1h = (v1h ^ v0h) >>> 0;
+      t = v0l;
+      v0l = v0h;
+      v0h = t;
+      // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
+      lo = v2l + v3l;
+      v2h = (v2h + v3h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      v2l = lo >>> 0;
+      t = ((v3h << 16) | (v3l >>> 16)) >>> 0;
+      v3l = ((v3l << 16) | (v3h >>> 16)) >>> 0;
+      v3h = t;
+      v3l = (v3l ^ v2l) >>> 0;
+      v3h = (v3h ^ v2h) >>> 0;
+      // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
+      lo = v0l + v3l;
+      v0h = (v0h + v3h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      v0l = lo >>> 0;
+      t = ((v3h << 21) | (v3l >>> 11)) >>> 0;
+      v3l = ((v3l << 21) | (v3h >>> 11)) >>> 0;
+      v3h = t;
+      v3l = (v3l ^ v0l) >>> 0;
+      v3h = (v3h ^ v0h) >>> 0;
+      // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
+      lo = v2l + v1l;
+      v2h = (v2h + v1h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      v2l = lo >>> 0;
+      t = ((v1h << 17) | (v1l >>> 15)) >>> 0;
+      v1l = ((v1l << 17) | (v1h >>> 15)) >>> 0;
+      v1h = t;
+      v1l = (v1l ^ v2l) >>> 0;
+      v1h = (v1h ^ v2h) >>> 0;
+      t = v2l;
+      v2l = v2h;
+      v2h = t;
+    }
+    if (phase !== 2) {
+      v0l = (v0l ^ ml) >>> 0;
+      v0h = (v0h ^ mh) >>> 0;
+    }
   }
-  absorb(lo >>> 0, hi >>> 0);
-  s[4] ^= 0xff;
-  round();
-  round();
-  round();
-  round();
-  out[0] = s[0] ^ s[2] ^ s[4] ^ s[6];
-  out[1] = s[1] ^ s[3] ^ s[5] ^ s[7];
+  out[0] = v0l ^ v1l ^ v2l ^ v3l;
+  out[1] = v0h ^ v1h ^ v2h ^ v3h;
 }

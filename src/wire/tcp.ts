@@ -252,29 +252,30 @@ export function writeTcp(
   src: IpAddr,
   dst: IpAddr,
 ): number {
-  const b = off === 0 ? out : out.subarray(off);
-  b[0] = seg.srcPort >> 8;
-  b[1] = seg.srcPort & 0xff;
-  b[2] = seg.dstPort >> 8;
-  b[3] = seg.dstPort & 0xff;
-  put32(b, 4, seg.seq);
-  put32(b, 8, seg.ack);
-  const optLen = seg.options.length === 0 ? 0 : writeOptions(b, TCP_HEADER, seg.options);
+  const b = out;
+  const o = off;
+  b[o] = seg.srcPort >> 8;
+  b[o + 1] = seg.srcPort & 0xff;
+  b[o + 2] = seg.dstPort >> 8;
+  b[o + 3] = seg.dstPort & 0xff;
+  put32(b, o + 4, seg.seq);
+  put32(b, o + 8, seg.ack);
+  const optLen = seg.options.length === 0 ? 0 : writeOptions(b, o + TCP_HEADER, seg.options);
   const hdr = TCP_HEADER + optLen;
   if (hdr > 60) throw new RangeError(`TCP options too long: ${optLen} bytes (at most 40)`);
-  b[12] = (hdr / 4) << 4;
-  b[13] = seg.flags;
-  b[14] = seg.window >> 8;
-  b[15] = seg.window & 0xff;
-  b[16] = 0;
-  b[17] = 0;
-  b[18] = seg.urgent >> 8;
-  b[19] = seg.urgent & 0xff;
-  b.set(seg.payload, hdr);
+  b[o + 12] = (hdr / 4) << 4;
+  b[o + 13] = seg.flags;
+  b[o + 14] = seg.window >> 8;
+  b[o + 15] = seg.window & 0xff;
+  b[o + 16] = 0;
+  b[o + 17] = 0;
+  b[o + 18] = seg.urgent >> 8;
+  b[o + 19] = seg.urgent & 0xff;
+  if (seg.payload.length > 0) b.set(seg.payload, o + hdr);
   const len = hdr + seg.payload.length;
-  const c = finishChecksum(sumBytes(b, 0, len, pseudoHeaderSum(src, dst, PROTO_TCP, len)));
-  b[16] = c >> 8;
-  b[17] = c & 0xff;
+  const c = finishChecksum(sumBytes(b, o, o + len, pseudoHeaderSum(src, dst, PROTO_TCP, len)));
+  b[o + 16] = c >> 8;
+  b[o + 17] = c & 0xff;
   return len;
 }
 
