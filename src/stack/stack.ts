@@ -65,6 +65,11 @@ export interface ConnectOptions {
   config?: Partial<TcpConfig>;
   /** Data to carry on the SYN itself (at most 536 bytes); sent again if the peer does not acknowledge it. */
   synData?: Uint8Array;
+  /**
+   * TCP Fast Open (RFC 7413): ask for a cookie, or, with one cached from an
+   * earlier connection to this server, put `synData` on the SYN with it.
+   */
+  fastOpen?: boolean;
 }
 
 export interface ListenOptions {
@@ -194,12 +199,26 @@ export class Stack implements ConnectionHost, ListenerHost {
     try {
       const now = this.now();
       this.trace({ type: 'app', t: now, host: this.name, conn: conn.id, call: 'connect' });
+      let synData = opts.synData;
+      let later: Uint8Array | undefined;
+      let fo: Uint8Array | undefined;
+      if (opts.fastOpen) {
+        const cached = this.fastOpenCookies.get(formatAddr(remote));
+        fo = cached ?? new Uint8Array(0);
+        if (!cached && synData) {
+          // No cookie yet: ask for one; the data follows the handshake.
+          later = synData;
+          synData = undefined;
+        }
+      }
       conn.openActive(
         this.isn(local, lport, remote, opts.port, now),
         this.tsOffset(),
         now,
-        opts.synData,
+        synData,
+        fo,
       );
+      if (later) conn.send(later, now);
     } finally {
       this.leave();
     }
@@ -450,6 +469,13 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   timerChanged(t: Timed): void {
     if (this.timers.update(t)) this.scheduleWake();
+  }
+
+  /** Fast Open cookies learned from servers, by server address (RFC 7413 §4.1.3). */
+  readonly fastOpenCookies = new Map<string, Uint8Array>();
+
+  fastOpenCookie(conn: Connection, cookie: Uint8Array): void {
+    this.fastOpenCookies.set(formatAddr(conn.remoteAddr), cookie.slice());
   }
 
   released(conn: Connection): void {

@@ -53,6 +53,9 @@ export type Counter =
   | 'cookies-sent'
   | 'cookies-accepted'
   | 'cookies-rejected'
+  | 'fastopen-cookies-sent'
+  | 'fastopen-accepted'
+  | 'fastopen-rejected'
   | 'syn-queue-overflows'
   | 'resets-suppressed'
   | 'connections-timed-out'
@@ -74,6 +77,8 @@ export interface ConnectionHost {
   timerChanged(conn: Connection): void;
   /** The connection reached CLOSED and may be forgotten. */
   released(conn: Connection): void;
+  /** A Fast Open cookie arrived from `conn`'s peer (RFC 7413 §4.1.3: the client caches it). */
+  fastOpenCookie?(conn: Connection, cookie: Uint8Array): void;
 }
 
 export interface Endpoints {
@@ -197,7 +202,17 @@ export class Connection implements Endpoints {
   // ---- OPEN (RFC 9293 §3.10.1) -------------------------------------------
 
   /** Active OPEN: CLOSED → SYN-SENT, sending SYN with ISS. */
-  openActive(iss: number, tsOffset: number, now: number, synData?: Uint8Array): void {
+  /** Fast Open on our SYN: `cookie` empty to request one (RFC 7413 §4.1.1). */
+  private fastOpen: Uint8Array | null = null;
+
+  openActive(
+    iss: number,
+    tsOffset: number,
+    now: number,
+    synData?: Uint8Array,
+    fastOpen?: Uint8Array,
+  ): void {
+    if (fastOpen) this.fastOpen = fastOpen;
     this.iss = iss;
     this.sndUna = iss;
     this.sndNxt = seqAdd(iss, 1);
@@ -253,6 +268,44 @@ export class Connection implements Endpoints {
     this.tsOk = n.tsOk;
     this.cwnd = Math.min(10 * n.sndMss, Math.max(2 * n.sndMss, 14600));
   }
+
+  /**
+   * A passive open with Fast Open (RFC 7413 §4.2.2): the SYN carried a valid
+   * cookie, so the connection exists at once in SYN-RECEIVED, its data goes to
+   * the application now, and the SYN,ACK acknowledges that data.
+   */
+  openFastOpen(h: HandshakeResult, syn: Segment, now: number): void {
+    this.passive = true;
+    this.iss = h.iss;
+    this.irs = h.irs;
+    this.sndUna = h.iss;
+    this.sndNxt = seqAdd(h.iss, 1);
+    this.sndMax = this.sndNxt;
+    this.sndSmall = this.sndNxt;
+    this.rcvNxt = seqAdd(h.irs, 1);
+    this.applyNegotiated(h.negotiated);
+    this.tsRecent = h.tsRecent;
+    this.tsOffset = h.tsOffset;
+    this.sndWnd = h.peerWindow;
+    this.maxSndWnd = this.sndWnd;
+    this.sndWl1 = h.irs;
+    this.sndWl2 = h.iss;
+    this.host.count('passive-opens');
+    this.state = State.Listen;
+    this.setState(State.SynReceived, now, 'Fast Open');
+    if (syn.payload.length > 0) {
+      this.enqueue(syn.payload);
+      this.rcvNxt = seqAdd(this.rcvNxt, syn.payload.length);
+      this.host.deliver(this, { type: 'readable' }, now);
+    }
+    this.host.deliver(this, { type: 'established' }, now);
+    this.fastOpened = true;
+    this.sendSyn(now, 'syn-ack');
+    this.armRexmit(now, this.rto.rto);
+  }
+
+  /** Opened by Fast Open: the application already has the connection. */
+  private fastOpened = false;
 
   /** NOT TCP (the simulator's two-way listener): take the SYN's data now and answer SYN,ACK. */
   acceptTwoWaySyn(seg: Segment, now: number): void {
@@ -450,6 +503,8 @@ export class Connection implements Endpoints {
       return;
     }
     const offer = readSynOffer(seg);
+    if (offer.fo && offer.fo.length > 0 && this.fastOpen)
+      this.host.fastOpenCookie?.(this, offer.fo);
     this.irs = seg.seq;
     this.rcvNxt = seqAdd(seg.seq, 1);
     this.applyNegotiated(negotiate(this.cfg, offer, this.localAddr.length === 16));
@@ -547,7 +602,7 @@ export class Connection implements Endpoints {
       this.host.count('resets-received');
       switch (this.state) {
         case State.SynReceived:
-          this.release(now, ConnectionRefused.quiet());
+          this.release(now, this.passive ? ConnectionReset.quiet() : ConnectionRefused.quiet());
           return;
         case State.Established:
         case State.FinWait1:
@@ -763,7 +818,7 @@ export class Connection implements Endpoints {
   private enterEstablished(now: number): void {
     this.setState(State.Established, now);
     if (this.keepAlive) this.armKeepAlive(now, this.keepAliveIdleMs);
-    this.host.deliver(this, { type: 'established' }, now);
+    if (!this.fastOpened) this.host.deliver(this, { type: 'established' }, now);
     if (this.synData) {
       // Data that rode on a SYN in SYN-SENT is delivered now (RFC 9293 §3.10.7.3).
       const d = this.synData;
@@ -883,6 +938,7 @@ export class Connection implements Endpoints {
     let options: TcpOption[];
     if (why === 'syn') {
       options = synOptions(this.cfg, tsVal);
+      if (this.fastOpen) options = [...options, { kind: 'fo', cookie: this.fastOpen }];
     } else {
       // The SYN,ACK of a simultaneous open answers the peer's offer.
       options = synOptions(this.cfg, tsVal, {

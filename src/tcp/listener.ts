@@ -17,7 +17,7 @@ import {
 } from './options.ts';
 import { resetFor } from './reset.ts';
 import { seqAdd, seqInWindow } from './seq.ts';
-import { type CookieJar, cookieTsVal } from './syncookie.ts';
+import { type CookieJar, cookieTsVal, fastOpenCookie, fastOpenCookieValid } from './syncookie.ts';
 import { TupleTable } from './tuple.ts';
 import { type DropReason, type SendReason, State, type SynOffer, type TcpConfig } from './types.ts';
 
@@ -35,6 +35,8 @@ export class HalfOpen implements Timed {
   deadline: number;
   heapAt = Number.POSITIVE_INFINITY;
   retransmits = 0;
+  /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
+  fo: Uint8Array | undefined;
 
   constructor(
     readonly listener: Listener,
@@ -142,10 +144,28 @@ export class Listener {
       this.host.dropFor(0, seg, 'accept-queue-full', now);
       return;
     }
+    // TCP Fast Open (RFC 7413 §4.2.2): a valid cookie lets the SYN's data in now.
+    let fo: Uint8Array | undefined;
+    if (this.cfg.fastOpen !== 'off') {
+      const offer = readSynOffer(seg);
+      if (offer.fo !== undefined) {
+        const jar = this.host.cookieJar(now);
+        const valid = this.cfg.fastOpen === 'no-cookie' || fastOpenCookieValid(jar, src, offer.fo);
+        if (valid && seg.payload.length > 0) {
+          this.openFastOpen(src, dst, seg, offer, now);
+          return;
+        }
+        if (offer.fo.length > 0 && !valid) this.host.count('fastopen-rejected');
+        if (!valid || offer.fo.length === 0) {
+          fo = fastOpenCookie(jar, src);
+          this.host.count('fastopen-cookies-sent');
+        }
+      }
+    }
     const full = this.synQueue.size >= this.synQueueLimit;
     if (full) this.host.count('syn-queue-overflows');
     if (this.cfg.synCookies === 'always' || (full && this.cfg.synCookies === 'auto')) {
-      this.sendCookie(src, dst, seg, now);
+      this.sendCookie(src, dst, seg, now, fo);
       return;
     }
     if (full) {
@@ -170,6 +190,7 @@ export class Listener {
       this.host.tsOffset(),
       now,
     );
+    rec.fo = fo;
     this.synQueue.add(rec);
     const t = this.host.tracer;
     if (t) {
@@ -289,7 +310,7 @@ export class Listener {
   }
 
   /** Answers a SYN with a cookie SYN,ACK and keeps nothing (RFC 4987 §3.6). */
-  private sendCookie(src: IpAddr, dst: IpAddr, seg: Segment, now: number): void {
+  private sendCookie(src: IpAddr, dst: IpAddr, seg: Segment, now: number, fo?: Uint8Array): void {
     const offer = readSynOffer(seg);
     if (seg.payload.length > 0) this.host.count('syn-data-ignored');
     const mss = offer.mss ?? (dst.length === 16 ? 1220 : 536);
@@ -305,7 +326,7 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, offer.tsVal !== undefined && this.cfg.timestamps),
       urgent: 0,
-      options: synOptions(this.cfg, tsVal, offer),
+      options: withFo(synOptions(this.cfg, tsVal, offer), fo),
       payload: EMPTY,
     };
     this.host.count('cookies-sent');
@@ -383,6 +404,47 @@ export class Listener {
     return true;
   }
 
+  private openFastOpen(src: IpAddr, dst: IpAddr, seg: Segment, offer: SynOffer, now: number): void {
+    if (this.acceptQueue.length >= this.acceptQueueLimit) {
+      this.host.dropFor(0, seg, 'accept-queue-full', now);
+      return;
+    }
+    const h = new HalfOpen(
+      this,
+      this.host.nextId(),
+      dst.slice(),
+      seg.dstPort,
+      src.slice(),
+      seg.srcPort,
+      this.host.isn(dst, seg.dstPort, src, seg.srcPort, now),
+      seg.seq,
+      offer,
+      negotiate(this.cfg, offer, dst.length === 16),
+      seg.window,
+      this.host.tsOffset(),
+      now,
+    );
+    h.deadline = Number.POSITIVE_INFINITY;
+    const conn = this.host.adopt(this, h);
+    if (!conn) return;
+    this.host.count('fastopen-accepted');
+    this.host.count('syn-acks-sent');
+    conn.openFastOpen(
+      {
+        iss: h.iss,
+        irs: h.irs,
+        negotiated: h.negotiated,
+        peerWindow: seg.window,
+        tsRecent: offer.tsVal ?? 0,
+        tsOffset: h.tsOffset,
+        synRetransmitted: false,
+      },
+      seg,
+      now,
+    );
+    this.acceptQueue.push(conn);
+  }
+
   private cookieEvent(
     conn: number,
     action: 'sent' | 'accepted' | 'rejected',
@@ -417,7 +479,7 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, h.negotiated.tsOk),
       urgent: 0,
-      options: synOptions(this.cfg, tsVal, h.offer),
+      options: withFo(synOptions(this.cfg, tsVal, h.offer), h.fo),
       payload: EMPTY,
     };
     this.host.count('syn-acks-sent');
@@ -460,4 +522,8 @@ export class Listener {
     for (const h of [...this.synQueue.values()]) this.forget(h, now, 'listener closed');
     for (const c of this.acceptQueue.splice(0)) c.abort(now);
   }
+}
+
+function withFo(options: Segment['options'], fo: Uint8Array | undefined): Segment['options'] {
+  return fo ? [...options, { kind: 'fo', cookie: fo }] : options;
 }

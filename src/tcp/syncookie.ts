@@ -83,6 +83,18 @@ export class CookieJar {
     return this.out[0] & 0xffffff;
   }
 
+  /** @internal A Fast Open cookie for `client` under the current (or previous) secret. */
+  fastOpen(client: IpAddr, previous: boolean): Uint8Array {
+    const b = this.buf;
+    b.set(client, 0);
+    b[client.length] = 0x7f; // domain separation from SYN-cookie MACs
+    siphash24(previous ? this.previous : this.secret, b, client.length + 1, this.out);
+    const c = new Uint8Array(8);
+    new DataView(c.buffer).setUint32(0, this.out[0]);
+    new DataView(c.buffer).setUint32(4, this.out[1]);
+    return c;
+  }
+
   /** The ISS for a SYN answered with a cookie. */
   make(
     la: IpAddr,
@@ -147,4 +159,15 @@ export function cookieTsVal(clock: number, offer: SynOffer): number {
   // Never ahead of our clock: the connection's later timestamps must not go backwards.
   if (((ts - clock) | 0) > 0) ts = (ts - 0x40) >>> 0;
   return ts;
+}
+
+/** TCP Fast Open (RFC 7413 §4.1.2): an 8-byte cookie, a MAC of the client's address under the host's secret. */
+export function fastOpenCookie(jar: CookieJar, client: IpAddr): Uint8Array {
+  return jar.fastOpen(client, false);
+}
+
+export function fastOpenCookieValid(jar: CookieJar, client: IpAddr, cookie: Uint8Array): boolean {
+  if (cookie.length !== 8) return false;
+  const eq = (c: Uint8Array) => c.every((b, i) => b === cookie[i]);
+  return eq(jar.fastOpen(client, false)) || eq(jar.fastOpen(client, true));
 }

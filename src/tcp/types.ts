@@ -130,6 +130,12 @@ export interface TcpConfig {
   keepAliveProbes: number;
   /** SYN cookies (RFC 4987 §3.6): when the SYN queue is full ('auto', as Linux), for every SYN ('always'), or never ('off'). */
   synCookies: 'auto' | 'always' | 'off';
+  /**
+   * TCP Fast Open server (RFC 7413), off by default: 'on' issues cookies and
+   * accepts SYN data with a valid one; 'no-cookie' accepts SYN data without
+   * (as Linux's tcp_fastopen 0x200, for tests only).
+   */
+  fastOpen: 'off' | 'on' | 'no-cookie';
 }
 
 export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
@@ -155,6 +161,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     keepAliveInterval: 75_000,
     keepAliveProbes: 9,
     synCookies: 'auto',
+    fastOpen: 'off',
   };
 }
 

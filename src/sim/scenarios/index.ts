@@ -2,6 +2,7 @@
 
 import { close, dataOnThird, handshake, simultaneousOpen, synWithData } from './basics.ts';
 import { lostAck, lostSyn, lostSynAck, oldDuplicateSyn } from './failures.ts';
+import { fastOpen } from './fastopen.ts';
 import { synFlood } from './flood.ts';
 import { random } from './random.ts';
 import type { Scenario } from './scenario.ts';
@@ -16,6 +17,7 @@ export const scenarios: Scenario[] = [
   lostSynAck,
   lostAck,
   synFlood,
+  fastOpen,
   close,
   random,
 ];

@@ -217,11 +217,24 @@ class Runner {
     }
   }
 
-  /** The one sysctl synack honours: net.ipv4.tcp_syncookies (0 off, 1 when full, 2 always). */
+  /**
+   * The sysctls synack honours: net.ipv4.tcp_syncookies (0 off, 1 when the SYN
+   * queue is full, 2 always) and net.ipv4.tcp_fastopen (bit 0x2 server on,
+   * 0x200 no cookie required). Other shell lines are reported as skipped.
+   */
   private sysctl(command: string): boolean {
-    const m = /^\s*sysctl\s+(?:-\w+\s+)*net\.ipv4\.tcp_syncookies\s*=\s*([012])\s*$/.exec(command);
+    const m =
+      /^\s*sysctl\s+(?:-\w+\s+)*net\.ipv4\.(tcp_syncookies|tcp_fastopen)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*$/.exec(
+        command,
+      );
     if (!m) return false;
-    this.stack.cfg.synCookies = (['off', 'auto', 'always'] as const)[Number(m[1])];
+    const v = Number(m[2]);
+    if (m[1] === 'tcp_syncookies') {
+      if (v > 2) return false;
+      this.stack.cfg.synCookies = (['off', 'auto', 'always'] as const)[v];
+    } else {
+      this.stack.cfg.fastOpen = !(v & 0x2) ? 'off' : v & 0x200 ? 'no-cookie' : 'on';
+    }
     return true;
   }
 
