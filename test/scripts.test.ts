@@ -81,6 +81,14 @@ describe('the script runner fails when the stack does not do what the script say
     ).toBe('fail');
   });
 
+  it('a second flow (<:PORT) is checked for its port', () => {
+    const two = readFileSync(join(root, 'listener/syn-queue-full-sends-cookie.pkt'), 'utf8');
+    expect(runScript(two).status).toBe('pass');
+    const r = runScript(two.replace('+0  >:40001 S. 0:0(0)', '+0  >:40002 S. 0:0(0)'));
+    expect(r.status).toBe('fail');
+    expect(r.message).toMatch(/sent to port 40001, expected port 40002/);
+  });
+
   it('reports syntax errors with the line', () => {
     const r = runScript('0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 < Q 0:0(0) win 1\n');
     expect(r.status).toBe('fail');

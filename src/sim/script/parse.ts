@@ -28,6 +28,8 @@ export type OptSpec =
 export interface PacketLine {
   type: 'packet';
   dir: '<' | '>';
+  /** synack extension: `<:PORT` / `>:PORT` names the script's port (another flow). */
+  port?: number;
   flags: number;
   seqStart: number;
   seqEnd: number;
@@ -192,7 +194,16 @@ function parseAssert(s: string, n: number): AssertLine {
 
 function parsePacket(s: string, n: number): PacketLine {
   const dir = s[0] as '<' | '>';
-  let rest = s.slice(1).trim();
+  let rest = s.slice(1);
+  let port: number | undefined;
+  const pm = /^:(\d{1,5})\s/.exec(rest);
+  if (pm) {
+    port = Number(pm[1]);
+    if (port < 1 || port > 65535)
+      throw new ScriptSyntaxError(n, `port ${pm[1]} out of range 1..65535`);
+    rest = rest.slice(pm[0].length);
+  }
+  rest = rest.trim();
   // Options in angle brackets at the end.
   let options: PacketLine['options'];
   const lt = rest.indexOf('<');
@@ -224,6 +235,7 @@ function parsePacket(s: string, n: number): PacketLine {
   const pkt: PacketLine = {
     type: 'packet',
     dir,
+    port,
     flags,
     seqStart: Number(sm[1]),
     seqEnd: Number(sm[2]),

@@ -130,6 +130,8 @@ class Runner {
   private readonly tolMs: number;
   private readonly remoteIsn: number;
   private localIss: number | undefined;
+  /** ISS per extra flow (script port), for `<:PORT` lines. */
+  private readonly flowIss = new Map<number, number>();
   private localPort: number | undefined;
   /** The script's own port: 40000 facing a listener, 8080 when the stack connects to it. */
   private remotePort = SCRIPT_REMOTE_PORT;
@@ -282,10 +284,11 @@ class Runner {
     // port, unless the script listens there later); with no SYN from the stack
     // yet, inbound ACK numbers are absolute (ISS taken as 0).
     this.localPort ??= SCRIPT_LOCAL_PORT;
-    if (ev.flags & ACK) this.localIss ??= 0;
-    const iss = this.localIss ?? 0;
+    const flow = ev.port !== undefined && ev.port !== this.remotePort;
+    if (ev.flags & ACK && !flow) this.localIss ??= 0;
+    const iss = flow ? (this.flowIss.get(ev.port!) ?? 0) : (this.localIss ?? 0);
     const seg: Segment = {
-      srcPort: this.remotePort,
+      srcPort: ev.port ?? this.remotePort,
       dstPort: this.localPort,
       seq: seqAdd(this.remoteIsn, ev.seqStart),
       ack: ev.flags & ACK ? seqAdd(iss, ev.ack!) : 0,
@@ -313,9 +316,17 @@ class Runner {
     if (typeof p === 'string')
       throw new Fail(this.curLine, `the stack sent an undecodable packet: ${p}`);
     const seg = p.seg;
-    if (this.localIss === undefined) this.localIss = seqAdd(seg.seq, -ev.seqStart);
+    const flow = ev.port !== undefined && ev.port !== this.remotePort;
+    let iss: number;
+    if (flow) {
+      if (!this.flowIss.has(ev.port!)) this.flowIss.set(ev.port!, seqAdd(seg.seq, -ev.seqStart));
+      iss = this.flowIss.get(ev.port!)!;
+    } else {
+      if (this.localIss === undefined) this.localIss = seqAdd(seg.seq, -ev.seqStart);
+      iss = this.localIss;
+    }
     if (this.localPort === undefined) this.localPort = seg.srcPort;
-    const seen = formatScriptPacket(seg, '>', this.localIss, this.remoteIsn);
+    const seen = `${formatScriptPacket(seg, '>', iss, this.remoteIsn)}${seg.dstPort !== this.remotePort ? ` (to port ${seg.dstPort})` : ''}`;
     const mismatch = (what: string) => {
       throw new Fail(
         this.curLine,
@@ -327,8 +338,11 @@ class Runner {
         `packet sent at ${(t / 1000).toFixed(6)}s, expected at ${(lo / 1000).toFixed(6)}s${hi > lo ? `~${(hi / 1000).toFixed(6)}s` : ''}`,
       );
     }
+    if (seg.dstPort !== (ev.port ?? this.remotePort)) {
+      mismatch(`sent to port ${seg.dstPort}, expected port ${ev.port ?? this.remotePort}`);
+    }
     if (seg.flags !== ev.flags) mismatch('flags differ');
-    if ((seg.seq - this.localIss) >>> 0 !== ev.seqStart >>> 0) mismatch('sequence number differs');
+    if ((seg.seq - iss) >>> 0 !== ev.seqStart >>> 0) mismatch('sequence number differs');
     if (seg.payload.length !== ev.len) mismatch('payload length differs');
     if (ev.flags & ACK && (seg.ack - this.remoteIsn) >>> 0 !== ev.ack! >>> 0)
       mismatch('ack number differs');
