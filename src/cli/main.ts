@@ -12,6 +12,7 @@ import {
   scenarioParams,
   tourCommand,
 } from './lab.ts';
+import { connectCommand, type ServeMode, serveCommand, type WireOptions } from './realwire.ts';
 import { scriptCommand, UsageError } from './script.ts';
 
 const program = new Command();
@@ -129,8 +130,85 @@ program
     );
   });
 
+const wireOptions = (cmd: Command) =>
+  cmd
+    .requiredOption(
+      '--tun <name>',
+      'TUN device to attach to (created if it does not exist; needs root or CAP_NET_ADMIN)',
+    )
+    .requiredOption(
+      '--addr <address/prefix>',
+      "synack's own address on that link, e.g. 198.18.0.2/24",
+    )
+    .addOption(
+      new Option('--trace <format>', 'live trace on stderr')
+        .choices(['tcpdump', 'states', 'none'])
+        .default('tcpdump'),
+    )
+    .option('--pcap <file>', 'write every segment sent and received to a pcap file on exit')
+    .option(
+      '--no-configure',
+      'do not bring the device up or route its prefix to it (configure it yourself)',
+    );
+
+const wireOpts = (o: Record<string, unknown>): WireOptions => ({
+  tun: String(o.tun),
+  addr: String(o.addr),
+  trace: o.trace as WireOptions['trace'],
+  pcap: o.pcap as string | undefined,
+  configure: o.configure !== false,
+});
+
+const port = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new InvalidArgumentError(`PORT must be an integer from 1 to 65535, got "${v}"`);
+  return n;
+};
+
+wireOptions(
+  program
+    .command('connect')
+    .description(
+      'connect to HOST PORT through a TUN device with the synack stack; sends stdin (or --data), prints what comes back',
+    )
+    .argument('<host>', 'address to connect to (reachable through the TUN device)')
+    .argument('<port>', 'port', port)
+    .option('--data <text>', 'send this instead of stdin, then half-close'),
+).action(async (host: string, p: number, o) => {
+  const data = typeof o.data === 'string' ? new TextEncoder().encode(o.data) : null;
+  process.exitCode = await connectCommand(
+    host,
+    p,
+    data,
+    wireOpts(o),
+    (b) => process.stdout.write(b),
+    (s) => console.error(s),
+  );
+  process.exit();
+});
+
+wireOptions(
+  program
+    .command('serve')
+    .description('serve on PORT through a TUN device with the synack stack, until interrupted')
+    .argument('<port>', 'port', port)
+    .option('--echo', 'echo what each client sends (the default)')
+    .option('--http', 'answer each request with a small HTTP/1.0 response')
+    .option('--discard', 'read and drop what each client sends'),
+).action(async (p: number, o) => {
+  const modes = (['echo', 'http', 'discard'] as const).filter((m) => o[m]);
+  if (modes.length > 1)
+    throw new UsageError(
+      `choose one of --echo, --http, --discard (got ${modes.map((m) => `--${m}`).join(' ')})`,
+    );
+  const mode: ServeMode = modes[0] ?? 'echo';
+  process.exitCode = await serveCommand(p, mode, wireOpts(o), (s) => console.error(s));
+  process.exit();
+});
+
 try {
-  program.parse();
+  await program.parseAsync();
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;

@@ -43,14 +43,18 @@ interface Conv {
 }
 
 export function renderTcpdump(events: readonly TraceEvent[], opts: TcpdumpOptions = {}): string[] {
+  const line = tcpdumpPrinter(opts);
+  return captured(events).map(({ t, packet }) => line(t, packet));
+}
+
+/** A stateful printer: one tcpdump line per packet, in capture order (for live output). */
+export function tcpdumpPrinter(
+  opts: TcpdumpOptions = {},
+): (t: number, packet: Uint8Array) => string {
   const convs = new Map<string, Conv>();
-  const lines: string[] = [];
-  for (const { t, packet } of captured(events)) {
+  return (t, packet) => {
     const p = decodePacket(packet, false);
-    if (typeof p === 'string') {
-      lines.push(`${time(t)} [${p}]`);
-      continue;
-    }
+    if (typeof p === 'string') return `${time(t)} [${p}]`;
     const { seg } = p;
     const v6 = p.src.length === 16;
     const src = `${formatAddr(p.src)}.${seg.srcPort}`;
@@ -93,9 +97,8 @@ export function renderTcpdump(events: readonly TraceEvent[], opts: TcpdumpOption
     line += `, length ${len}`;
     if (len > 0 && (HTTP_PORTS.has(seg.srcPort) || HTTP_PORTS.has(seg.dstPort)))
       line += http(seg.payload);
-    lines.push(line);
-  }
-  return lines;
+    return line;
+  };
 }
 
 // tcpdump hands TCP payload on the HTTP ports to its HTTP printer, which at

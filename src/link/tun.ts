@@ -1,0 +1,128 @@
+// A TUN device on Linux as a synack link (Node only): IP packets in and out
+// of the kernel, read on libuv's thread pool so the event loop never blocks.
+// It attaches to (or creates) the device the caller names with
+// ioctl(TUNSETIFF, IFF_TUN | IFF_NO_PI) through koffi; it configures nothing
+// else. This is the one module under link/ that uses Node APIs; it is
+// exported only from `synack/node`.
+
+import { closeSync, existsSync, openSync, read, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Link } from '../stack/link.ts';
+
+const TUNSETIFF = 0x400454ca;
+const IFF_TUN = 0x0001;
+const IFF_NO_PI = 0x1000;
+const IFNAMSIZ = 16;
+
+export class TunError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'ENOENT' | 'EPERM' | 'EBUSY' | 'EINVAL' | 'EIO',
+  ) {
+    super(message);
+    this.name = 'TunError';
+  }
+}
+
+type Ioctl = (fd: number, req: number, arg: Buffer) => number;
+
+let ioctl: Ioctl | undefined;
+let errno: (() => number) | undefined;
+
+function loadIoctl(): Ioctl {
+  if (ioctl) return ioctl;
+  const require = createRequire(import.meta.url);
+  // biome-ignore lint/suspicious/noExplicitAny: koffi's types are loose.
+  const koffi: any = require('koffi');
+  const libc = koffi.load('libc.so.6');
+  ioctl = libc.func('int ioctl(int fd, unsigned long request, void *arg)') as Ioctl;
+  errno = () => koffi.errno() as number;
+  return ioctl;
+}
+
+export interface TunLink extends Link {
+  readonly name: string;
+  /** Stops reading and closes the device. */
+  close(): void;
+}
+
+/** Opens the TUN device `name` (creating it if it does not exist) and starts reading packets. */
+export function openTun(name: string): TunLink {
+  if (process.platform !== 'linux')
+    throw new TunError('TUN devices are available on Linux only', 'EINVAL');
+  if (!/^[\w.-]{1,15}$/.test(name)) {
+    throw new TunError(
+      `invalid device name "${name}": 1 to 15 letters, digits, '_', '.', '-'`,
+      'EINVAL',
+    );
+  }
+  if (!existsSync('/dev/net/tun')) {
+    throw new TunError(
+      '/dev/net/tun does not exist: load the tun module (modprobe tun) or run where TUN is available',
+      'ENOENT',
+    );
+  }
+  let fd: number;
+  try {
+    fd = openSync('/dev/net/tun', 'r+');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new TunError('cannot open /dev/net/tun: run as root or with CAP_NET_ADMIN', 'EPERM');
+    }
+    throw new TunError(`cannot open /dev/net/tun: ${(e as Error).message}`, 'EIO');
+  }
+  const ifr = Buffer.alloc(40);
+  ifr.write(name, 0, IFNAMSIZ - 1, 'ascii');
+  ifr.writeUInt16LE(IFF_TUN | IFF_NO_PI, IFNAMSIZ);
+  const rc = loadIoctl()(fd, TUNSETIFF, ifr);
+  if (rc < 0) {
+    const e = errno ? errno() : 0;
+    closeSync(fd);
+    if (e === 1)
+      throw new TunError(
+        `cannot attach to TUN device ${name}: operation not permitted (need root or CAP_NET_ADMIN)`,
+        'EPERM',
+      );
+    if (e === 16)
+      throw new TunError(`TUN device ${name} is busy (another process has it open)`, 'EBUSY');
+    throw new TunError(`ioctl(TUNSETIFF) on ${name} failed with errno ${e}`, 'EIO');
+  }
+  const actual = ifr.toString('ascii', 0, IFNAMSIZ).replace(/\0.*$/, '');
+  let open = true;
+  const buf = Buffer.alloc(65536);
+  const link: TunLink = {
+    name: actual,
+    onPacket: null,
+    send(packet) {
+      if (!open) return;
+      try {
+        writeSync(fd, packet);
+      } catch {
+        // The device went down: the packet is lost, as on a wire.
+      }
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      try {
+        closeSync(fd);
+      } catch {}
+    },
+  };
+  const loop = () => {
+    if (!open) return;
+    read(fd, buf, 0, buf.length, null, (err, n) => {
+      if (!open) return;
+      if (err) {
+        if (err.code === 'EAGAIN' || err.code === 'EINTR') setImmediate(loop);
+        return;
+      }
+      // Copy: the buffer is reused for the next read.
+      if (n > 0) link.onPacket?.(new Uint8Array(buf.subarray(0, n)));
+      loop();
+    });
+  };
+  loop();
+  return link;
+}
