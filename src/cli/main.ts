@@ -174,9 +174,25 @@ wireOptions(
     )
     .argument('<host>', 'address to connect to (reachable through the TUN device)')
     .argument('<port>', 'port', port)
-    .option('--data <text>', 'send this instead of stdin, then half-close'),
+    .option('--data <text>', 'send this instead of stdin, then half-close')
+    .option(
+      '--syn-data',
+      'put the start of --data on the SYN itself (it must be sent again if the peer ignores it)',
+    )
+    .option('--repeat <n>', 'send --data this many times over (for bulk transfers)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1)
+        throw new InvalidArgumentError(`--repeat must be a positive integer, got "${v}"`);
+      return n;
+    }),
 ).action(async (host: string, p: number, o) => {
-  const data = typeof o.data === 'string' ? new TextEncoder().encode(o.data) : null;
+  let data = typeof o.data === 'string' ? new TextEncoder().encode(o.data) : null;
+  if (data && o.repeat > 1) {
+    const big = new Uint8Array(data.length * o.repeat);
+    for (let i = 0; i < o.repeat; i++) big.set(data, i * data.length);
+    data = big;
+  }
+  if (o.synData && !data) throw new UsageError('--syn-data needs --data');
   process.exitCode = await connectCommand(
     host,
     p,
@@ -184,7 +200,10 @@ wireOptions(
     wireOpts(o),
     (b) => process.stdout.write(b),
     (s) => console.error(s),
+    o.synData === true,
   );
+  // Writes to a pipe are asynchronous: let stdout drain before exiting.
+  await new Promise<void>((r) => process.stdout.write('', () => r()));
   process.exit();
 });
 

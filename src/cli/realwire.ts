@@ -101,12 +101,17 @@ export function connectCommand(
   o: WireOptions,
   out: (b: Uint8Array) => void,
   err: (s: string) => void,
+  synData = false,
 ): Promise<number> {
   const { stack, finish } = start(o, err);
   return new Promise((resolve) => {
     let sock: TcpSocket;
     try {
-      sock = stack.connect({ host, port });
+      sock = stack.connect({
+        host,
+        port,
+        synData: synData && data ? data.subarray(0, 536) : undefined,
+      });
     } catch (e) {
       finish();
       throw new UsageError((e as Error).message);
@@ -118,7 +123,7 @@ export function connectCommand(
       finish();
       resolve(hadError ? 1 : 0);
     });
-    if (data) sock.end(data);
+    if (data) sock.end(synData ? data.subarray(Math.min(536, data.length)) : data);
     else {
       process.stdin.on('data', (d: Buffer) => sock.write(new Uint8Array(d)));
       process.stdin.on('end', () => sock.end());

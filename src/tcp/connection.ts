@@ -835,7 +835,11 @@ export class Connection implements Endpoints {
     this.stopRexmit(now);
     this.persistAt = Number.POSITIVE_INFINITY;
     this.keepAliveAt = Number.POSITIVE_INFINITY;
-    if (this.state !== State.TimeWait) this.setState(State.TimeWait, now);
+    if (this.state !== State.TimeWait) {
+      this.setState(State.TimeWait, now);
+      // The application is done with the connection: TIME-WAIT is the stack's own business.
+      this.host.deliver(this, { type: 'closed' }, now);
+    }
     this.timeWaitAt = now + this.cfg.timeWait;
     this.timer('time-wait', 'armed', now, this.timeWaitAt);
     this.updateDeadline();

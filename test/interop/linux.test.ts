@@ -1,0 +1,262 @@
+// synack against the Linux kernel's TCP, over a TUN device inside a network
+// namespace that each test creates and removes. Runs as root with
+// /dev/net/tun (CI does); elsewhere the suite is reported as skipped, with why.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodePacket } from '../../src/wire/packet.ts';
+import { ACK, type Segment, SYN } from '../../src/wire/tcp.ts';
+import { KERNEL, KERNEL6, Netns, SYNACK, SYNACK6, skipReason } from './netns.ts';
+
+const tmp = mkdtempSync(join(tmpdir(), 'synack-interop-'));
+const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
+
+/** Packets of a pcap file, decoded (raw-IP link type, as synack writes). */
+function pcapSegments(file: string): { src: string; seg: Segment }[] {
+  const b = readFileSync(file);
+  const out: { src: string; seg: Segment }[] = [];
+  for (let o = 24; o + 16 <= b.length; ) {
+    const len = b.readUInt32LE(o + 8);
+    const p = decodePacket(new Uint8Array(b.subarray(o + 16, o + 16 + len)));
+    if (typeof p !== 'string') out.push({ src: [...p.src].join('.'), seg: p.seg });
+    o += 16 + len;
+  }
+  return out;
+}
+
+function tsharkClean(file: string): void {
+  if (!hasTshark) return;
+  const out = execFileSync('tshark', ['-r', file, '-q', '-z', 'expert,error'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  expect(out).not.toMatch(/^\s*Error/m);
+}
+
+const echoServer = (host: string, port: number) => `
+import net from 'node:net';
+const s = net.createServer((c) => { c.on('data', (d) => c.write(d)); c.on('end', () => c.end()); c.on('error', () => {}); });
+s.listen(${port}, '${host}', () => console.log('listening'));
+`;
+
+describe.skipIf(skipReason)(
+  `synack and the Linux kernel${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    let ns: Netns;
+    afterEach(() => ns?.destroy());
+
+    it('kernel curl fetches from synack serve --http; a closed synack port answers RST', async () => {
+      ns = new Netns();
+      const pcap = join(tmp, 'http.pcap');
+      const srv = ns.synack([
+        'serve',
+        '80',
+        '--http',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK}/24`,
+        '--pcap',
+        pcap,
+      ]);
+      await srv.waitFor(/serving http/);
+      const ok = ns.run('curl', ['-sS', '-m', '5', `http://${SYNACK}/`]);
+      expect(ok.stdout).toBe('hello from synack\n');
+      const refused = ns.run('curl', ['-sS', '-m', '5', `http://${SYNACK}:81/`]);
+      expect(refused.status).toBe(7); // curl: couldn't connect
+      await srv.stop();
+      expect(srv.err).toMatch(/"resets-sent":1/);
+      const segs = pcapSegments(pcap);
+      expect(segs.some((s) => s.seg.flags === (SYN | ACK))).toBe(true);
+      tsharkClean(pcap);
+    }, 30_000);
+
+    it('a kernel Node net client talks to synack serve --echo', async () => {
+      ns = new Netns();
+      const srv = ns.synack(['serve', '7', '--echo', '--tun', 'syn0', '--addr', `${SYNACK}/24`]);
+      await srv.waitFor(/serving echo/);
+      const client = ns.node(`
+import net from 'node:net';
+const c = net.connect(7, '${SYNACK}', () => c.end('ping from the kernel'));
+let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => { console.log(got); });
+`);
+      expect(await client.done).toBe(0);
+      expect(client.out.trim()).toBe('ping from the kernel');
+      await srv.stop();
+    }, 30_000);
+
+    it('synack connects to a kernel listener: data on the third segment, echoed back, clean close', async () => {
+      ns = new Netns();
+      const srv = ns.node(echoServer(KERNEL, 9000));
+      await srv.waitFor(/listening/);
+      const pcap = join(tmp, 'client.pcap');
+      const r = ns.synackSync([
+        'connect',
+        KERNEL,
+        '9000',
+        '--data',
+        'hello, kernel',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK}/24`,
+        '--pcap',
+        pcap,
+      ]);
+      expect(r.stderr).not.toMatch(/ECONN/);
+      expect(r.stdout).toBe('hello, kernel');
+      expect(r.status).toBe(0);
+      const ours = pcapSegments(pcap).filter((s) => s.src === SYNACK);
+      // SYN, then the third segment: an ACK that carries the 13 bytes.
+      expect(ours[0].seg.flags).toBe(SYN);
+      expect(ours[1].seg.flags & ACK).toBeTruthy();
+      expect(ours[1].seg.payload.length).toBe(13);
+      tsharkClean(pcap);
+    }, 30_000);
+
+    it('connecting to a closed kernel port fails with ECONNREFUSED', () => {
+      ns = new Netns();
+      const r = ns.synackSync([
+        'connect',
+        KERNEL,
+        '9',
+        '--data',
+        'x',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK}/24`,
+        '--trace',
+        'none',
+      ]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/ECONNREFUSED/);
+    }, 30_000);
+
+    it('negotiates MSS, window scale, SACK and timestamps with Linux and moves 1 MiB both ways', async () => {
+      ns = new Netns();
+      const srv = ns.node(echoServer(KERNEL, 9000));
+      await srv.waitFor(/listening/);
+      const pcap = join(tmp, 'bulk.pcap');
+      const chunk = 'synack-bulk-0123456789abcdef-'.repeat(40).slice(0, 1024);
+      const r = ns.synackSync(
+        [
+          'connect',
+          KERNEL,
+          '9000',
+          '--data',
+          chunk,
+          '--repeat',
+          '1024',
+          '--tun',
+          'syn0',
+          '--addr',
+          `${SYNACK}/24`,
+          '--trace',
+          'none',
+          '--pcap',
+          pcap,
+        ],
+        60_000,
+      );
+      expect(
+        r.status,
+        `status ${r.status} signal ${r.signal} error ${r.error?.message} stdout ${r.stdout.length}\n${r.stderr.slice(-3000)}`,
+      ).toBe(0);
+      expect(r.stdout.length).toBe(1024 * 1024);
+      expect(r.stdout).toBe(chunk.repeat(1024));
+      const segs = pcapSegments(pcap);
+      const synAck = segs.find((s) => s.seg.flags === (SYN | ACK))!;
+      const kinds = synAck.seg.options.map((o) => o.kind);
+      expect(kinds).toEqual(expect.arrayContaining(['mss', 'sackOk', 'ts', 'wscale']));
+      const shift = (synAck.seg.options.find((o) => o.kind === 'wscale') as { shift: number })
+        .shift;
+      // Window scaling in use: Linux advertised more than 64 KiB at some point.
+      expect(
+        segs.some((s) => s.src === KERNEL && !(s.seg.flags & SYN) && s.seg.window << shift > 65535),
+      ).toBe(true);
+      // Every segment after the SYNs carries timestamps.
+      expect(
+        segs
+          .filter((s) => !(s.seg.flags & SYN))
+          .every((s) => s.seg.options.some((o) => o.kind === 'ts')),
+      ).toBe(true);
+    }, 90_000);
+
+    it('IPv6: handshake and echo with the kernel', async () => {
+      ns = new Netns();
+      const srv = ns.node(echoServer(KERNEL6, 9000));
+      await srv.waitFor(/listening/);
+      const r = ns.synackSync([
+        'connect',
+        KERNEL6,
+        '9000',
+        '--data',
+        'hello over IPv6',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK6}/64`,
+      ]);
+      expect(r.stdout).toBe('hello over IPv6');
+      expect(r.status).toBe(0);
+      expect(r.stderr).toMatch(/IP6 2001:2::2\.\d+ > 2001:2::1\.9000: Flags \[S\]/);
+    }, 30_000);
+
+    it("completes the handshake with the kernel's SYN cookies (tcp_syncookies=2)", async () => {
+      ns = new Netns();
+      ns.sysctl('net.ipv4.tcp_syncookies', '2');
+      const srv = ns.node(echoServer(KERNEL, 9000));
+      await srv.waitFor(/listening/);
+      const r = ns.synackSync([
+        'connect',
+        KERNEL,
+        '9000',
+        '--data',
+        'cookie monster',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK}/24`,
+      ]);
+      expect(r.stdout).toBe('cookie monster');
+      expect(r.status).toBe(0);
+      const stat = ns.run('nstat', ['-az', 'TcpExtSyncookiesSent', 'TcpExtSyncookiesRecv']);
+      if (stat.status === 0) expect(stat.stdout).toMatch(/TcpExtSyncookiesRecv\s+[1-9]/);
+    }, 30_000);
+
+    it('a SYN carrying data: Linux acknowledges only the SYN, synack sends the data again, it arrives once', async () => {
+      ns = new Netns();
+      const srv = ns.node(echoServer(KERNEL, 9000));
+      await srv.waitFor(/listening/);
+      const pcap = join(tmp, 'syndata.pcap');
+      const r = ns.synackSync([
+        'connect',
+        KERNEL,
+        '9000',
+        '--data',
+        'early bird',
+        '--syn-data',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK}/24`,
+        '--pcap',
+        pcap,
+      ]);
+      expect(r.stdout).toBe('early bird');
+      expect(r.status).toBe(0);
+      const segs = pcapSegments(pcap);
+      const syn = segs.find((s) => s.seg.flags === SYN)!;
+      const synAck = segs.find((s) => s.seg.flags === (SYN | ACK))!;
+      expect(syn.seg.payload.length).toBe(10);
+      expect(synAck.seg.ack).toBe((syn.seg.seq + 1) >>> 0);
+      expect(
+        segs.filter((s) => s.src === SYNACK && !(s.seg.flags & SYN) && s.seg.payload.length === 10),
+      ).toHaveLength(1);
+    }, 30_000);
+  },
+);
