@@ -146,6 +146,7 @@ const wireOptions = (cmd: Command) =>
         .default('tcpdump'),
     )
     .option('--pcap <file>', 'write every segment sent and received to a pcap file on exit')
+    .option('-S, --absolute', 'absolute sequence numbers in the live trace (as tcpdump -S)')
     .option(
       '--no-configure',
       'do not bring the device up or route its prefix to it (configure it yourself)',
@@ -157,6 +158,7 @@ const wireOpts = (o: Record<string, unknown>): WireOptions => ({
   trace: o.trace as WireOptions['trace'],
   pcap: o.pcap as string | undefined,
   configure: o.configure !== false,
+  absolute: o.absolute === true,
 });
 
 const port = (v: string) => {

@@ -19,6 +19,8 @@ export interface WireOptions {
   trace: 'tcpdump' | 'states' | 'none';
   pcap?: string;
   configure: boolean;
+  /** Absolute sequence numbers in the live trace (tcpdump -S). */
+  absolute?: boolean;
 }
 
 function parsePrefix(text: string): { addr: string; prefix: number } {
@@ -69,7 +71,7 @@ function start(
     }
   }
   const log = new TraceLog();
-  const print = tcpdumpPrinter();
+  const print = tcpdumpPrinter({ absolute: o.absolute });
   const clock = realClock();
   const origin = performance.timeOrigin;
   const tracer = {

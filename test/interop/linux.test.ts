@@ -3,7 +3,7 @@
 // /dev/net/tun (CI does); elsewhere the suite is reported as skipped, with why.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -46,7 +46,11 @@ describe.skipIf(skipReason)(
   `synack and the Linux kernel${skipReason ? ` (skipped: ${skipReason})` : ''}`,
   () => {
     let ns: Netns;
-    afterEach(() => ns?.destroy());
+    afterEach(() => {
+      ns?.destroy();
+      // Every capture synack wrote must read cleanly in tshark (no expert errors).
+      for (const f of ns?.pcaps ?? []) if (existsSync(f)) tsharkClean(f);
+    });
 
     it('kernel curl fetches from synack serve --http; a closed synack port answers RST', async () => {
       ns = new Netns();

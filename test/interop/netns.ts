@@ -6,6 +6,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '../..');
@@ -74,6 +75,9 @@ export class Netns {
 
   /** `synack ARGS...` inside the namespace (through tsx, as bin/synack.js does). */
   synack(args: string[]): Proc {
+    if (!args.includes('--pcap'))
+      args = [...args, '--pcap', join(tmpdir(), `${this.name}-${this.pcaps.length}.pcap`)];
+    this.pcaps.push(args[args.indexOf('--pcap') + 1]);
     return this.start(process.execPath, [
       join(root, 'node_modules/tsx/dist/cli.mjs'),
       join(root, 'src/cli/main.ts'),
@@ -81,10 +85,19 @@ export class Netns {
     ]);
   }
 
+  /** Captures written by synack runs in this namespace (each run gets --pcap unless it names one). */
+  readonly pcaps: string[] = [];
+
   synackSync(args: string[], timeout = 30_000) {
+    const all = [...args];
+    if (!all.includes('--pcap')) {
+      const pcap = join(tmpdir(), `${this.name}-${this.pcaps.length}.pcap`);
+      all.push('--pcap', pcap);
+    }
+    this.pcaps.push(all[all.indexOf('--pcap') + 1]);
     return this.run(
       process.execPath,
-      [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'src/cli/main.ts'), ...args],
+      [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'src/cli/main.ts'), ...all],
       undefined,
       timeout,
     );
@@ -111,10 +124,14 @@ export class Proc {
     this.done = new Promise((r) => child.on('close', (code) => r(code)));
   }
 
-  /** Waits until `pattern` appears on stderr or stdout. */
-  async waitFor(pattern: RegExp, ms = 10_000): Promise<void> {
+  /** Waits until `pattern` appears on stderr or stdout (on stderr after offset `from`, if given). */
+  async waitFor(pattern: RegExp, ms = 10_000, from = 0): Promise<void> {
     const t0 = Date.now();
-    while (!pattern.test(this.out) && !pattern.test(this.err)) {
+    while (
+      from > 0
+        ? !pattern.test(this.err.slice(from))
+        : !pattern.test(this.out) && !pattern.test(this.err)
+    ) {
       if (Date.now() - t0 > ms)
         throw new Error(`timed out waiting for ${pattern}; stderr: ${this.err.slice(-2000)}`);
       if (this.child.exitCode !== null)
