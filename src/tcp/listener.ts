@@ -175,21 +175,7 @@ export class Listener {
     const offer = readSynOffer(seg);
     const id = this.host.nextId();
     const iss = this.host.isn(dst, seg.dstPort, src, seg.srcPort, now);
-    const rec = new HalfOpen(
-      this,
-      id,
-      dst.slice(),
-      seg.dstPort,
-      src.slice(),
-      seg.srcPort,
-      iss,
-      seg.seq,
-      offer,
-      negotiate(this.cfg, offer, dst.length === 16),
-      seg.window,
-      this.host.tsOffset(),
-      now,
-    );
+    const rec = this.record(id, src, dst, seg, iss, seg.seq, offer, this.host.tsOffset(), now);
     rec.fo = fo;
     this.synQueue.add(rec);
     const t = this.host.tracer;
@@ -220,18 +206,7 @@ export class Listener {
     h.deadline = Number.POSITIVE_INFINITY;
     const conn = this.host.adopt(this, h);
     if (!conn) return;
-    conn.openFromHandshake(
-      {
-        iss: h.iss,
-        irs: h.irs,
-        negotiated: h.negotiated,
-        peerWindow: seg.window,
-        tsRecent: h.offer.tsVal ?? 0,
-        tsOffset: h.tsOffset,
-        synRetransmitted: false,
-      },
-      now,
-    );
+    conn.openFromHandshake(handshakeOf(h, seg.window, h.tsOffset), now);
     this.acceptQueue.push(conn);
     conn.acceptTwoWaySyn(seg, now);
   }
@@ -294,16 +269,7 @@ export class Listener {
     h.deadline = Number.POSITIVE_INFINITY;
     const conn = this.host.adopt(this, h);
     if (!conn) return;
-    const result: HandshakeResult = {
-      iss: h.iss,
-      irs: h.irs,
-      negotiated: h.negotiated,
-      peerWindow: seg.window,
-      tsRecent: h.offer.tsVal ?? 0,
-      tsOffset: h.tsOffset,
-      synRetransmitted: h.retransmits > 0,
-    };
-    conn.openFromHandshake(result, now);
+    conn.openFromHandshake(handshakeOf(h, seg.window, h.tsOffset), now);
     this.acceptQueue.push(conn);
     // The completing ACK may carry data or a FIN: the new connection processes it.
     conn.onSegment(seg, now);
@@ -356,21 +322,7 @@ export class Listener {
     const offer = r.offer;
     if (ts && ts.kind === 'ts' && tsEcr !== undefined) offer.tsVal = ts.val;
     const id = this.host.nextId();
-    const h = new HalfOpen(
-      this,
-      id,
-      dst.slice(),
-      seg.dstPort,
-      src.slice(),
-      seg.srcPort,
-      seqAdd(seg.ack, -1),
-      irs,
-      offer,
-      negotiate(this.cfg, offer, dst.length === 16),
-      seg.window,
-      0,
-      now,
-    );
+    const h = this.record(id, src, dst, seg, seqAdd(seg.ack, -1), irs, offer, 0, now);
     h.deadline = Number.POSITIVE_INFINITY;
     this.host.count('cookies-accepted');
     this.cookieEvent(id, 'accepted', now);
@@ -387,18 +339,7 @@ export class Listener {
       });
     const conn = this.host.adopt(this, h);
     if (!conn) return true;
-    conn.openFromHandshake(
-      {
-        iss: h.iss,
-        irs,
-        negotiated: h.negotiated,
-        peerWindow: seg.window,
-        tsRecent: offer.tsVal ?? 0,
-        tsOffset: 0,
-        synRetransmitted: false,
-      },
-      now,
-    );
+    conn.openFromHandshake(handshakeOf(h, seg.window, 0), now);
     this.acceptQueue.push(conn);
     conn.onSegment(seg, now);
     return true;
@@ -409,18 +350,14 @@ export class Listener {
       this.host.dropFor(0, seg, 'accept-queue-full', now);
       return;
     }
-    const h = new HalfOpen(
-      this,
+    const h = this.record(
       this.host.nextId(),
-      dst.slice(),
-      seg.dstPort,
-      src.slice(),
-      seg.srcPort,
+      src,
+      dst,
+      seg,
       this.host.isn(dst, seg.dstPort, src, seg.srcPort, now),
       seg.seq,
       offer,
-      negotiate(this.cfg, offer, dst.length === 16),
-      seg.window,
       this.host.tsOffset(),
       now,
     );
@@ -429,20 +366,38 @@ export class Listener {
     if (!conn) return;
     this.host.count('fastopen-accepted');
     this.host.count('syn-acks-sent');
-    conn.openFastOpen(
-      {
-        iss: h.iss,
-        irs: h.irs,
-        negotiated: h.negotiated,
-        peerWindow: seg.window,
-        tsRecent: offer.tsVal ?? 0,
-        tsOffset: h.tsOffset,
-        synRetransmitted: false,
-      },
-      seg,
+    conn.openFastOpen(handshakeOf(h, seg.window, h.tsOffset), seg, now);
+    this.acceptQueue.push(conn);
+  }
+
+  /** A half-open record for `seg` (a SYN, or the ACK that returned a cookie). */
+  private record(
+    id: number,
+    src: IpAddr,
+    dst: IpAddr,
+    seg: Segment,
+    iss: number,
+    irs: number,
+    offer: SynOffer,
+    tsOffset: number,
+    now: number,
+  ): HalfOpen {
+    const neg = negotiate(this.cfg, offer, dst.length === 16);
+    return new HalfOpen(
+      this,
+      id,
+      dst.slice(),
+      seg.dstPort,
+      src.slice(),
+      seg.srcPort,
+      iss,
+      irs,
+      offer,
+      neg,
+      seg.window,
+      tsOffset,
       now,
     );
-    this.acceptQueue.push(conn);
   }
 
   private cookieEvent(
@@ -526,4 +481,17 @@ export class Listener {
 
 function withFo(options: Segment['options'], fo: Uint8Array | undefined): Segment['options'] {
   return fo ? [...options, { kind: 'fo', cookie: fo }] : options;
+}
+
+/** What a connection needs from its completed (or Fast Open) handshake. */
+function handshakeOf(h: HalfOpen, peerWindow: number, tsOffset: number): HandshakeResult {
+  return {
+    iss: h.iss,
+    irs: h.irs,
+    negotiated: h.negotiated,
+    peerWindow,
+    tsRecent: h.offer.tsVal ?? 0,
+    tsOffset,
+    synRetransmitted: h.retransmits > 0,
+  };
 }
