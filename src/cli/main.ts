@@ -148,6 +148,16 @@ const wireOptions = (cmd: Command) =>
     .option('--pcap <file>', 'write every segment sent and received to a pcap file on exit')
     .option('-S, --absolute', 'absolute sequence numbers in the live trace (as tcpdump -S)')
     .option(
+      '--delay-in <ms>',
+      'hold every arriving packet this long before the stack sees it (added latency)',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isFinite(n) || n < 0 || n > 60_000)
+          throw new InvalidArgumentError(`--delay-in must be 0 to 60000 ms, got "${v}"`);
+        return n;
+      },
+    )
+    .option(
       '--no-configure',
       'do not bring the device up or route its prefix to it (configure it yourself)',
     );
@@ -159,6 +169,7 @@ const wireOpts = (o: Record<string, unknown>): WireOptions => ({
   pcap: o.pcap as string | undefined,
   configure: o.configure !== false,
   absolute: o.absolute === true,
+  delayIn: o.delayIn as number | undefined,
 });
 
 const port = (v: string) => {
@@ -186,6 +197,14 @@ wireOptions(
       if (!Number.isInteger(n) || n < 1)
         throw new InvalidArgumentError(`--repeat must be a positive integer, got "${v}"`);
       return n;
+    })
+    .option('--local-port <port>', 'connect from this port (default: an ephemeral one)', port)
+    .option('--after <ms>', 'wait this long after attaching before connecting', (v) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 600_000) {
+        throw new InvalidArgumentError(`--after must be 0 to 600000 ms, got "${v}"`);
+      }
+      return n;
     }),
 ).action(async (host: string, p: number, o) => {
   let data = typeof o.data === 'string' ? new TextEncoder().encode(o.data) : null;
@@ -203,6 +222,8 @@ wireOptions(
     (b) => process.stdout.write(b),
     (s) => console.error(s),
     o.synData === true,
+    o.localPort,
+    o.after ?? 0,
   );
   // Writes to a pipe are asynchronous: let stdout drain before exiting.
   await new Promise<void>((r) => process.stdout.write('', () => r()));

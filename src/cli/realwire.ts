@@ -21,6 +21,8 @@ export interface WireOptions {
   configure: boolean;
   /** Absolute sequence numbers in the live trace (tcpdump -S). */
   absolute?: boolean;
+  /** Hold every arriving packet this long before the stack sees it (added latency, ms). */
+  delayIn?: number;
 }
 
 function parsePrefix(text: string): { addr: string; prefix: number } {
@@ -84,6 +86,12 @@ function start(
   };
   const stack = new Stack({ name: 'synack', addresses: [addr], clock, tracer });
   stack.attach(tun);
+  if (o.delayIn && o.delayIn > 0) {
+    const deliver = tun.onPacket!;
+    const ms = o.delayIn;
+    tun.onPacket = (p) => setTimeout(() => deliver(p), ms);
+  }
+  err(`synack: attached to ${tun.name} as ${addr}`);
   const finish = () => {
     tun.close();
     if (o.pcap) {
@@ -104,32 +112,36 @@ export function connectCommand(
   out: (b: Uint8Array) => void,
   err: (s: string) => void,
   synData = false,
+  localPort?: number,
+  after = 0,
 ): Promise<number> {
   const { stack, finish } = start(o, err);
-  return new Promise((resolve) => {
-    let sock: TcpSocket;
-    try {
-      sock = stack.connect({
-        host,
-        port,
-        synData: synData && data ? data.subarray(0, 536) : undefined,
+  return new Promise((resolve, reject) => {
+    const go = () => {
+      let sock: TcpSocket;
+      try {
+        const early = synData && data ? data.subarray(0, 536) : undefined;
+        sock = stack.connect({ host, port, localPort, synData: early });
+      } catch (e) {
+        finish();
+        reject(new UsageError((e as Error).message));
+        return;
+      }
+      sock.on('data', (d) => out(d));
+      sock.on('end', () => sock.end());
+      sock.on('error', (e) => err(`synack: ${e.code}: ${e.message}`));
+      sock.on('close', (hadError) => {
+        finish();
+        resolve(hadError ? 1 : 0);
       });
-    } catch (e) {
-      finish();
-      throw new UsageError((e as Error).message);
-    }
-    sock.on('data', (d) => out(d));
-    sock.on('end', () => sock.end());
-    sock.on('error', (e) => err(`synack: ${e.code}: ${e.message}`));
-    sock.on('close', (hadError) => {
-      finish();
-      resolve(hadError ? 1 : 0);
-    });
-    if (data) sock.end(synData ? data.subarray(Math.min(536, data.length)) : data);
-    else {
-      process.stdin.on('data', (d: Buffer) => sock.write(new Uint8Array(d)));
-      process.stdin.on('end', () => sock.end());
-    }
+      if (data) sock.end(synData ? data.subarray(Math.min(536, data.length)) : data);
+      else {
+        process.stdin.on('data', (d: Buffer) => sock.write(new Uint8Array(d)));
+        process.stdin.on('end', () => sock.end());
+      }
+    };
+    if (after > 0) setTimeout(go, after);
+    else go();
   });
 }
 

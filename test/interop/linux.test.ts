@@ -264,3 +264,49 @@ let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => { console.log(g
     }, 30_000);
   },
 );
+
+describe.skipIf(skipReason)(
+  `simultaneous open with the Linux kernel${skipReason ? ` (skipped: ${skipReason})` : ''}`,
+  () => {
+    let ns: Netns;
+    afterEach(() => ns?.destroy());
+
+    it('both connect with fixed ports, the SYNs cross, both pass through SYN-RECEIVED to ESTABLISHED', async () => {
+      ns = new Netns();
+      // synack holds what arrives for 3 s, so the kernel's SYN is still on its way
+      // when synack's own SYN reaches the kernel, already in SYN-SENT.
+      const syn = ns.synack([
+        'connect',
+        KERNEL,
+        '5000',
+        '--local-port',
+        '6000',
+        '--after',
+        '1000',
+        '--delay-in',
+        '3000',
+        '--data',
+        'from synack',
+        '--tun',
+        'syn0',
+        '--addr',
+        `${SYNACK}/24`,
+        '--trace',
+        'states',
+      ]);
+      await syn.waitFor(/attached to syn0/);
+      const kernel = ns.node(`
+import net from 'node:net';
+const c = net.connect({ host: '${SYNACK}', port: 6000, localAddress: '${KERNEL}', localPort: 5000 }, () => c.end('from the kernel'));
+let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => console.log('got:' + got)); c.on('error', (e) => console.log('error:' + e.code));
+`);
+      expect(await kernel.done).toBe(0);
+      expect(await syn.done).toBe(0);
+      expect(kernel.out.trim()).toBe('got:from synack');
+      expect(syn.out).toBe('from the kernel');
+      expect(syn.err).toMatch(
+        /SYN-SENT → SYN-RECEIVED \(simultaneous open\)[\s\S]*SYN-RECEIVED → ESTABLISHED/,
+      );
+    }, 30_000);
+  },
+);
