@@ -183,7 +183,7 @@ export function serveCommand(
   return new Promise((resolve) => {
     const stop = () => {
       finish();
-      const s = stack.stats;
+      const s = { ...stack.stats, heapUsed: process.memoryUsage().heapUsed };
       err(`synack: stats ${JSON.stringify(s)}`);
       resolve(0);
     };
