@@ -2,17 +2,17 @@
 // namespace that each test creates and removes. Runs as root with
 // /dev/net/tun (CI does); elsewhere the suite is reported as skipped, with why.
 
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodePacket } from '../../src/wire/packet.ts';
 import { ACK, type Segment, SYN } from '../../src/wire/tcp.ts';
-import { KERNEL, KERNEL6, Netns, SYNACK, SYNACK6, skipReason } from './netns.ts';
+import { KERNEL, KERNEL6, Netns, SYNACK, SYNACK6, skipReason, tsharkErrors } from './netns.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'synack-interop-'));
-const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
+const _hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
 
 /** Packets of a pcap file, decoded (raw-IP link type, as synack writes). */
 function pcapSegments(file: string): { src: string; seg: Segment }[] {
@@ -28,12 +28,7 @@ function pcapSegments(file: string): { src: string; seg: Segment }[] {
 }
 
 function tsharkClean(file: string): void {
-  if (!hasTshark) return;
-  const out = execFileSync('tshark', ['-r', file, '-q', '-z', 'expert,error'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  expect(out).not.toMatch(/^\s*Error/m);
+  expect(tsharkErrors(file), file).toBe('');
 }
 
 const echoServer = (host: string, port: number) => `
@@ -49,7 +44,7 @@ describe.skipIf(skipReason)(
     afterEach(() => {
       ns?.destroy();
       // Every capture synack wrote must read cleanly in tshark (no expert errors).
-      for (const f of ns?.pcaps ?? []) if (existsSync(f)) tsharkClean(f);
+      for (const f of ns?.pcaps ?? []) expect(tsharkErrors(f), f).toBe('');
     });
 
     it('kernel curl fetches from synack serve --http; a closed synack port answers RST', async () => {

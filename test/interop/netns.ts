@@ -4,7 +4,7 @@
 // device. Only addresses inside the namespace are ever used; everything is
 // removed afterwards.
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +146,16 @@ export class Proc {
     this.child.kill('SIGTERM');
     return this.done;
   }
+}
+
+const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
+
+/** Problems tshark's expert system reports as errors in a capture ('' when clean or no tshark). */
+export function tsharkErrors(file: string): string {
+  if (!hasTshark || !existsSync(file)) return '';
+  const out = execFileSync('tshark', ['-r', file, '-q', '-z', 'expert,error'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return /^\s*Error/m.test(out) ? out : '';
 }

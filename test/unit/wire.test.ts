@@ -9,6 +9,7 @@ import {
   decodeOptions,
   decodeTcp,
   encodePacket,
+  optionsLength,
   type Segment,
   SYN,
   type TcpOption,
@@ -42,32 +43,9 @@ const option: fc.Arbitrary<TcpOption> = fc.oneof(
 
 /** Options that fit in 40 bytes, with no trailing NOPs (padding is EOL on encode). */
 const options = fc.array(option, { maxLength: 6 }).filter((os) => {
-  let n = 0;
-  for (const o of os) n += len(o);
+  const n = optionsLength(os);
   return n <= 40 && (os.length === 0 || os[os.length - 1].kind !== 'nop' || n % 4 === 0);
 });
-
-function len(o: TcpOption): number {
-  switch (o.kind) {
-    case 'nop':
-    case 'eol':
-      return 1;
-    case 'mss':
-      return 4;
-    case 'wscale':
-      return 3;
-    case 'sackOk':
-      return 2;
-    case 'sack':
-      return 2 + 4 * o.blocks.length;
-    case 'ts':
-      return 10;
-    case 'fo':
-      return 2 + o.cookie.length;
-    case 'unknown':
-      return 2 + o.data.length;
-  }
-}
 
 const segment: fc.Arbitrary<Segment> = fc.record({
   srcPort: u16,
