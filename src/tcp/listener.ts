@@ -146,8 +146,10 @@ export class Listener {
     }
     // TCP Fast Open (RFC 7413 §4.2.2): a valid cookie lets the SYN's data in now.
     let fo: Uint8Array | undefined;
+    // Parsed once, and only when needed (a SYN dropped for a full queue is not parsed).
+    let offer: SynOffer | undefined;
     if (this.cfg.fastOpen !== 'off') {
-      const offer = readSynOffer(seg);
+      offer = readSynOffer(seg);
       if (offer.fo !== undefined) {
         const jar = this.host.cookieJar(now);
         const valid = this.cfg.fastOpen === 'no-cookie' || fastOpenCookieValid(jar, src, offer.fo);
@@ -165,30 +167,29 @@ export class Listener {
     const full = this.synQueue.size >= this.synQueueLimit;
     if (full) this.host.count('syn-queue-overflows');
     if (this.cfg.synCookies === 'always' || (full && this.cfg.synCookies === 'auto')) {
-      this.sendCookie(src, dst, seg, now, fo);
+      this.sendCookie(src, dst, seg, offer ?? readSynOffer(seg), now, fo);
       return;
     }
     if (full) {
       this.host.dropFor(0, seg, 'syn-queue-full', now);
       return;
     }
-    const offer = readSynOffer(seg);
     const id = this.host.nextId();
     const iss = this.host.isn(dst, seg.dstPort, src, seg.srcPort, now);
-    const rec = this.record(id, src, dst, seg, iss, seg.seq, offer, this.host.tsOffset(), now);
+    const rec = this.record(
+      id,
+      src,
+      dst,
+      seg,
+      iss,
+      seg.seq,
+      offer ?? readSynOffer(seg),
+      this.host.tsOffset(),
+      now,
+    );
     rec.fo = fo;
     this.synQueue.add(rec);
-    const t = this.host.tracer;
-    if (t) {
-      t.emit({
-        type: 'state',
-        t: now,
-        host: this.host.name,
-        conn: id,
-        from: State.Listen,
-        to: State.SynReceived,
-      });
-    }
+    this.stateEvent(id, State.Listen, State.SynReceived, now);
     // A SYN's data is not accepted before the handshake completes: it is not
     // acknowledged, so the peer sends it again once established.
     if (seg.payload.length > 0 && !this.twoWayHandshake) this.host.count('syn-data-ignored');
@@ -276,8 +277,14 @@ export class Listener {
   }
 
   /** Answers a SYN with a cookie SYN,ACK and keeps nothing (RFC 4987 §3.6). */
-  private sendCookie(src: IpAddr, dst: IpAddr, seg: Segment, now: number, fo?: Uint8Array): void {
-    const offer = readSynOffer(seg);
+  private sendCookie(
+    src: IpAddr,
+    dst: IpAddr,
+    seg: Segment,
+    offer: SynOffer,
+    now: number,
+    fo?: Uint8Array,
+  ): void {
     if (seg.payload.length > 0) this.host.count('syn-data-ignored');
     const mss = offer.mss ?? (dst.length === 16 ? 1220 : 536);
     const iss = this.host
@@ -326,17 +333,7 @@ export class Listener {
     h.deadline = Number.POSITIVE_INFINITY;
     this.host.count('cookies-accepted');
     this.cookieEvent(id, 'accepted', now);
-    const t = this.host.tracer;
-    if (t)
-      t.emit({
-        type: 'state',
-        t: now,
-        host: this.host.name,
-        conn: id,
-        from: State.Listen,
-        to: State.SynReceived,
-        why: 'SYN cookie',
-      });
+    this.stateEvent(id, State.Listen, State.SynReceived, now, 'SYN cookie');
     const conn = this.host.adopt(this, h);
     if (!conn) return true;
     conn.openFromHandshake(handshakeOf(h, seg.window, 0), now);
@@ -452,18 +449,13 @@ export class Listener {
   private forget(h: HalfOpen, now: number, why: string): void {
     this.synQueue.delete(h);
     h.deadline = Number.POSITIVE_INFINITY;
+    this.stateEvent(h.id, State.SynReceived, State.Listen, now, why);
+  }
+
+  /** A half-open record's state change, for the trace (records are not connections). */
+  private stateEvent(conn: number, from: State, to: State, now: number, why?: string): void {
     const t = this.host.tracer;
-    if (t) {
-      t.emit({
-        type: 'state',
-        t: now,
-        host: this.host.name,
-        conn: h.id,
-        from: State.SynReceived,
-        to: State.Listen,
-        why,
-      });
-    }
+    if (t) t.emit({ type: 'state', t: now, host: this.host.name, conn, from, to, why });
   }
 
   /** Next established connection, or undefined. */
