@@ -1,0 +1,237 @@
+// The opening of one connection (RFC 9293 §3.5, §3.10.1, §3.10.7.3): the
+// active OPEN, the passive OPEN a listener completes, Fast Open (RFC 7413),
+// simultaneous open, the SYN and SYN,ACK we send, and SYN-SENT processing.
+
+import { ACK, FIN, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
+import { SendBuffer } from './buffers.ts';
+import type { Connection, HandshakeResult } from './connection.ts';
+import { ConnectionRefused } from './errors.ts';
+import { type Negotiated, negotiate, readSynOffer, synOptions, synWindow } from './options.ts';
+import { enqueue, processText } from './rcv.ts';
+import { seqAdd, seqDiff, seqGt, seqLe } from './seq.ts';
+import { sendReset } from './snd.ts';
+import { armKeepAlive, armRexmit, sampleRtt, stopRexmit } from './timer.ts';
+import { State } from './types.ts';
+
+const EMPTY = new Uint8Array(0);
+
+/** Active OPEN: CLOSED → SYN-SENT, sending SYN with ISS. */
+export function openActive(
+  c: Connection,
+  iss: number,
+  tsOffset: number,
+  now: number,
+  synData?: Uint8Array,
+  fastOpen?: Uint8Array,
+): void {
+  if (fastOpen) c.fastOpen = fastOpen;
+  c.iss = iss;
+  c.sndUna = iss;
+  c.sndNxt = seqAdd(iss, 1);
+  c.sndSmall = c.sndNxt;
+  c.tsOffset = tsOffset;
+  if (synData && synData.length > 0) {
+    // Data on the SYN (RFC 9293 allows it; without Fast Open a server must not
+    // deliver it early, and acknowledges only the SYN: we then send it again).
+    c.sendBuf = new SendBuffer();
+    c.sendBuf.push(synData.subarray(0, Math.min(synData.length, 536)));
+    c.synDataLen = c.sendBuf.length;
+    c.sndNxt = seqAdd(c.sndNxt, c.synDataLen);
+  }
+  c.sndMax = c.sndNxt;
+  c.host.count('active-opens');
+  c.setState(State.SynSent, now);
+  sendSyn(c, now, 'syn');
+  armRexmit(c, now, c.rto.rto);
+}
+
+/** Passive OPEN completed by a listener: the connection starts ESTABLISHED. */
+export function openFromHandshake(c: Connection, h: HandshakeResult, now: number): void {
+  c.passive = true;
+  c.iss = h.iss;
+  c.irs = h.irs;
+  c.sndUna = seqAdd(h.iss, 1);
+  c.sndNxt = c.sndUna;
+  c.sndMax = c.sndUna;
+  c.sndSmall = c.sndUna;
+  c.rcvNxt = seqAdd(h.irs, 1);
+  applyNegotiated(c, h.negotiated);
+  c.tsRecent = h.tsRecent;
+  c.tsOffset = h.tsOffset;
+  c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.tsOk));
+  c.sndWnd = h.peerWindow << c.sndWndScale;
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = c.rcvNxt;
+  c.sndWl2 = c.sndUna;
+  if (h.synRetransmitted) c.rto.resetAfterSynTimeout();
+  c.host.count('passive-opens');
+  c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
+  enterEstablished(c, now);
+}
+
+export function applyNegotiated(c: Connection, n: Negotiated): void {
+  c.sndMss = n.sndMss;
+  c.sndWndScale = n.sndWndScale;
+  c.rcvWndScale = n.rcvWndScale;
+  c.sackOk = n.sackOk;
+  c.tsOk = n.tsOk;
+  c.cwnd = Math.min(10 * n.sndMss, Math.max(2 * n.sndMss, 14600));
+}
+
+/**
+ * A passive open with Fast Open (RFC 7413 §4.2.2): the SYN carried a valid
+ * cookie, so the connection exists at once in SYN-RECEIVED, its data goes to
+ * the application now, and the SYN,ACK acknowledges that data.
+ */
+export function openFastOpen(c: Connection, h: HandshakeResult, syn: Segment, now: number): void {
+  c.passive = true;
+  c.iss = h.iss;
+  c.irs = h.irs;
+  c.sndUna = h.iss;
+  c.sndNxt = seqAdd(h.iss, 1);
+  c.sndMax = c.sndNxt;
+  c.sndSmall = c.sndNxt;
+  c.rcvNxt = seqAdd(h.irs, 1);
+  applyNegotiated(c, h.negotiated);
+  c.tsRecent = h.tsRecent;
+  c.tsOffset = h.tsOffset;
+  c.sndWnd = h.peerWindow;
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = h.irs;
+  c.sndWl2 = h.iss;
+  c.host.count('passive-opens');
+  c.state = State.Listen;
+  c.setState(State.SynReceived, now, 'Fast Open');
+  if (syn.payload.length > 0) {
+    enqueue(c, syn.payload);
+    c.rcvNxt = seqAdd(c.rcvNxt, syn.payload.length);
+    c.host.deliver(c, { type: 'readable' }, now);
+  }
+  c.host.deliver(c, { type: 'established' }, now);
+  c.fastOpened = true;
+  sendSyn(c, now, 'syn-ack');
+  armRexmit(c, now, c.rto.rto);
+}
+
+/** NOT TCP (the simulator's two-way listener): take the SYN's data now and answer SYN,ACK. */
+export function acceptTwoWaySyn(c: Connection, seg: Segment, now: number): void {
+  if (seg.payload.length > 0) {
+    enqueue(c, seg.payload);
+    c.rcvNxt = seqAdd(c.rcvNxt, seg.payload.length);
+    c.host.deliver(c, { type: 'readable' }, now);
+  }
+  const saved = c.state;
+  c.state = State.SynReceived;
+  sendSyn(c, now, 'syn-ack');
+  c.state = saved;
+}
+
+/** RFC 9293 §3.10.7.3: a segment arrives in SYN-SENT. */
+export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
+  const f = seg.flags;
+  // First: an ACK must acknowledge our SYN.
+  const hasAck = (f & ACK) !== 0;
+  if (hasAck && (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndNxt))) {
+    if (!(f & RST)) sendReset(c, seg, now);
+    c.host.drop(c, seg, 'unacceptable-ack', now);
+    return;
+  }
+  if (f & RST) {
+    // RFC 5961 §3.2 keeps 9293's rule here: only an RST acknowledging our SYN refuses.
+    if (hasAck) {
+      c.host.count('resets-received');
+      c.release(now, ConnectionRefused.quiet());
+    } else {
+      c.host.drop(c, seg, 'rst-unacceptable-ack', now);
+    }
+    return;
+  }
+  if (!(f & SYN)) {
+    c.host.drop(c, seg, 'no-syn', now);
+    return;
+  }
+  const offer = readSynOffer(seg);
+  if (offer.fo && offer.fo.length > 0 && c.fastOpen) c.host.fastOpenCookie?.(c, offer.fo);
+  c.irs = seg.seq;
+  c.rcvNxt = seqAdd(seg.seq, 1);
+  applyNegotiated(c, negotiate(c.cfg, offer, c.localAddr.length === 16));
+  if (offer.tsVal !== undefined) c.tsRecent = offer.tsVal;
+  c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = seg.seq;
+  c.sndWl2 = seg.ack;
+  if (hasAck) {
+    c.sndUna = seqAdd(c.iss, 1);
+    if (c.synDataLen > 0) {
+      // Whatever of the SYN's data the peer acknowledged is done; the rest goes again.
+      const acked = Math.min(c.synDataLen, seqDiff(seg.ack, c.sndUna));
+      c.sendBuf!.drop(acked);
+      c.sndUna = seg.ack;
+      c.sndNxt = c.sndUna;
+      c.synDataLen = 0;
+    }
+    sampleRtt(c, seg.ack, now);
+    stopRexmit(c, now);
+    if (c.synRetransmits > 0) c.rto.resetAfterSynTimeout();
+    c.rcvAdv = c.rcvNxt;
+    enterEstablished(c, now);
+    // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
+    c.ackNeeded = true;
+    processText(c, seqAdd(seg.seq, 1), seg.payload, (f & FIN) !== 0, seg, now);
+    return;
+  }
+  // Simultaneous open: SYN-SENT → SYN-RECEIVED, answer SYN,ACK with the same ISS.
+  if (seg.payload.length > 0) c.synData = seg.payload.slice();
+  c.setState(State.SynReceived, now, 'simultaneous open');
+  sendSyn(c, now, 'syn-ack');
+  armRexmit(c, now, c.rto.rto);
+}
+
+export function enterEstablished(c: Connection, now: number): void {
+  c.setState(State.Established, now);
+  if (c.keepAlive) armKeepAlive(c, now, c.keepAliveIdleMs);
+  if (!c.fastOpened) c.host.deliver(c, { type: 'established' }, now);
+  if (c.synData) {
+    // Data that rode on a SYN in SYN-SENT is delivered now (RFC 9293 §3.10.7.3).
+    const d = c.synData;
+    c.synData = null;
+    enqueue(c, d);
+    c.rcvNxt = seqAdd(c.rcvNxt, d.length);
+    c.ackNeeded = true;
+    c.host.deliver(c, { type: 'readable' }, now);
+  }
+  if (c.finQueued) c.setState(State.FinWait1, now);
+}
+
+export function sendSyn(c: Connection, now: number, why: 'syn' | 'syn-ack'): void {
+  const tsVal = c.tsClock(now);
+  let options: TcpOption[];
+  if (why === 'syn') {
+    options = synOptions(c.cfg, tsVal);
+    if (c.fastOpen) options = [...options, { kind: 'fo', cookie: c.fastOpen }];
+  } else {
+    // The SYN,ACK of a simultaneous open answers the peer's offer.
+    options = synOptions(c.cfg, tsVal, {
+      mss: c.sndMss,
+      wscale: c.sndWndScale || c.rcvWndScale ? c.sndWndScale : undefined,
+      sackOk: c.sackOk,
+      tsVal: c.tsOk ? c.tsRecent : undefined,
+    });
+  }
+  const flags = why === 'syn' ? SYN : SYN | ACK;
+  const payload = why === 'syn' && c.synDataLen > 0 ? c.sendBuf!.peek(0, c.synDataLen) : EMPTY;
+  const win = synWindow(c.cfg, c.cfg.timestamps);
+  const seg: Segment = {
+    srcPort: c.localPort,
+    dstPort: c.remotePort,
+    seq: c.iss,
+    ack: why === 'syn' ? 0 : c.rcvNxt,
+    flags,
+    window: win,
+    urgent: 0,
+    options,
+    payload,
+  };
+  if (why === 'syn-ack') c.rcvAdv = seqAdd(c.rcvNxt, win);
+  c.transmit(seg, why, now);
+}

@@ -1,0 +1,239 @@
+// The send side of one connection: what the application queues, the segments
+// the windows allow (Nagle, RFC 9293 §3.7.4), acknowledgments arriving (the
+// fifth step of §3.10.7.4, RFC 5681 congestion control, fast retransmit), and
+// the ACKs, challenge ACKs and resets we send.
+
+import { ACK, FIN, PSH, RST, type Segment, type TcpOption } from '../wire/tcp.ts';
+import { SendBuffer } from './buffers.ts';
+import type { Connection } from './connection.ts';
+import { sendSyn } from './handshake.ts';
+import { resetFor } from './reset.ts';
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMax } from './seq.ts';
+import { armPersist, armRexmit, sampleRtt, stopRexmit } from './timer.ts';
+import { type SendReason, State } from './types.ts';
+
+const EMPTY = new Uint8Array(0);
+const NO_OPTIONS: TcpOption[] = [];
+const DUPACK_THRESHOLD = 3; // RFC 5681 §3.2
+
+/** Queues bytes for sending; returns how many were taken (fewer when the send buffer is full). */
+export function send(c: Connection, data: Uint8Array, now: number): number {
+  if (c.finQueued || c.state === State.Closed) return -1;
+  c.sendBuf ??= new SendBuffer();
+  const room = c.cfg.sndBuf - c.sendBuf.length;
+  const n = Math.min(room, data.length);
+  if (n < data.length) c.writeBlocked = true;
+  if (n <= 0) return 0;
+  c.sendBuf.push(n === data.length ? data : data.subarray(0, n));
+  if (c.synchronized()) output(c, now);
+  return n;
+}
+
+/** RFC 9293 §3.10.7.4 fifth step for synchronized states; false when the segment is dropped. */
+export function processAck(c: Connection, seg: Segment, seq: number, now: number): boolean {
+  const ack = seg.ack;
+  if (seqGt(ack, c.sndMax)) {
+    challengeAck(c, now);
+    c.host.drop(c, seg, 'ack-of-unsent', now);
+    return false;
+  }
+  // RFC 5961 §5.2: an ACK older than SND.UNA − MAX.SND.WND is suspect.
+  if (seqLt(ack, c.sndUna - c.maxSndWnd)) {
+    challengeAck(c, now);
+    c.host.drop(c, seg, 'ack-too-old', now);
+    return false;
+  }
+  const oldWnd = c.sndWnd;
+  if (seqGt(ack, c.sndUna)) {
+    const acked = seqDiff(ack, c.sndUna);
+    const buf = c.sendBuf;
+    if (buf) {
+      const freed = Math.min(acked, buf.length);
+      buf.drop(freed);
+      if (buf.length === 0) c.sendBuf = null;
+    }
+    c.sndUna = ack;
+    if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
+    sampleRtt(c, ack, now);
+    c.retransmits = 0;
+    c.dupAcks = 0;
+    // RFC 5681 §3.1: slow start below ssthresh, else about one MSS per RTT.
+    if (c.cwnd < c.ssthresh) c.cwnd += Math.min(acked, c.sndMss);
+    else c.cwnd += Math.max(1, Math.floor((c.sndMss * c.sndMss) / c.cwnd));
+    if (c.sndUna === c.sndMax) stopRexmit(c, now);
+    else armRexmit(c, now, c.rto.rto, true);
+    if (c.writeBlocked && c.sendSpace > 0) {
+      c.writeBlocked = false;
+      c.host.deliver(c, { type: 'writable' }, now);
+    }
+  } else if (
+    ack === c.sndUna &&
+    seg.payload.length === 0 &&
+    !(seg.flags & FIN) &&
+    seg.window << c.sndWndScale === oldWnd &&
+    seqLt(c.sndUna, c.sndMax)
+  ) {
+    // RFC 5681 §3.2: the third duplicate ACK triggers a fast retransmit.
+    if (++c.dupAcks === DUPACK_THRESHOLD) {
+      const flight = seqDiff(c.sndMax, c.sndUna);
+      c.ssthresh = Math.max(Math.floor(flight / 2), 2 * c.sndMss);
+      c.cwnd = c.ssthresh;
+      c.host.count('fast-retransmits');
+      retransmitOne(c, now);
+    }
+  }
+  // Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 guard against old segments).
+  if (seqLt(c.sndWl1, seq) || (c.sndWl1 === seq && seqLe(c.sndWl2, ack))) {
+    c.sndWnd = seg.window << c.sndWndScale;
+    c.sndWl1 = seq;
+    c.sndWl2 = ack;
+    if (c.sndWnd > c.maxSndWnd) c.maxSndWnd = c.sndWnd;
+    if (c.sndWnd > 0 && c.persistAt !== Number.POSITIVE_INFINITY) {
+      c.persistAt = Number.POSITIVE_INFINITY;
+      c.persistBackoff = 0;
+      c.timer('persist', 'stopped', now);
+    }
+  }
+  return true;
+}
+
+/** Sends what the windows allow; true if any segment went out. */
+export function output(c: Connection, now: number): boolean {
+  const st = c.state;
+  if (
+    st !== State.Established &&
+    st !== State.CloseWait &&
+    st !== State.FinWait1 &&
+    st !== State.Closing &&
+    st !== State.LastAck
+  ) {
+    return false;
+  }
+  let sent = false;
+  for (;;) {
+    const off = seqDiff(c.sndNxt, c.sndUna);
+    const dataLen = c.sendBuf ? c.sendBuf.length : 0;
+    const unsent = dataLen - off;
+    const wantFin = c.finQueued && (!c.finSent || seqLe(c.sndNxt, c.finSeq));
+    if (unsent <= 0) {
+      if (wantFin && unsent === 0) {
+        sendData(c, EMPTY, FIN | ACK, now);
+        sent = true;
+      }
+      break;
+    }
+    const wnd = Math.min(c.sndWnd, c.cwnd);
+    const room = wnd - off;
+    if (room <= 0 || (c.sndWnd === 0 && off === 0)) {
+      if (c.sndWnd === 0 && off === 0 && c.persistAt === Number.POSITIVE_INFINITY) {
+        armPersist(c, now);
+      }
+      break;
+    }
+    const len = Math.min(unsent, c.sndMss, room);
+    // Nagle (RFC 9293 §3.7.4) with Minshall's refinement, as Linux: hold a
+    // short segment only while an earlier short segment is unacknowledged.
+    const short = len < c.sndMss;
+    if (short && len === unsent && !c.noDelay && !wantFin && seqGt(c.sndSmall, c.sndUna)) break;
+    const fin = wantFin && len === unsent;
+    const payload = c.sendBuf!.peek(off, len);
+    sendData(c, payload, ACK | (len === unsent ? PSH : 0) | (fin ? FIN : 0), now);
+    if (short) c.sndSmall = c.sndNxt;
+    sent = true;
+  }
+  return sent;
+}
+
+function sendData(c: Connection, payload: Uint8Array, flags: number, now: number): void {
+  const seq = c.sndNxt;
+  const isRetransmit = seqLt(seq, c.sndMax);
+  const segLen = payload.length + (flags & FIN ? 1 : 0);
+  const seg = c.mk(seq, flags, payload, ackOptions(c, now));
+  const why: SendReason = isRetransmit
+    ? 'retransmit'
+    : flags & FIN && payload.length === 0
+      ? 'fin'
+      : 'data';
+  if (isRetransmit) c.host.count('retransmits');
+  c.transmit(seg, why, now);
+  if (flags & FIN) {
+    c.finSent = true;
+    c.finSeq = seqAdd(seq, payload.length);
+  }
+  c.sndNxt = seqAdd(seq, segLen);
+  if (!isRetransmit && !c.rttTiming) {
+    c.rttTiming = true;
+    c.rttSeq = c.sndNxt;
+    c.rttStart = now;
+  }
+  c.sndMax = seqMax(c.sndMax, c.sndNxt);
+  if (c.rexmitAt === Number.POSITIVE_INFINITY) armRexmit(c, now, c.rto.rto);
+}
+
+/** Sends the first unacknowledged segment again (after an RTO or the third duplicate ACK). */
+export function retransmitOne(c: Connection, now: number): void {
+  const saved = c.sndNxt;
+  c.sndNxt = c.sndUna;
+  c.rttTiming = false; // Karn's rule
+  const dataLen = c.sendBuf ? c.sendBuf.length : 0;
+  if (dataLen > 0) {
+    const len = Math.min(dataLen, c.sndMss);
+    const fin = c.finSent && len === dataLen;
+    sendData(c, c.sendBuf!.peek(0, len), ACK | (fin ? FIN : 0), now);
+  } else if (c.finSent) {
+    sendData(c, EMPTY, FIN | ACK, now);
+  }
+  c.sndNxt = seqMax(saved, c.sndNxt);
+}
+
+/** A pure ACK (a SYN,ACK again while our SYN is unacknowledged). */
+export function sendAck(c: Connection, now: number, why: SendReason): void {
+  if (c.state === State.SynReceived) {
+    sendSyn(c, now, 'syn-ack');
+    return;
+  }
+  if (c.state === State.SynSent || c.state === State.Closed) return;
+  c.transmit(c.mk(c.sndNxt, ACK, EMPTY, ackOptions(c, now)), why, now);
+}
+
+/** RFC 5961 §7: a challenge ACK, unless the host's rate limit says no. */
+export function challengeAck(c: Connection, now: number): void {
+  if (c.host.challengeAckAllowed(now)) {
+    c.host.count('challenge-acks-sent');
+    sendAck(c, now, 'challenge-ack');
+  } else {
+    c.host.count('challenge-acks-suppressed');
+  }
+}
+
+export function sendReset(c: Connection, seg: Segment, now: number): void {
+  const rst = resetFor(seg);
+  if (!rst) return;
+  c.host.count('resets-sent');
+  c.transmit(rst, 'reset', now);
+}
+
+/** Options of a synchronized segment: timestamps (RFC 7323) and SACK blocks (RFC 2018). */
+export function ackOptions(c: Connection, now: number): TcpOption[] {
+  const sack = c.sackOk && c.ooo && !c.ooo.empty;
+  if (!c.tsOk && !sack) return NO_OPTIONS;
+  const opts: TcpOption[] = [];
+  if (c.tsOk) {
+    opts.push(
+      { kind: 'nop' },
+      { kind: 'nop' },
+      { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent },
+    );
+  }
+  if (sack) {
+    const blocks = c.ooo!.sackBlocks(c.tsOk ? 3 : 4);
+    if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
+  }
+  return opts;
+}
+
+/** An RST for the current connection (ABORT). */
+export function sendAbortReset(c: Connection, now: number): void {
+  c.transmit(c.mk(c.sndNxt, RST | ACK, EMPTY, NO_OPTIONS), 'reset', now);
+  c.host.count('resets-sent');
+}

@@ -1,0 +1,164 @@
+// The timers of one connection (RFC 9293 §3.10.8): retransmission (RFC 6298,
+// with Karn's rule), persist (zero-window probes, §3.8.6.1), keep-alive
+// (RFC 1122 §4.2.3.6) and TIME-WAIT. They share one deadline, which the host's
+// single timer queue reads; nothing here schedules anything itself.
+
+import { ACK } from '../wire/tcp.ts';
+import type { Connection } from './connection.ts';
+import { ConnectionTimedOut } from './errors.ts';
+import { sendSyn } from './handshake.ts';
+import { seqAdd, seqDiff, seqGe, seqLt } from './seq.ts';
+import { ackOptions, output, retransmitOne } from './snd.ts';
+import { State } from './types.ts';
+
+const EMPTY = new Uint8Array(0);
+const MAX_PERSIST = 60_000;
+
+export function onTimer(c: Connection, now: number): void {
+  if (c.timeWaitAt <= now) {
+    c.timeWaitAt = Number.POSITIVE_INFINITY;
+    c.timer('time-wait', 'fired', now);
+    c.release(now, undefined);
+    return;
+  }
+  if (c.rexmitAt <= now) {
+    c.rexmitAt = Number.POSITIVE_INFINITY;
+    c.timer('retransmit', 'fired', now);
+    onRetransmitTimeout(c, now);
+    if (c.state === State.Closed) return;
+  }
+  if (c.keepAliveAt <= now) {
+    c.keepAliveAt = Number.POSITIVE_INFINITY;
+    c.timer('keepalive', 'fired', now);
+    onKeepAlive(c, now);
+    if (c.state === State.Closed) return;
+  }
+  if (c.persistAt <= now) {
+    c.persistAt = Number.POSITIVE_INFINITY;
+    c.timer('persist', 'fired', now);
+    if (c.sndWnd === 0 && c.sendQueued > seqDiff(c.sndNxt, c.sndUna)) {
+      // A zero-window probe: an old sequence number, so it carries nothing yet elicits an ACK.
+      c.host.count('zero-window-probes');
+      c.transmit(c.mk(seqAdd(c.sndUna, -1), ACK, EMPTY, ackOptions(c, now)), 'probe', now);
+      c.persistBackoff++;
+      armPersist(c, now);
+    } else {
+      c.persistBackoff = 0;
+      output(c, now);
+    }
+  }
+  updateDeadline(c);
+}
+
+function onRetransmitTimeout(c: Connection, now: number): void {
+  const st = c.state;
+  if (st === State.SynSent || st === State.SynReceived) {
+    const limit = st === State.SynSent ? c.cfg.synRetries : c.cfg.synAckRetries;
+    if (c.synRetransmits >= limit) {
+      c.host.count('connections-timed-out');
+      c.release(now, ConnectionTimedOut.quiet());
+      return;
+    }
+    c.synRetransmits++;
+    c.rttTiming = false;
+    c.rto.backoff();
+    c.host.count('retransmits');
+    // The same ISS every time (RFC 9293 §3.8.1).
+    sendSyn(c, now, st === State.SynSent ? 'syn' : 'syn-ack');
+    armRexmit(c, now, c.rto.rto);
+    return;
+  }
+  if (!seqLt(c.sndUna, c.sndMax)) return;
+  if (c.retransmits >= c.cfg.dataRetries) {
+    c.host.count('connections-timed-out');
+    c.release(now, ConnectionTimedOut.quiet());
+    return;
+  }
+  c.retransmits++;
+  c.rto.backoff();
+  // RFC 5681 §3.1: after a timeout, ssthresh halves the flight and cwnd restarts at one segment.
+  const flight = seqDiff(c.sndMax, c.sndUna);
+  c.ssthresh = Math.max(Math.floor(flight / 2), 2 * c.sndMss);
+  c.cwnd = c.sndMss;
+  c.dupAcks = 0;
+  retransmitOne(c, now);
+  armRexmit(c, now, c.rto.rto, true);
+}
+
+/** Turns keep-alive on or off (as setsockopt SO_KEEPALIVE); `idle` overrides the configured idle time. */
+export function setKeepAlive(c: Connection, on: boolean, now: number, idle?: number): void {
+  c.keepAlive = on;
+  if (idle !== undefined && idle > 0) c.keepAliveIdleMs = idle;
+  c.keepAliveProbes = 0;
+  if (on && c.synchronized()) armKeepAlive(c, now, c.keepAliveIdleMs);
+  else if (!on) {
+    c.keepAliveAt = Number.POSITIVE_INFINITY;
+    updateDeadline(c);
+  }
+}
+
+export function armKeepAlive(c: Connection, now: number, after: number): void {
+  if (!c.synchronized() || c.state === State.TimeWait) return;
+  c.keepAliveAt = now + (after === c.cfg.keepAliveIdle ? c.keepAliveIdleMs : after);
+  updateDeadline(c);
+}
+
+/** RFC 1122 §4.2.3.6: after an idle period, probe with an old sequence number; no answer at all means the peer is gone. */
+function onKeepAlive(c: Connection, now: number): void {
+  if (!c.synchronized() || c.state === State.TimeWait) return;
+  if (seqLt(c.sndUna, c.sndMax) || c.persistAt !== Number.POSITIVE_INFINITY) {
+    // Data in flight: the retransmission (or persist) timer watches the peer.
+    armKeepAlive(c, now, c.keepAliveIdleMs);
+    return;
+  }
+  if (c.keepAliveProbes >= c.cfg.keepAliveProbes) {
+    c.host.count('connections-timed-out');
+    c.release(now, ConnectionTimedOut.quiet());
+    return;
+  }
+  c.keepAliveProbes++;
+  c.host.count('keepalive-probes');
+  c.transmit(c.mk(seqAdd(c.sndUna, -1), ACK, EMPTY, ackOptions(c, now)), 'keepalive', now);
+  armKeepAlive(c, now, c.cfg.keepAliveInterval);
+}
+
+export function sampleRtt(c: Connection, ack: number, now: number): void {
+  if (c.state === State.SynSent) {
+    // The SYN is timed when it was sent only once (Karn's rule).
+    if (c.synRetransmits === 0) c.rto.sample(now - (c.rexmitAt - c.rto.rto));
+    return;
+  }
+  if (c.rttTiming && seqGe(ack, c.rttSeq)) {
+    c.rttTiming = false;
+    c.rto.sample(now - c.rttStart);
+  }
+}
+
+export function armRexmit(c: Connection, now: number, after: number, restart = false): void {
+  if (!restart && c.rexmitAt !== Number.POSITIVE_INFINITY) return;
+  c.rexmitAt = now + after;
+  c.timer('retransmit', 'armed', now, c.rexmitAt);
+  updateDeadline(c);
+}
+
+export function stopRexmit(c: Connection, now: number): void {
+  if (c.rexmitAt === Number.POSITIVE_INFINITY) return;
+  c.rexmitAt = Number.POSITIVE_INFINITY;
+  c.timer('retransmit', 'stopped', now);
+  updateDeadline(c);
+}
+
+export function armPersist(c: Connection, now: number): void {
+  const after = Math.min(MAX_PERSIST, Math.max(c.rto.rto, 200) * 2 ** c.persistBackoff);
+  c.persistAt = now + after;
+  c.timer('persist', 'armed', now, c.persistAt);
+  updateDeadline(c);
+}
+
+export function updateDeadline(c: Connection): void {
+  const d = Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt);
+  if (d !== c.deadline) {
+    c.deadline = d;
+    c.host.timerChanged(c);
+  }
+}
