@@ -17,6 +17,10 @@ export interface SocketEvents {
   end: () => void;
   drain: () => void;
   error: (err: TcpError) => void;
+  /** Urgent data arrived (RFC 9293 §3.8.5); `urgentPending` bytes of the stream are urgent. */
+  urgent: (pending: number) => void;
+  /** A soft error (ICMP, or no answer after R1 retransmissions): the connection carries on. */
+  softError: (err: TcpError) => void;
   close: (hadError: boolean) => void;
 }
 
@@ -81,6 +85,93 @@ export class TcpSocket extends Emitter<SocketEvents> {
     });
     this.bytesWritten += bytes.length;
     return this.pending.length === 0;
+  }
+
+  /** Queues urgent data (RFC 9293 §3.8.5, RFC 6093): sent inline, with the urgent pointer at its end. */
+  writeUrgent(data: Uint8Array | string): boolean {
+    if (this.ending || this.closed) {
+      throw new TcpError('EPIPE', 'write after end: the socket was ended or closed');
+    }
+    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    if (bytes.length === 0) return true;
+    if (this.pending.length > 0 || this.conn.sendSpace < bytes.length) {
+      throw new TcpError('EAGAIN', 'urgent data does not fit the send buffer now; wait for drain');
+    }
+    this.stack.step((now) => this.conn.sendUrgent(bytes, now));
+    this.bytesWritten += bytes.length;
+    return true;
+  }
+
+  /** Bytes of urgent data received and not yet read (MUST-33). */
+  get urgentPending(): number {
+    return this.conn.urgentPending;
+  }
+
+  /** The last soft error reported on this connection, if any. */
+  get softError(): TcpError | null {
+    return this.conn.softError;
+  }
+
+  /**
+   * R1 and R2 of RFC 9293 §3.8.3 for this connection (MUST-21): after `r1`
+   * retransmissions of a segment a 'softError' is emitted; after `r2` the
+   * connection fails with ETIMEDOUT.
+   */
+  setRetries(r1: number, r2: number): this {
+    if (!Number.isInteger(r2) || r2 < 1 || r2 > 255) {
+      throw new RangeError(`r2 must be an integer from 1 to 255 retransmissions, got ${r2}`);
+    }
+    if (!Number.isInteger(r1) || r1 < 1 || r1 > r2) {
+      throw new RangeError(`r1 must be an integer from 1 to r2 (${r2}), got ${r1}`);
+    }
+    this.conn.r1 = r1;
+    this.conn.r2 = r2;
+    return this;
+  }
+
+  /** The IP time to live / hop limit of segments sent (MUST-49). */
+  setTTL(ttl: number): this {
+    if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) {
+      throw new RangeError(`ttl must be an integer from 1 to 255, got ${ttl}`);
+    }
+    this.conn.ttl = ttl;
+    return this;
+  }
+
+  /** The TOS byte / traffic class (DiffServ code point << 2 | ECN) of segments sent (MUST-48). */
+  setTOS(tos: number): this {
+    if (!Number.isInteger(tos) || tos < 0 || tos > 255) {
+      throw new RangeError(`tos must be an integer from 0 to 255, got ${tos}`);
+    }
+    this.conn.tos = tos;
+    return this;
+  }
+
+  /**
+   * Closes both directions (RFC 9293 CLOSE with nothing more to read): a FIN
+   * follows the written data, but if received data was never read, or more
+   * arrives, the peer gets RST instead (RFC 2525 §2.17), as a kernel does when
+   * a socket with unread data is closed.
+   */
+  close(): this {
+    if (this.closed) return this;
+    this.ending = true;
+    this.stack.step((now) => {
+      this.stack.tracer?.emit({
+        type: 'app',
+        t: now,
+        host: this.stack.name,
+        conn: this.conn.id,
+        call: 'close',
+      });
+      if (this.pending.length > 0 && this.conn.recvQueued === 0) {
+        // Unsent bytes still wait for buffer space: they go first, then the FIN.
+        this.conn.readClosed = true;
+        return;
+      }
+      this.conn.close(now, false);
+    });
+    return this;
   }
 
   /** Half-closes: a FIN follows the written data. */
@@ -164,6 +255,12 @@ export class TcpSocket extends Emitter<SocketEvents> {
         break;
       case 'writable':
         this.flush();
+        break;
+      case 'urgent':
+        this.emit('urgent', this.conn.urgentPending);
+        break;
+      case 'soft-error':
+        this.emit('softError', ev.error);
         break;
       case 'closed':
         if (this.closed) return;

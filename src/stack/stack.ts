@@ -13,7 +13,6 @@ import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/listener.ts';
 import { cryptoRandom, type Random } from '../tcp/random.ts';
 import { resetFor } from '../tcp/reset.ts';
-import { seqGt } from '../tcp/seq.ts';
 import { CookieJar } from '../tcp/syncookie.ts';
 import { TupleTable } from '../tcp/tuple.ts';
 import {
@@ -24,9 +23,11 @@ import {
   type TcpConfig,
   type Tracer,
 } from '../tcp/types.ts';
-import { addrEquals, formatAddr, type IpAddr, parseAddr } from '../wire/addr.ts';
-import { decodePacket } from '../wire/packet.ts';
-import { ACK, encodePacket, RST, type Segment, SYN } from '../wire/tcp.ts';
+import { addrClass, addrEquals, formatAddr, type IpAddr, parseAddr } from '../wire/addr.ts';
+import { decodeIcmp, encodeEchoReply } from '../wire/icmp.ts';
+import { decodeIp, type IpPacket, PROTO_ICMP, PROTO_ICMPV6 } from '../wire/ip.ts';
+import { decodeTcpIn } from '../wire/packet.ts';
+import { encodePacket, type Segment } from '../wire/tcp.ts';
 import type { Clock } from './clock.ts';
 import type { Link } from './link.ts';
 import { TcpServer, TcpSocket } from './socket.ts';
@@ -50,6 +51,8 @@ export interface StackOptions {
   ephemeralStart?: number;
   /** Connection ids start after this (a rebooted host continues its predecessor's ids in traces). */
   firstId?: number;
+  /** ICMP echo replies sent per second at most (default 1000); 0 stops answering ping. */
+  icmpEchoLimit?: number;
 }
 
 export interface StackStats {
@@ -81,6 +84,12 @@ export interface ListenOptions {
   handshake?: 'three-way' | 'two-way';
 }
 
+const OPTION_COUNTERS = {
+  'option-bad-length': 'options-bad-length',
+  'option-zero-length': 'options-zero-length',
+  'option-overrun': 'options-overrun',
+} as const;
+
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 
@@ -107,6 +116,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   private depth = 0;
   private inbox: Uint8Array[] = [];
   private events: PendingEvent[] = [];
+  /** Connections owing an ACK, sent once the packets being processed are done (MUST-58/59). */
+  private acksDue: Connection[] = [];
   private wakeAt = Number.POSITIVE_INFINITY;
   /** A halted stack (a host that lost power) neither sends, receives nor runs timers. */
   private halted = false;
@@ -121,6 +132,9 @@ export class Stack implements ConnectionHost, ListenerHost {
     }
   };
   private readonly challenges: RateLimit;
+  private readonly echoes: RateLimit;
+  /** A host whose own address is loopback accepts loopback sources (it is talking to itself). */
+  private readonly loopbackHost: boolean;
   private readonly listenerResets: RateLimit;
   private jar: CookieJar | null = null;
 
@@ -141,7 +155,17 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.random = opts.random ?? cryptoRandom();
     this.isnSource = opts.isn ?? new Rfc6528Isn(this.random);
     this.tracer = opts.tracer ?? null;
+    for (const a of this.addresses) {
+      const kind = addrClass(a);
+      if (kind !== 'unicast' && kind !== 'loopback') {
+        throw new TypeError(
+          `invalid address "${formatAddr(a)}": a host address must be unicast, not ${kind}`,
+        );
+      }
+    }
+    this.loopbackHost = this.addresses.some((a) => addrClass(a) === 'loopback');
     this.challenges = new RateLimit(opts.challengeAckLimit ?? 1000);
+    this.echoes = new RateLimit(opts.icmpEchoLimit ?? 1000);
     this.listenerResets = new RateLimit(opts.listenerResetLimit ?? 1000);
     this.ids = opts.firstId ?? 0;
     this.ephemeral =
@@ -163,6 +187,14 @@ export class Stack implements ConnectionHost, ListenerHost {
   connect(opts: ConnectOptions): TcpSocket {
     const remote = this.addr(opts.host, 'host');
     checkPort(opts.port, 'port', false);
+    const kind = addrClass(remote);
+    if (kind !== 'unicast' && !(kind === 'loopback' && this.loopbackHost)) {
+      // RFC 9293 MUST-46 / RFC 1122 §4.2.3.10: TCP is unicast; nothing is sent.
+      throw new TcpError(
+        'ENETUNREACH',
+        `cannot connect to ${formatAddr(remote)}: it is a${kind === 'unspecified' ? 'n' : ''} ${kind} address, and TCP connects only to unicast addresses`,
+      );
+    }
     const local =
       opts.localAddress !== undefined
         ? this.addr(opts.localAddress, 'localAddress')
@@ -291,20 +323,53 @@ export class Stack implements ConnectionHost, ListenerHost {
     }
   }
 
+  /**
+   * Hands the stack several packets that arrived together (one read of a
+   * device, one delivery of a link): all are processed before any ACK is sent
+   * (RFC 9293 MUST-59), so a burst is acknowledged once.
+   */
+  receiveBatch(packets: readonly Uint8Array[]): void {
+    if (this.halted) return;
+    for (const p of packets) this.inbox.push(p);
+    if (this.depth > 0) return;
+    this.enter();
+    this.leave();
+  }
+
   private process(packet: Uint8Array): void {
     const now = this.now();
     this.bump('packets-in');
-    const p = decodePacket(packet);
+    const ip = decodeIp(packet);
+    if (typeof ip === 'string') {
+      this.dropPacket(0, ip, now, packet);
+      return;
+    }
+    if (!this.isLocal(ip.dst)) {
+      this.dropPacket(0, 'not-for-us', now, packet);
+      return;
+    }
+    // RFC 1122 §4.2.3.10 / RFC 9293 MUST-63: a source that cannot be a peer gets no answer.
+    const srcKind = addrClass(ip.src);
+    if (srcKind !== 'unicast' && !(srcKind === 'loopback' && this.loopbackHost)) {
+      this.dropPacket(0, 'bad-source-address', now, packet);
+      return;
+    }
+    if (ip.sourceRoute) {
+      this.dropPacket(0, 'source-route', now, packet);
+      return;
+    }
+    if (ip.protocol === PROTO_ICMP || ip.protocol === PROTO_ICMPV6) {
+      this.processIcmp(ip, packet, now);
+      return;
+    }
+    const p = decodeTcpIn(ip);
     if (typeof p === 'string') {
       this.dropPacket(0, p, now, packet);
       return;
     }
     const { src, dst, seg } = p;
-    if (!this.isLocal(dst)) {
-      this.dropPacket(0, 'not-for-us', now, packet, seg);
-      return;
-    }
     this.bump('segments-in');
+    if (seg.optionFault) this.count(OPTION_COUNTERS[seg.optionFault]);
     let conn = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
     if (this.tracer) {
       this.tracer.emit({
@@ -319,14 +384,9 @@ export class Stack implements ConnectionHost, ListenerHost {
         packet,
       });
     }
-    if (
-      conn &&
-      conn.state === State.TimeWait &&
-      (seg.flags & (SYN | ACK | RST)) === SYN &&
-      seqGt(seg.seq, conn.rcvNxt)
-    ) {
-      // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN above the old connection's sequence space
-      // may reopen the 4-tuple from TIME-WAIT.
+    if (conn && conn.state === State.TimeWait && conn.timeWaitAcceptsSyn(seg)) {
+      // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN that cannot belong to the old
+      // connection may reopen the 4-tuple from TIME-WAIT.
       const l = this.findListener(dst, seg.dstPort);
       if (l) {
         conn.abort(now);
@@ -335,6 +395,12 @@ export class Stack implements ConnectionHost, ListenerHost {
     }
     if (conn) {
       conn.onSegment(seg, now);
+      return;
+    }
+    // From ourselves, yet no connection of ours sent it (a socket connected to
+    // itself has one): a LAND attack. Neither a listener nor a RST answers it.
+    if (addrEquals(src, dst)) {
+      this.dropFor(0, seg, 'land', now);
       return;
     }
     const l = this.findListener(dst, seg.dstPort);
@@ -350,6 +416,48 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.dropFor(0, seg, 'no-listener', now);
     } else {
       this.dropFor(0, seg, 'no-connection', now);
+    }
+  }
+
+  /**
+   * ICMP (RFC 9293 §3.9.2.2, MUST-54): errors go to the connection they quote,
+   * if it exists and the quoted sequence number is in flight (RFC 5927);
+   * source quench is discarded (MUST-55); echo requests are answered.
+   */
+  private processIcmp(ip: IpPacket, packet: Uint8Array, now: number): void {
+    const m = decodeIcmp(ip);
+    if (typeof m === 'string') {
+      this.dropPacket(0, m, now, packet);
+      return;
+    }
+    if (m.kind === 'echo-request') {
+      if (!this.echoes.allow(now)) {
+        this.dropPacket(0, 'icmp-rate-limited', now, packet);
+        return;
+      }
+      this.count('icmp-echo-replies');
+      this.output(encodeEchoReply(ip.dst, ip.src, m.id, m.seq, m.data), ip.src);
+      return;
+    }
+    if (m.kind === 'other') {
+      this.dropPacket(0, 'icmp-ignored', now, packet);
+      return;
+    }
+    if (m.error === 'source-quench') {
+      this.dropPacket(0, 'icmp-source-quench', now, packet);
+      return;
+    }
+    const q = m.quoted;
+    // The quoted packet is one we sent: its source is ours.
+    const conn = this.isLocal(q.src)
+      ? this.connections.get(q.src, q.srcPort, q.dst, q.dstPort)
+      : undefined;
+    if (!conn) {
+      this.dropPacket(0, 'icmp-no-connection', now, packet);
+      return;
+    }
+    if (!conn.onIcmpError(m.error, m.type, m.code, m.mtu, q.seq, now)) {
+      this.dropPacket(conn.id, 'icmp-out-of-window', now, packet);
     }
   }
 
@@ -372,7 +480,7 @@ export class Stack implements ConnectionHost, ListenerHost {
   // ---- ConnectionHost / ListenerHost ---------------------------------------
 
   transmit(conn: Connection, seg: Segment, why: SendReason, now: number): void {
-    this.transmitFor(conn.localAddr, conn.remoteAddr, conn.id, seg, why, now);
+    this.transmitFor(conn.localAddr, conn.remoteAddr, conn.id, seg, why, now, conn.ttl, conn.tos);
   }
 
   transmitFor(
@@ -382,8 +490,10 @@ export class Stack implements ConnectionHost, ListenerHost {
     seg: Segment,
     why: SendReason,
     now: number,
+    ttl = this.cfg.ttl,
+    tos = this.cfg.tos,
   ): void {
-    const packet = encodePacket(local, remote, seg);
+    const packet = encodePacket(local, remote, seg, ttl, tos);
     this.bump('segments-out');
     if (this.tracer) {
       this.tracer.emit({
@@ -419,7 +529,12 @@ export class Stack implements ConnectionHost, ListenerHost {
         conn: conn.id,
         what,
         bytes: ev.type === 'readable' ? conn.recvQueued : undefined,
-        error: ev.type === 'closed' ? ev.error?.code : undefined,
+        error:
+          ev.type === 'closed'
+            ? ev.error?.code
+            : ev.type === 'soft-error'
+              ? ev.error.code
+              : undefined,
       });
     }
     this.events.push({ conn, ev });
@@ -482,6 +597,10 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.connections.delete(conn);
   }
 
+  ackLater(conn: Connection): void {
+    this.acksDue.push(conn);
+  }
+
   nextId(): number {
     return ++this.ids;
   }
@@ -519,8 +638,15 @@ export class Stack implements ConnectionHost, ListenerHost {
     }
     // Outermost: drain packets that arrived meanwhile, then application events.
     try {
-      while (this.inbox.length > 0 || this.events.length > 0) {
+      while (this.inbox.length > 0 || this.events.length > 0 || this.acksDue.length > 0) {
         while (this.inbox.length > 0) this.process(this.inbox.shift()!);
+        // Every packet at hand is processed: now the ACKs they called for (MUST-59).
+        if (this.acksDue.length > 0) {
+          const due = this.acksDue;
+          this.acksDue = [];
+          const now = this.now();
+          for (const c of due) c.flushAck(now);
+        }
         while (this.events.length > 0 && this.inbox.length === 0) {
           const { conn, ev } = this.events.shift()!;
           this.dispatch(conn, ev);

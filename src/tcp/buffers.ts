@@ -54,60 +54,136 @@ export class SendBuffer {
   }
 }
 
+/** A run of contiguous out-of-order bytes [seq, seq + len); `fin` when a FIN follows it. */
 interface Piece {
   seq: number;
-  data: Uint8Array;
+  len: number;
+  /** Bytes in [0, len); capacity may be larger so that appending is amortised O(1). */
+  buf: Uint8Array;
   fin: boolean;
 }
 
+/**
+ * The reassembly queue: data that arrived beyond RCV.NXT. Held runs never
+ * overlap or touch (adjacent arrivals are coalesced into one run), are found
+ * by binary search, and are at most `maxPieces`; past that the highest runs
+ * are pruned, as Linux prunes its out-of-order queue (RFC 9293 lets a
+ * receiver drop out-of-order data; RFC 2018 §8 lets it renege on SACKs).
+ * Bytes are bounded by the receive window the connection enforces.
+ */
 export class Reassembly {
   private pieces: Piece[] = [];
   bytes = 0;
+  /** Where the most recent arrival landed: its run is the first SACK block (RFC 2018 §4). */
+  private latest = 0;
+
+  constructor(readonly maxPieces = 256) {}
 
   get empty(): boolean {
     return this.pieces.length === 0;
   }
 
-  /** Holds data (copied) that starts after RCV.NXT; overlaps are trimmed. */
-  insert(seq: number, data: Uint8Array, fin: boolean): void {
-    let s = seq;
-    let d = data;
+  get count(): number {
+    return this.pieces.length;
+  }
+
+  /** Index of the first run that ends at or after `seq` (may touch or overlap it). */
+  private find(seq: number): number {
     const p = this.pieces;
-    let i = 0;
-    while (i < p.length && seqLt(p[i].seq, s)) i++;
-    // Trim against the piece before.
-    if (i > 0) {
-      const prev = p[i - 1];
-      const prevEnd = seqAdd(prev.seq, prev.data.length);
-      if (seqGt(prevEnd, s)) {
-        const cut = seqDiff(prevEnd, s);
-        if (cut >= d.length) {
-          if (fin && seqAdd(s, d.length) === prevEnd) prev.fin = true;
-          return;
-        }
-        d = d.subarray(cut);
-        s = prevEnd;
-      }
+    let lo = 0;
+    let hi = p.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (seqLt(seqAdd(p[mid].seq, p[mid].len), seq)) lo = mid + 1;
+      else hi = mid;
     }
-    // Pieces wholly covered by the new one go; a partly covered next piece trims the new one.
-    const end = seqAdd(s, d.length);
-    let f = fin;
-    while (i < p.length && seqLe(seqAdd(p[i].seq, p[i].data.length), end)) {
-      if (p[i].fin) f = true;
-      this.bytes -= p[i].data.length;
-      p.splice(i, 1);
-    }
-    if (i < p.length && seqLt(p[i].seq, end)) {
-      d = d.subarray(0, seqDiff(p[i].seq, s));
-      f = false;
-    }
-    if (d.length === 0 && !f) return;
-    p.splice(i, 0, { seq: s, data: d.slice(), fin: f });
-    this.bytes += d.length;
+    return lo;
   }
 
   /**
-   * Takes the pieces that now continue from `rcvNxt`, in order. Calls `take`
+   * Holds `data` (copied) that starts after RCV.NXT, merged with the runs it
+   * overlaps or touches. Returns the bytes pruned to stay within bounds.
+   */
+  insert(seq: number, data: Uint8Array, fin: boolean): number {
+    if (data.length === 0 && !fin) return 0;
+    const p = this.pieces;
+    const end = seqAdd(seq, data.length);
+    const i = this.find(seq);
+    let j = i;
+    while (j < p.length && seqLe(p[j].seq, end)) j++;
+    this.latest = seq;
+    if (i === j) {
+      p.splice(i, 0, { seq, len: data.length, buf: data.slice(), fin });
+      this.bytes += data.length;
+      return this.prune();
+    }
+    // Merge the new bytes with runs i..j-1 into one run.
+    const first = p[i];
+    const last = p[j - 1];
+    const start = seqLt(seq, first.seq) ? seq : first.seq;
+    const lastEnd = seqAdd(last.seq, last.len);
+    const stop = seqGt(end, lastEnd) ? end : lastEnd;
+    const total = seqDiff(stop, start);
+    let run: Piece;
+    let cursor: number;
+    let k = i;
+    if (first.seq === start && first.buf.length >= total) {
+      // Common case: appending to the run that starts first, in its spare capacity.
+      run = first;
+      cursor = seqAdd(first.seq, first.len);
+      k = i + 1;
+    } else if (first.seq === start) {
+      run = {
+        seq: start,
+        len: first.len,
+        buf: new Uint8Array(Math.max(total, first.len * 2)),
+        fin: false,
+      };
+      run.buf.set(first.buf.subarray(0, first.len));
+      cursor = seqAdd(first.seq, first.len);
+      k = i + 1;
+    } else {
+      run = { seq: start, len: 0, buf: new Uint8Array(total), fin: false };
+      cursor = start;
+    }
+    for (; k < j; k++) {
+      const q = p[k];
+      if (seqLt(cursor, q.seq)) {
+        run.buf.set(
+          data.subarray(seqDiff(cursor, seq), seqDiff(q.seq, seq)),
+          seqDiff(cursor, start),
+        );
+        cursor = q.seq;
+      }
+      run.buf.set(q.buf.subarray(0, q.len), seqDiff(q.seq, start));
+      cursor = seqAdd(q.seq, q.len);
+    }
+    if (seqLt(cursor, end)) {
+      run.buf.set(data.subarray(seqDiff(cursor, seq)), seqDiff(cursor, start));
+    }
+    this.bytes -= run === first ? first.len : 0;
+    for (let m = run === first ? i + 1 : i; m < j; m++) this.bytes -= p[m].len;
+    run.len = total;
+    this.bytes += total;
+    // A FIN counts only where it ends the data.
+    run.fin = (last.fin && lastEnd === stop) || (fin && end === stop);
+    p.splice(i, j - i, run);
+    return this.prune();
+  }
+
+  private prune(): number {
+    let pruned = 0;
+    const p = this.pieces;
+    while (p.length > this.maxPieces) {
+      const q = p.pop()!;
+      pruned += q.len;
+      this.bytes -= q.len;
+    }
+    return pruned;
+  }
+
+  /**
+   * Takes the runs that now continue from `rcvNxt`, in order. Calls `take`
    * for each run of bytes; returns true if a FIN follows the last byte taken.
    */
   pull(rcvNxt: number, take: (data: Uint8Array) => void): { next: number; fin: boolean } {
@@ -116,35 +192,34 @@ export class Reassembly {
     const p = this.pieces;
     while (p.length > 0 && seqLe(p[0].seq, next)) {
       const piece = p.shift()!;
-      this.bytes -= piece.data.length;
+      this.bytes -= piece.len;
       const skip = seqDiff(next, piece.seq);
-      if (skip < piece.data.length) {
-        take(piece.data.subarray(skip));
-        next = seqAdd(piece.seq, piece.data.length);
+      if (skip < piece.len) {
+        take(piece.buf.subarray(skip, piece.len));
+        next = seqAdd(piece.seq, piece.len);
       }
-      if (piece.fin && seqAdd(piece.seq, piece.data.length) === next) {
+      if (piece.fin && seqAdd(piece.seq, piece.len) === next) {
         fin = true;
         p.length = 0;
+        this.bytes = 0;
         break;
       }
     }
     return { next, fin };
   }
 
-  /** SACK blocks (RFC 2018): contiguous held ranges, most recent first is not tracked; lowest first. */
+  /** SACK blocks (RFC 2018 §4): the run holding the latest arrival first, then the others from the lowest. */
   sackBlocks(max: number): number[] {
     const out: number[] = [];
     const p = this.pieces;
-    let i = 0;
-    while (i < p.length && out.length < max * 2) {
-      const left = p[i].seq;
-      let right = seqAdd(left, p[i].data.length);
-      i++;
-      while (i < p.length && p[i].seq === right) {
-        right = seqAdd(p[i].seq, p[i].data.length);
-        i++;
-      }
-      if (right !== left) out.push(left, right);
+    if (p.length === 0 || max <= 0) return out;
+    let first = this.find(this.latest);
+    if (first >= p.length || seqGt(p[first].seq, this.latest)) first = 0;
+    const q0 = p[first];
+    if (q0.len > 0) out.push(q0.seq, seqAdd(q0.seq, q0.len));
+    for (let i = 0; i < p.length && out.length < max * 2; i++) {
+      if (i === first || p[i].len === 0) continue;
+      out.push(p[i].seq, seqAdd(p[i].seq, p[i].len));
     }
     return out;
   }

@@ -5,9 +5,16 @@
 // host's single timer queue reads.
 
 import type { IpAddr } from '../wire/addr.ts';
-import { ACK, FIN, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
+import type { IcmpErrorKind } from '../wire/icmp.ts';
+import { ACK, FIN, RST, type Segment, SYN, type TcpOption, URG } from '../wire/tcp.ts';
 import type { Reassembly, SendBuffer } from './buffers.ts';
-import { ConnectionRefused, ConnectionReset, type TcpError } from './errors.ts';
+import {
+  ConnectionRefused,
+  ConnectionReset,
+  softError,
+  type TcpError,
+  type TcpErrorCode,
+} from './errors.ts';
 import {
   acceptTwoWaySyn,
   arriveSynSent,
@@ -18,17 +25,28 @@ import {
 } from './handshake.ts';
 import type { Negotiated } from './options.ts';
 import { findTimestamp } from './options.ts';
-import { advertise, processText, rcvWindow, read } from './rcv.ts';
+import { advertise, processText, processUrgent, rcvWindow, read, urgentPending } from './rcv.ts';
 import { RtoEstimator } from './rto.ts';
-import { segmentAcceptable, seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.ts';
+import {
+  segmentAcceptable,
+  seqAdd,
+  seqDiff,
+  seqGe,
+  seqGt,
+  seqInWindow,
+  seqLe,
+  seqLt,
+} from './seq.ts';
 import {
   challengeAck,
   output,
   processAck,
+  retransmitOne,
   send,
   sendAbortReset,
   sendAck,
   sendReset,
+  sendUrgent,
 } from './snd.ts';
 import { armKeepAlive, onTimer, setKeepAlive, stopRexmit, updateDeadline } from './timer.ts';
 import {
@@ -46,6 +64,10 @@ export type ConnEvent =
   | { type: 'readable' }
   | { type: 'end' }
   | { type: 'writable' }
+  /** Urgent data arrived (RFC 9293 MUST-32); `urgentPending` says how much is unread. */
+  | { type: 'urgent' }
+  /** Something went wrong that TCP survives: an ICMP error, or R1 retransmissions (MUST-20, SHLD-25). */
+  | { type: 'soft-error'; error: TcpError }
   | { type: 'closed'; error?: TcpError };
 
 /** Counters a connection bumps on its host. */
@@ -73,7 +95,19 @@ export type Counter =
   | 'connections-timed-out'
   | 'zero-window-probes'
   | 'keepalive-probes'
-  | 'fast-retransmits';
+  | 'fast-retransmits'
+  | 'options-bad-length'
+  | 'options-zero-length'
+  | 'options-overrun'
+  | 'acks-delayed'
+  | 'sws-deferred'
+  | 'urgent-received'
+  | 'soft-errors'
+  | 'resets-unread-data'
+  | 'pmtu-reductions'
+  | 'icmp-errors-received'
+  | 'icmp-echo-replies'
+  | 'zero-window-timeouts';
 
 /** What the engine needs from the host it lives in. */
 export interface ConnectionHost {
@@ -89,8 +123,38 @@ export interface ConnectionHost {
   timerChanged(conn: Connection): void;
   /** The connection reached CLOSED and may be forgotten. */
   released(conn: Connection): void;
+  /**
+   * The connection owes an ACK: the host sends it (`flushAck`) once every
+   * segment it is processing now has been processed (RFC 9293 MUST-58/59).
+   * A host without batching leaves this out and the ACK goes at once.
+   */
+  ackLater?(conn: Connection): void;
   /** A Fast Open cookie arrived from `conn`'s peer (RFC 7413 §4.1.3: the client caches it). */
   fastOpenCookie?(conn: Connection, cookie: Uint8Array): void;
+}
+
+/** The error code and message an ICMP error becomes for the application. */
+function icmpText(
+  kind: IcmpErrorKind,
+  type: number,
+  code: number,
+  v6: boolean,
+): { code: TcpErrorCode; text: string } {
+  const icmp = `ICMP${v6 ? 'v6' : ''} type ${type} code ${code}`;
+  switch (kind) {
+    case 'unreachable-hard':
+      return (!v6 && code === 3) || (v6 && code === 4)
+        ? { code: 'ECONNREFUSED', text: `port unreachable (${icmp})` }
+        : { code: 'EHOSTUNREACH', text: `destination unreachable (${icmp})` };
+    case 'unreachable-soft':
+      return !v6 && code === 0
+        ? { code: 'ENETUNREACH', text: `network unreachable (${icmp})` }
+        : { code: 'EHOSTUNREACH', text: `host unreachable (${icmp})` };
+    case 'time-exceeded':
+      return { code: 'EHOSTUNREACH', text: `time to live exceeded in transit (${icmp})` };
+    default:
+      return { code: 'ENOPROTOOPT', text: `parameter problem (${icmp})` };
+  }
 }
 
 export interface Endpoints {
@@ -198,7 +262,37 @@ export class Connection implements Endpoints {
   /** A FIN from the peer was accepted in order. */
   finReceived = false;
   /** @internal */ writeBlocked = false;
-  /** @internal */ ackNeeded = false;
+  /** @internal The segment being processed calls for an immediate ACK. */
+  ackNeeded = false;
+  /** @internal An ACK is owed and the host will flush it at the end of its batch. */
+  ackDue = false;
+  /** @internal Bytes received in order and not yet acknowledged. */
+  rcvUnacked = 0;
+  /** @internal Largest segment received (RFC 1122 §4.2.3.2's "full-sized"), as Linux's rcv_mss. */
+  rcvMss: number;
+  /** @internal Segments still acknowledged at once (quick-ack mode at the start). */
+  quickAcks: number;
+  /** @internal The adaptive ACK delay (ms) and when in-order data last arrived. */
+  ato = 0;
+  lastDataAt = 0;
+  delAckAt = Number.POSITIVE_INFINITY;
+  /** @internal Zero-window probes sent since the peer last answered. */
+  probesOut = 0;
+  /** @internal The application closed for reading too: data that arrives now is answered with RST. */
+  readClosed = false;
+  /** @internal Receive urgent pointer (RCV.UP) and send urgent pointer (SND.UP). */
+  rcvUp = 0;
+  rcvUpValid = false;
+  sndUp = 0;
+  sndUpValid = false;
+  /** R1 and R2 of RFC 9293 §3.8.3 for this connection (MUST-20, MUST-21). */
+  r1: number;
+  r2: number;
+  /** IP TTL / hop limit and TOS / traffic class of what this connection sends (MUST-48, MUST-49). */
+  ttl: number;
+  tos: number;
+  /** The last soft error (ICMP, or R1 reached), reported as a ConnEvent and kept for when R2 ends it. */
+  softError: TcpError | null = null;
   error: TcpError | null = null;
   /** The application-side object (socket or listener) this connection belongs to. */
   owner: unknown = null;
@@ -217,6 +311,12 @@ export class Connection implements Endpoints {
     this.keepAlive = cfg.keepAlive;
     this.keepAliveIdleMs = cfg.keepAliveIdle;
     this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
+    this.rcvMss = Math.min(cfg.mss, 536);
+    this.quickAcks = cfg.quickAcks;
+    this.r1 = cfg.r1Retries;
+    this.r2 = cfg.dataRetries;
+    this.ttl = cfg.ttl;
+    this.tos = cfg.tos;
   }
 
   // ---- OPEN (RFC 9293 §3.10.1; handshake.ts) ------------------------------
@@ -254,6 +354,16 @@ export class Connection implements Endpoints {
     return send(this, data, now);
   }
 
+  /** Queues urgent data (SEND with URGENT, RFC 9293 §3.8.5): the urgent pointer marks its end. */
+  sendUrgent(data: Uint8Array, now: number): number {
+    return sendUrgent(this, data, now);
+  }
+
+  /** Urgent bytes not yet read (MUST-33). */
+  get urgentPending(): number {
+    return urgentPending(this);
+  }
+
   /** Bytes the send buffer still accepts. */
   get sendSpace(): number {
     return this.cfg.sndBuf - (this.sendBuf ? this.sendBuf.length : 0);
@@ -269,8 +379,21 @@ export class Connection implements Endpoints {
     return read(this, max, now);
   }
 
-  /** CLOSE: no more data from this side; a FIN follows what was written. */
-  close(now: number): void {
+  /**
+   * CLOSE: no more data from this side; a FIN follows what was written. With
+   * `reading` false the application will not read either (a full close, not a
+   * half-close): unread data, or data arriving later, is lost, and the peer is
+   * told with RST (RFC 9293 §3.10.4, RFC 2525 §2.17) instead of a FIN.
+   */
+  close(now: number, reading = true): void {
+    if (!reading) {
+      this.readClosed = true;
+      if (this.recvQueued > 0 && this.state !== State.Closed && this.state !== State.TimeWait) {
+        this.host.count('resets-unread-data');
+        this.abort(now);
+        return;
+      }
+    }
     switch (this.state) {
       case State.SynSent:
         this.release(now, undefined);
@@ -327,9 +450,38 @@ export class Connection implements Endpoints {
         this.arriveSynchronized(seg, now);
     }
     if ((this.state as State) === State.Closed) return;
-    if (!output(this, now) && this.ackNeeded) sendAck(this, now, 'ack');
+    if (!output(this, now) && this.ackNeeded) {
+      // MUST-58/59: the ACK waits until the host has processed every segment
+      // it holds now, so a burst is acknowledged once.
+      this.ackDue = true;
+      if (this.host.ackLater) this.host.ackLater(this);
+      else this.flushAck(now);
+    }
     this.ackNeeded = false;
     if (this.keepAlive) armKeepAlive(this, now, this.cfg.keepAliveIdle);
+  }
+
+  /** @internal Sends the ACK this connection owes, unless a segment since carried it. */
+  flushAck(now: number): void {
+    if (!this.ackDue || this.state === State.Closed) return;
+    this.ackDue = false;
+    sendAck(this, now, 'ack');
+  }
+
+  /**
+   * RFC 6191 and RFC 1122 §4.2.2.13: may this SYN reopen the 4-tuple held in
+   * TIME-WAIT? Only a plain SYN, and only if it cannot belong to the old
+   * connection: a timestamp newer than TS.Recent when the old connection used
+   * timestamps and the SYN carries one, else a sequence number above RCV.NXT.
+   */
+  timeWaitAcceptsSyn(seg: Segment): boolean {
+    if (this.state !== State.TimeWait) return false;
+    if ((seg.flags & (SYN | ACK | RST | FIN)) !== SYN) return false;
+    if (this.tsOk) {
+      const ts = findTimestamp(seg);
+      if (ts && ts.kind === 'ts') return seqGt(ts.val, this.tsRecent);
+    }
+    return seqGt(seg.seq, this.rcvNxt);
   }
 
   /** RFC 9293 §3.10.7.4: the states from SYN-RECEIVED on, step by step. */
@@ -364,10 +516,16 @@ export class Connection implements Endpoints {
       }
     }
 
-    // First: sequence number.
+    // First: sequence number, against the window we advertised. An RST is
+    // judged by its sequence number alone, so an exact one counts even when a
+    // zero window would refuse its data (MUST-66).
     const wnd = rcvWindow(this);
     const len = payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
-    if (!segmentAcceptable(seq, len, this.rcvNxt, wnd)) {
+    const acceptable =
+      f & RST
+        ? seq === this.rcvNxt || seqInWindow(seq, this.rcvNxt, wnd)
+        : segmentAcceptable(seq, len, this.rcvNxt, wnd);
+    if (!acceptable) {
       if (f & RST) {
         this.host.drop(this, seg, 'rst-out-of-window', now);
       } else if (f & SYN) {
@@ -378,6 +536,12 @@ export class Connection implements Endpoints {
         // A retransmitted FIN in TIME-WAIT (our ACK was lost) restarts 2×MSL (RFC 9293 §3.10.7.4).
         if (this.state === State.TimeWait && f & FIN && seqAdd(seq, len) === this.rcvNxt)
           this.enterTimeWait(now);
+        // At a zero window the data cannot be taken, but its ACK and urgent
+        // pointer still count (RFC 9293 §3.10.7.4, MUST-66).
+        if (wnd === 0 && seq === this.rcvNxt && f & ACK && this.synchronized()) {
+          if (processAck(this, seg, seq, now)) processUrgent(this, seg, seq, now);
+          if ((this.state as State) === State.Closed) return;
+        }
         sendAck(this, now, 'dup-ack');
         this.host.drop(this, seg, 'out-of-window', now);
       }
@@ -444,7 +608,8 @@ export class Connection implements Endpoints {
       return;
     }
 
-    // Sixth (URG) is not supported: urgent data is delivered inline. Seventh and eighth: text, FIN.
+    // Sixth: URG (urgent data stays inline, RFC 6093). Seventh and eighth: text, FIN.
+    if (f & URG) processUrgent(this, seg, seq, now);
     // Trim what lies before RCV.NXT (already received).
     const before = seqDiff(this.rcvNxt, seq);
     let fin = (f & FIN) !== 0;
@@ -458,6 +623,61 @@ export class Connection implements Endpoints {
       seq = this.rcvNxt;
     }
     processText(this, seq, payload, fin, seg, now);
+  }
+
+  // ---- ICMP (RFC 9293 §3.9.2.2, RFC 5927, RFC 1191/8201) ------------------
+
+  /**
+   * An ICMP error quoting a segment of this connection (the host matched the
+   * 4-tuple). Unless the quoted sequence number is in flight it is ignored, as
+   * a blind attack would be (RFC 5927 §4.1); returns whether it was accepted.
+   * Hard errors end an opening connection (SHLD-26); everything else is a soft
+   * error, reported and survived (MUST-56, RFC 5461); packet-too-big lowers the
+   * send MSS (path MTU discovery) and resends what was lost.
+   */
+  onIcmpError(
+    kind: IcmpErrorKind,
+    type: number,
+    code: number,
+    mtu: number,
+    seq: number,
+    now: number,
+  ): boolean {
+    const opening = this.state === State.SynSent || this.state === State.SynReceived;
+    const inFlight =
+      this.state === State.SynSent
+        ? seq === this.iss
+        : seqLe(this.sndUna, seq) && seqLt(seq, this.sndMax);
+    if (!inFlight || this.state === State.Closed || this.state === State.TimeWait) return false;
+    this.host.count('icmp-errors-received');
+    const v6 = this.localAddr.length === 16;
+    if (kind === 'packet-too-big') {
+      // A floor keeps a forged message from shrinking segments to nothing (Linux: min_pmtu 552).
+      const floor = v6 ? 1280 : 552;
+      const pmtu = Math.max(floor, mtu === 0 ? 576 : mtu);
+      const mss = pmtu - (v6 ? 40 : 20) - 20 - (this.tsOk ? 12 : 0);
+      if (mss < this.sndMss) {
+        this.sndMss = mss;
+        this.host.count('pmtu-reductions');
+        if (this.synchronized() && seqLt(this.sndUna, this.sndMax)) retransmitOne(this, now);
+      }
+      return true;
+    }
+    const what = icmpText(kind, type, code, v6);
+    if (kind === 'unreachable-hard' && opening) {
+      this.host.count('connections-timed-out');
+      this.release(now, softError(what.code, what.text));
+      return true;
+    }
+    this.reportSoftError(softError(what.code, what.text), now);
+    return true;
+  }
+
+  /** @internal A soft error: kept, and reported to the application (MUST-47, SHLD-25). */
+  reportSoftError(error: TcpError, now: number): void {
+    this.softError = error;
+    this.host.count('soft-errors');
+    this.host.deliver(this, { type: 'soft-error', error }, now);
   }
 
   // ---- Timeouts (RFC 9293 §3.10.8; timer.ts) ------------------------------
@@ -503,6 +723,12 @@ export class Connection implements Endpoints {
 
   /** @internal A segment of this connection with the current ACK and window. */
   mk(seq: number, flags: number, payload: Uint8Array, options: TcpOption[]): Segment {
+    if (flags & ACK) {
+      // Whatever ACK goes out acknowledges everything received so far.
+      this.ackDue = false;
+      this.rcvUnacked = 0;
+      this.delAckAt = Number.POSITIVE_INFINITY;
+    }
     return {
       srcPort: this.localPort,
       dstPort: this.remotePort,
@@ -555,7 +781,9 @@ export class Connection implements Endpoints {
     this.persistAt = Number.POSITIVE_INFINITY;
     this.timeWaitAt = Number.POSITIVE_INFINITY;
     this.keepAliveAt = Number.POSITIVE_INFINITY;
+    this.delAckAt = Number.POSITIVE_INFINITY;
     this.deadline = Number.POSITIVE_INFINITY;
+    this.ackDue = false;
     this.sendBuf = null;
     this.ooo = null;
     if (error) this.error = error;

@@ -11,7 +11,12 @@ export type TcpErrorCode =
   | 'EINVAL'
   | 'ENOTCONN'
   | 'EISCONN'
-  | 'EALREADY';
+  | 'EALREADY'
+  | 'ENETUNREACH'
+  | 'EHOSTUNREACH'
+  | 'EMSGSIZE'
+  | 'ENOPROTOOPT'
+  | 'EAGAIN';
 
 export class TcpError extends Error {
   readonly code: TcpErrorCode;
@@ -68,4 +73,9 @@ export class ConnectionAborted extends TcpError {
   constructor(message = 'connection aborted locally') {
     super('ECONNABORTED', message);
   }
+}
+
+/** An error reported while the connection lives on (RFC 9293 §3.9.1.8 soft errors: ICMP, or R1 reached). */
+export function softError(code: TcpErrorCode, message: string): TcpError {
+  return quiet(() => new TcpError(code, message));
 }

@@ -173,7 +173,8 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     sampleRtt(c, seg.ack, now);
     stopRexmit(c, now);
     if (c.synRetransmits > 0) c.rto.resetAfterSynTimeout();
-    c.rcvAdv = c.rcvNxt;
+    // Our SYN offered this window (unscaled); it is the edge the peer may fill.
+    c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.cfg.timestamps));
     enterEstablished(c, now);
     // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
     c.ackNeeded = true;
@@ -207,11 +208,11 @@ export function sendSyn(c: Connection, now: number, why: 'syn' | 'syn-ack'): voi
   const tsVal = c.tsClock(now);
   let options: TcpOption[];
   if (why === 'syn') {
-    options = synOptions(c.cfg, tsVal);
+    options = synOptions(c.cfg, tsVal, c.localAddr.length === 16);
     if (c.fastOpen) options = [...options, { kind: 'fo', cookie: c.fastOpen }];
   } else {
     // The SYN,ACK of a simultaneous open answers the peer's offer.
-    options = synOptions(c.cfg, tsVal, {
+    options = synOptions(c.cfg, tsVal, c.localAddr.length === 16, {
       mss: c.sndMss,
       wscale: c.sndWndScale || c.rcvWndScale ? c.sndWndScale : undefined,
       sackOk: c.sackOk,

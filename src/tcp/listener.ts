@@ -299,7 +299,7 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, offer.tsVal !== undefined && this.cfg.timestamps),
       urgent: 0,
-      options: withFo(synOptions(this.cfg, tsVal, offer), fo),
+      options: withFo(synOptions(this.cfg, tsVal, dst.length === 16, offer), fo),
       payload: EMPTY,
     };
     this.host.count('cookies-sent');
@@ -431,7 +431,7 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, h.negotiated.tsOk),
       urgent: 0,
-      options: withFo(synOptions(this.cfg, tsVal, h.offer), h.fo),
+      options: withFo(synOptions(this.cfg, tsVal, h.localAddr.length === 16, h.offer), h.fo),
       payload: EMPTY,
     };
     this.host.count('syn-acks-sent');

@@ -37,10 +37,18 @@ export function defaultMss(ipv6: boolean): number {
   return ipv6 ? 1220 : 536;
 }
 
+/**
+ * The MSS we announce (RFC 9293 §3.7.1, MUST-67: from the largest datagram we
+ * receive): `cfg.mss` is MTU − 40 for IPv4; IPv6's header is 20 bytes larger.
+ */
+export function ownMss(cfg: TcpConfig, ipv6: boolean): number {
+  return ipv6 ? Math.max(cfg.mss - 20, 64) : cfg.mss;
+}
+
 export function negotiate(cfg: TcpConfig, offer: SynOffer, ipv6: boolean): Negotiated {
   const tsOk = cfg.timestamps && offer.tsVal !== undefined;
   const wsOk = cfg.windowScaling && offer.wscale !== undefined;
-  let mss = Math.min(offer.mss ?? defaultMss(ipv6), cfg.mss);
+  let mss = Math.min(offer.mss ?? defaultMss(ipv6), ownMss(cfg, ipv6));
   // Room for the 12 bytes of timestamp option every segment will carry, as Linux does.
   if (tsOk) mss -= 12;
   return {
@@ -57,12 +65,17 @@ export function negotiate(cfg: TcpConfig, offer: SynOffer, ipv6: boolean): Negot
  * Options for our SYN (`peer` undefined) or SYN,ACK (answering `peer`): a
  * SYN,ACK offers only what the SYN offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
  */
-export function synOptions(cfg: TcpConfig, tsVal: number, peer?: SynOffer): TcpOption[] {
+export function synOptions(
+  cfg: TcpConfig,
+  tsVal: number,
+  ipv6: boolean,
+  peer?: SynOffer,
+): TcpOption[] {
   const ws = cfg.windowScaling && (!peer || peer.wscale !== undefined);
   const sack = cfg.sack && (!peer || peer.sackOk);
   const ts = cfg.timestamps && (!peer || peer.tsVal !== undefined);
   return cfg.profile.layout({
-    mss: cfg.mss,
+    mss: ownMss(cfg, ipv6),
     wscale: ws ? cfg.profile.windowScale : undefined,
     sackOk: sack,
     ts: ts ? [tsVal, peer ? peer.tsVal! : 0] : undefined,

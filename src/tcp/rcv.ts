@@ -1,12 +1,14 @@
-// The receive side of one connection (RFC 9293 §3.10.7.4 seventh and eighth
-// steps, §3.8.6): in-order and out-of-order data, the FIN, the receive window
-// we advertise, and what the application reads.
+// The receive side of one connection (RFC 9293 §3.10.7.4 sixth to eighth
+// steps, §3.8.6): urgent data, in-order and out-of-order data, the FIN, the
+// receive window we advertise (bounded by the buffer, with receiver SWS
+// avoidance), when we acknowledge (delayed ACKs), and what the application reads.
 
-import type { Segment } from '../wire/tcp.ts';
+import { type Segment, URG } from '../wire/tcp.ts';
 import { Reassembly } from './buffers.ts';
 import type { Connection } from './connection.ts';
 import { seqAdd, seqDiff, seqGt } from './seq.ts';
-import { sendAck } from './snd.ts';
+import { sendAbortReset, sendAck } from './snd.ts';
+import { updateDeadline } from './timer.ts';
 import { State } from './types.ts';
 
 /** Takes up to `max` bytes of in-order data; null when none is queued. */
@@ -34,11 +36,31 @@ export function read(c: Connection, max: number, now: number): Uint8Array | null
       else q[0] = chunk.subarray(take);
     }
   }
-  const before = rcvWindow(c);
+  const freeBefore = rcvFree(c);
   c.recvQueued -= out.length;
   if (q.length === 0) c.recvChunks = null;
-  maybeWindowUpdate(c, before, now);
+  maybeWindowUpdate(c, freeBefore, now);
   return out;
+}
+
+/** Bytes of urgent data not yet read (RFC 9293 §3.8.5, MUST-33): up to the urgent pointer. */
+export function urgentPending(c: Connection): number {
+  const readSeq = seqAdd(c.rcvNxt, -c.recvQueued);
+  return c.rcvUpValid ? Math.max(0, seqDiff(c.rcvUp, readSeq)) : 0;
+}
+
+/** Sixth step (RFC 9293 §3.10.7.4, RFC 6093): the urgent pointer points just past the urgent data. */
+export function processUrgent(c: Connection, seg: Segment, seq: number, now: number): void {
+  if (!(seg.flags & URG) || seg.urgent === 0) return;
+  const st = c.state;
+  if (st !== State.Established && st !== State.FinWait1 && st !== State.FinWait2) return;
+  const up = seqAdd(seq, seg.urgent);
+  if (c.rcvUpValid && !seqGt(up, c.rcvUp)) return;
+  c.rcvUp = up;
+  c.rcvUpValid = true;
+  c.host.count('urgent-received');
+  // Urgent data is delivered inline (RFC 6093 §4); the application learns of it at once (MUST-32).
+  c.host.deliver(c, { type: 'urgent' }, now);
 }
 
 export function processText(
@@ -53,42 +75,92 @@ export function processText(
   const open = st === State.Established || st === State.FinWait1 || st === State.FinWait2;
   let payload = data;
   let finHere = fin;
-  if (payload.length > 0 || finHere) {
-    if (!open) {
-      if (payload.length > 0) c.host.drop(c, seg, 'data-after-fin', now);
-      // A retransmitted FIN in TIME-WAIT is acknowledged and restarts 2MSL (RFC 9293 §3.10.7.4).
-      if (st === State.TimeWait && fin) {
-        c.enterTimeWait(now);
-      }
-      c.ackNeeded = true;
-      return;
-    }
-    // Accept no more than the window allows (RFC 9293 §3.10.7.4: trim the tail).
-    const room = seqDiff(seqAdd(c.rcvNxt, rcvWindow(c)), seq);
-    if (payload.length > room) {
-      payload = payload.subarray(0, Math.max(0, room));
-      finHere = false;
-    }
-    if (seq === c.rcvNxt) {
-      if (payload.length > 0) enqueue(c, payload);
-      c.rcvNxt = seqAdd(c.rcvNxt, payload.length);
-      let gotFin = finHere;
-      let filled = 0;
-      if (c.ooo && !c.ooo.empty) {
-        const before = c.recvQueued;
-        const r = c.ooo.pull(c.rcvNxt, (d) => enqueue(c, d));
-        c.rcvNxt = r.next;
-        filled = c.recvQueued - before;
-        gotFin ||= r.fin;
-        if (c.ooo.empty) c.ooo = null;
-      }
-      if (payload.length > 0 || filled > 0) c.host.deliver(c, { type: 'readable' }, now);
-      if (gotFin) receiveFin(c, now);
-    } else {
-      c.ooo ??= new Reassembly();
-      c.ooo.insert(seq, payload, finHere);
-    }
+  if (payload.length === 0 && !finHere) return;
+  if (!open) {
+    if (payload.length > 0) c.host.drop(c, seg, 'data-after-fin', now);
+    // A retransmitted FIN in TIME-WAIT is acknowledged and restarts 2MSL (RFC 9293 §3.10.7.4).
+    if (st === State.TimeWait && fin) c.enterTimeWait(now);
     c.ackNeeded = true;
+    return;
+  }
+  if (c.readClosed && payload.length > 0) {
+    // The application closed and will read nothing more: the data is lost, so
+    // the peer is told with RST (RFC 9293 §3.10.4, RFC 2525 §2.17), as Linux does.
+    c.host.drop(c, seg, 'data-after-close', now);
+    sendAbortReset(c, now);
+    c.release(now, undefined);
+    return;
+  }
+  // Accept no more than the window we advertised (RFC 9293 §3.10.7.4: trim the tail).
+  const room = seqDiff(c.rcvAdv, seq);
+  if (payload.length > room) {
+    payload = payload.subarray(0, Math.max(0, room));
+    finHere = false;
+  }
+  if (payload.length > c.rcvMss) c.rcvMss = Math.min(payload.length, c.cfg.mss);
+  if (seq === c.rcvNxt) {
+    if (payload.length > 0) enqueue(c, payload);
+    c.rcvNxt = seqAdd(c.rcvNxt, payload.length);
+    let gotFin = finHere;
+    let filled = 0;
+    const hole = c.ooo !== null && !c.ooo.empty;
+    if (hole) {
+      const ooo = c.ooo!;
+      const before = c.recvQueued;
+      const r = ooo.pull(c.rcvNxt, (d) => enqueue(c, d));
+      c.rcvNxt = r.next;
+      filled = c.recvQueued - before;
+      gotFin ||= r.fin;
+      if (ooo.empty) c.ooo = null;
+    }
+    if (payload.length > 0 || filled > 0) c.host.deliver(c, { type: 'readable' }, now);
+    if (gotFin) receiveFin(c, now);
+    // RFC 5681 §4.2: a segment that fills (part of) a hole is acknowledged at once.
+    if (hole || gotFin) c.ackNeeded = true;
+    else acknowledgeData(c, payload.length, now);
+  } else {
+    c.ooo ??= new Reassembly(c.cfg.oooMaxSegments);
+    const pruned = c.ooo.insert(seq, payload, finHere);
+    if (pruned > 0) c.host.drop(c, seg, 'ooo-pruned', now);
+    // Out-of-order data: an immediate duplicate ACK (RFC 5681 §4.2, MAY-13) tells the sender.
+    c.ackNeeded = true;
+  }
+}
+
+/**
+ * In-order data arrived: acknowledge now, or arm the delayed-ACK timer (RFC
+ * 9293 §3.8.6.3, RFC 1122 §4.2.3.2). At once while quick-acking (the first
+ * segments of a connection, as Linux), or once more than one full-sized
+ * segment is unacknowledged (SHLD-19); otherwise within the ACK delay (MUST-40).
+ */
+function acknowledgeData(c: Connection, len: number, now: number): void {
+  if (len === 0) return;
+  c.rcvUnacked += len;
+  if (!c.cfg.delayedAck) {
+    c.ackNeeded = true;
+    return;
+  }
+  // Adapt the delay to how fast data arrives (in the manner of Linux's ATO).
+  const min = c.cfg.ackDelayMin;
+  const gap = now - c.lastDataAt;
+  c.lastDataAt = now;
+  if (c.ato === 0) c.ato = min;
+  else if (gap <= c.ato / 2) c.ato = c.ato / 2 + min / 2;
+  else if (gap < c.ato) c.ato = Math.min(c.ato / 2 + gap, c.cfg.ackDelayMax);
+  if (c.quickAcks > 0) {
+    c.quickAcks--;
+    c.ackNeeded = true;
+    return;
+  }
+  if (c.rcvUnacked > c.rcvMss) {
+    c.ackNeeded = true;
+    return;
+  }
+  if (c.delAckAt === Number.POSITIVE_INFINITY) {
+    const delay = Math.min(Math.max(c.ato, min), c.cfg.ackDelayMax, 500);
+    c.delAckAt = now + delay;
+    c.timer('delayed-ack', 'armed', now, c.delAckAt);
+    updateDeadline(c);
   }
 }
 
@@ -118,30 +190,58 @@ function receiveFin(c: Connection, now: number): void {
   }
 }
 
-/** Receive window: free buffer space, never less than what was already promised (no shrinking). */
+/** RCV.WND (RFC 9293 §3.3.1): what we advertised and have not yet received. */
 export function rcvWindow(c: Connection): number {
-  const free = Math.max(0, c.cfg.rcvBuf - c.recvQueued);
-  const promised = seqDiff(c.rcvAdv, c.rcvNxt);
-  return Math.max(promised, free);
+  return Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
 }
 
-/** The window field of a segment we send; moves RCV.ADV (the right edge announced). */
+/** Receive-buffer space not taken by data the application has yet to read. */
+function rcvFree(c: Connection): number {
+  return Math.max(0, c.cfg.rcvBuf - c.recvQueued);
+}
+
+/** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): the right edge moves by at least this much. */
+function swsThreshold(c: Connection): number {
+  return Math.max(1, Math.min(c.cfg.rcvBuf >>> 1, c.rcvMss));
+}
+
+/**
+ * The window field of a segment we send; moves RCV.ADV, the right edge
+ * announced. The edge only moves right, and only by at least the SWS
+ * threshold (MUST-39). Scaling rounds up only while the rounded edge stays
+ * within the buffer (less than one scale unit over), so the bytes held never
+ * exceed the buffer and a window that is full closes (RFC 7323 §2.4).
+ */
 export function advertise(c: Connection): number {
-  const wnd = rcvWindow(c);
-  // Round up so that scaling never announces less than was promised (RFC 7323 §2.4).
-  const field = Math.min((wnd + (1 << c.rcvWndScale) - 1) >>> c.rcvWndScale, 0xffff);
-  const edge = seqAdd(c.rcvNxt, field << c.rcvWndScale);
+  const shift = c.rcvWndScale;
+  const free = rcvFree(c);
+  const promised = rcvWindow(c);
+  const wnd = free - promised >= swsThreshold(c) ? free : promised;
+  const limit = free + (1 << shift) - 1;
+  let field = (wnd + (1 << shift) - 1) >>> shift;
+  if (field << shift > limit) field = limit >>> shift;
+  if (field > 0xffff) field = 0xffff;
+  const edge = seqAdd(c.rcvNxt, field << shift);
   if (seqGt(edge, c.rcvAdv)) c.rcvAdv = edge;
   return field;
 }
 
-/** After the application read: announce a window that opened by an MSS or half the buffer (RFC 9293 §3.8.6.2.2). */
-function maybeWindowUpdate(c: Connection, before: number, now: number): void {
+/**
+ * After the application read: announce the window when this read opened it
+ * by the SWS threshold and the peer's view of it has fallen below half the
+ * buffer (RFC 9293 §3.8.6.2.2; as Linux, so that a steady reader does not
+ * add an ACK per read).
+ */
+function maybeWindowUpdate(c: Connection, freeBefore: number, now: number): void {
   if (!c.synchronized() || c.finReceived) return;
-  const promised = seqDiff(c.rcvAdv, c.rcvNxt);
-  const free = c.cfg.rcvBuf - c.recvQueued;
-  const grow = free - promised;
-  if (grow >= Math.min(c.cfg.mss, c.cfg.rcvBuf / 2) && before <= promised) {
+  const promised = rcvWindow(c);
+  const threshold = swsThreshold(c);
+  const free = rcvFree(c);
+  if (
+    free - promised >= threshold &&
+    freeBefore - promised < threshold &&
+    promised < c.cfg.rcvBuf / 2
+  ) {
     sendAck(c, now, 'window-update');
   }
 }

@@ -3,7 +3,16 @@
 // fifth step of §3.10.7.4, RFC 5681 congestion control, fast retransmit), and
 // the ACKs, challenge ACKs and resets we send.
 
-import { ACK, FIN, PSH, RST, type Segment, type TcpOption } from '../wire/tcp.ts';
+import {
+  ACK,
+  FIN,
+  optionsLength,
+  PSH,
+  RST,
+  type Segment,
+  type TcpOption,
+  URG,
+} from '../wire/tcp.ts';
 import { SendBuffer } from './buffers.ts';
 import type { Connection } from './connection.ts';
 import { sendSyn } from './handshake.ts';
@@ -27,6 +36,20 @@ export function send(c: Connection, data: Uint8Array, now: number): number {
   c.sendBuf.push(n === data.length ? data : data.subarray(0, n));
   if (c.synchronized()) output(c, now);
   return n;
+}
+
+/**
+ * SEND with the URGENT flag (RFC 9293 §3.8.5, MUST-30/31): queues `data` and
+ * marks its end as the urgent pointer; every segment up to there carries URG.
+ */
+export function sendUrgent(c: Connection, data: Uint8Array, now: number): number {
+  if (c.finQueued || c.state === State.Closed) return -1;
+  c.sendBuf ??= new SendBuffer();
+  const n = Math.min(c.cfg.sndBuf - c.sendBuf.length, data.length);
+  if (n <= 0) return 0;
+  c.sndUp = seqAdd(c.sndUna, c.sendBuf.length + n + (c.state === State.SynSent ? 1 : 0));
+  c.sndUpValid = true;
+  return send(c, data.subarray(0, n), now);
 }
 
 /** RFC 9293 §3.10.7.4 fifth step for synchronized states; false when the segment is dropped. */
@@ -54,6 +77,7 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     }
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
+    if (c.sndUpValid && !seqGt(c.sndUp, ack)) c.sndUpValid = false;
     sampleRtt(c, ack, now);
     c.retransmits = 0;
     c.dupAcks = 0;
@@ -82,12 +106,17 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
       retransmitOne(c, now);
     }
   }
+  // The peer answered: unanswered zero-window probes start again from none.
+  c.probesOut = 0;
   // Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 guard against old segments).
   if (seqLt(c.sndWl1, seq) || (c.sndWl1 === seq && seqLe(c.sndWl2, ack))) {
     c.sndWnd = seg.window << c.sndWndScale;
     c.sndWl1 = seq;
     c.sndWl2 = ack;
     if (c.sndWnd > c.maxSndWnd) c.maxSndWnd = c.sndWnd;
+    // A zero window answered to our retransmission is a live peer refusing data, not a dead
+    // one: the retransmissions act as probes and may go on indefinitely (MUST-35..37).
+    if (c.sndWnd === 0) c.retransmits = 0;
     if (c.sndWnd > 0 && c.persistAt !== Number.POSITIVE_INFINITY) {
       c.persistAt = Number.POSITIVE_INFINITY;
       c.persistBackoff = 0;
@@ -97,8 +126,21 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
   return true;
 }
 
-/** Sends what the windows allow; true if any segment went out. */
-export function output(c: Connection, now: number): boolean {
+/**
+ * Payload that fits one segment with these options: the send MSS less the
+ * option bytes beyond the timestamps already taken off it (RFC 9293 §3.7.1,
+ * MUST-16: the effective MSS counts every option the segment carries).
+ */
+export function payloadRoom(c: Connection, options: TcpOption[]): number {
+  const opt = (optionsLength(options) + 3) & ~3;
+  return Math.max(1, c.sndMss - Math.max(0, opt - (c.tsOk ? 12 : 0)));
+}
+
+/**
+ * Sends what the windows allow; true if any segment went out. `force` is the
+ * SWS override timer firing (RFC 9293 §3.8.6.2.1 case 4).
+ */
+export function output(c: Connection, now: number, force = false): boolean {
   const st = c.state;
   if (
     st !== State.Established &&
@@ -130,25 +172,47 @@ export function output(c: Connection, now: number): boolean {
       }
       break;
     }
-    const len = Math.min(unsent, c.sndMss, room);
+    const options = ackOptions(c, now);
+    const mss = payloadRoom(c, options);
+    const len = Math.min(unsent, mss, room);
+    const short = len < mss;
+    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short segment the
+    // window cuts off goes only if it is at least half the largest window the
+    // peer ever offered, or when the override (persist) timer fires.
+    if (short && len < unsent && len < c.maxSndWnd / 2 && !force) {
+      c.host.count('sws-deferred');
+      if (off === 0 && c.persistAt === Number.POSITIVE_INFINITY) armPersist(c, now);
+      break;
+    }
     // Nagle (RFC 9293 §3.7.4) with Minshall's refinement, as Linux: hold a
     // short segment only while an earlier short segment is unacknowledged.
-    const short = len < c.sndMss;
     if (short && len === unsent && !c.noDelay && !wantFin && seqGt(c.sndSmall, c.sndUna)) break;
     const fin = wantFin && len === unsent;
     const payload = c.sendBuf!.peek(off, len);
-    sendData(c, payload, ACK | (len === unsent ? PSH : 0) | (fin ? FIN : 0), now);
+    sendData(c, payload, ACK | (len === unsent ? PSH : 0) | (fin ? FIN : 0), now, options);
     if (short) c.sndSmall = c.sndNxt;
     sent = true;
+    force = false;
   }
   return sent;
 }
 
-function sendData(c: Connection, payload: Uint8Array, flags: number, now: number): void {
+function sendData(
+  c: Connection,
+  payload: Uint8Array,
+  flags: number,
+  now: number,
+  options = ackOptions(c, now),
+): void {
   const seq = c.sndNxt;
   const isRetransmit = seqLt(seq, c.sndMax);
   const segLen = payload.length + (flags & FIN ? 1 : 0);
-  const seg = c.mk(seq, flags, payload, ackOptions(c, now));
+  const seg = c.mk(seq, flags, payload, options);
+  // Urgent data ahead (RFC 9293 §3.8.5, MUST-62): the pointer marks the octet after it.
+  if (c.sndUpValid && seqGt(c.sndUp, seq)) {
+    seg.flags |= URG;
+    seg.urgent = Math.min(seqDiff(c.sndUp, seq), 0xffff);
+  }
   const why: SendReason = isRetransmit
     ? 'retransmit'
     : flags & FIN && payload.length === 0
@@ -177,9 +241,10 @@ export function retransmitOne(c: Connection, now: number): void {
   c.rttTiming = false; // Karn's rule
   const dataLen = c.sendBuf ? c.sendBuf.length : 0;
   if (dataLen > 0) {
-    const len = Math.min(dataLen, c.sndMss);
+    const options = ackOptions(c, now);
+    const len = Math.min(dataLen, payloadRoom(c, options));
     const fin = c.finSent && len === dataLen;
-    sendData(c, c.sendBuf!.peek(0, len), ACK | (fin ? FIN : 0), now);
+    sendData(c, c.sendBuf!.peek(0, len), ACK | (fin ? FIN : 0), now, options);
   } else if (c.finSent) {
     sendData(c, EMPTY, FIN | ACK, now);
   }

@@ -3,12 +3,13 @@
 // (RFC 1122 §4.2.3.6) and TIME-WAIT. They share one deadline, which the host's
 // single timer queue reads; nothing here schedules anything itself.
 
+import { formatAddr } from '../wire/addr.ts';
 import { ACK } from '../wire/tcp.ts';
 import type { Connection } from './connection.ts';
-import { ConnectionTimedOut } from './errors.ts';
+import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq.ts';
-import { ackOptions, output, retransmitOne } from './snd.ts';
+import { ackOptions, output, retransmitOne, sendAck } from './snd.ts';
 import { State } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -20,6 +21,14 @@ export function onTimer(c: Connection, now: number): void {
     c.timer('time-wait', 'fired', now);
     c.release(now, undefined);
     return;
+  }
+  if (c.delAckAt <= now) {
+    c.delAckAt = Number.POSITIVE_INFINITY;
+    c.timer('delayed-ack', 'fired', now);
+    if (c.rcvUnacked > 0 && c.synchronized()) {
+      c.host.count('acks-delayed');
+      sendAck(c, now, 'delayed-ack');
+    }
   }
   if (c.rexmitAt <= now) {
     c.rexmitAt = Number.POSITIVE_INFINITY;
@@ -37,14 +46,24 @@ export function onTimer(c: Connection, now: number): void {
     c.persistAt = Number.POSITIVE_INFINITY;
     c.timer('persist', 'fired', now);
     if (c.sndWnd === 0 && c.sendQueued > seqDiff(c.sndNxt, c.sndUna)) {
+      // Probes nobody answers end the connection after R2 of them (as Linux's
+      // tcp_probe_timer); answered ones may go on for ever (MUST-37).
+      if (c.probesOut >= c.r2) {
+        c.host.count('zero-window-timeouts');
+        c.host.count('connections-timed-out');
+        c.release(now, c.softError ?? ConnectionTimedOut.quiet());
+        return;
+      }
+      c.probesOut++;
       // A zero-window probe: an old sequence number, so it carries nothing yet elicits an ACK.
       c.host.count('zero-window-probes');
       c.transmit(c.mk(seqAdd(c.sndUna, -1), ACK, EMPTY, ackOptions(c, now)), 'probe', now);
       c.persistBackoff++;
       armPersist(c, now);
     } else {
+      // The window opened, or sender SWS avoidance held a short segment back: send it now.
       c.persistBackoff = 0;
-      output(c, now);
+      output(c, now, true);
     }
   }
   updateDeadline(c);
@@ -56,10 +75,12 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     const limit = st === State.SynSent ? c.cfg.synRetries : c.cfg.synAckRetries;
     if (c.synRetransmits >= limit) {
       c.host.count('connections-timed-out');
-      c.release(now, ConnectionTimedOut.quiet());
+      // An ICMP error seen meanwhile says more than "timed out" (as BSD reports it).
+      c.release(now, c.softError ?? ConnectionTimedOut.quiet());
       return;
     }
     c.synRetransmits++;
+    if (c.synRetransmits === c.r1) reachedR1(c, now);
     c.rttTiming = false;
     c.rto.backoff();
     c.host.count('retransmits');
@@ -69,12 +90,13 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     return;
   }
   if (!seqLt(c.sndUna, c.sndMax)) return;
-  if (c.retransmits >= c.cfg.dataRetries) {
+  if (c.retransmits >= c.r2) {
     c.host.count('connections-timed-out');
     c.release(now, ConnectionTimedOut.quiet());
     return;
   }
   c.retransmits++;
+  if (c.retransmits === c.r1) reachedR1(c, now);
   c.rto.backoff();
   // RFC 5681 §3.1: after a timeout, ssthresh halves the flight and cwnd restarts at one segment.
   const flight = seqDiff(c.sndMax, c.sndUna);
@@ -83,6 +105,16 @@ function onRetransmitTimeout(c: Connection, now: number): void {
   c.dupAcks = 0;
   retransmitOne(c, now);
   armRexmit(c, now, c.rto.rto, true);
+}
+
+/** R1 (RFC 9293 §3.8.3, MUST-20, SHLD-9): tell the application, and keep trying until R2. */
+function reachedR1(c: Connection, now: number): void {
+  const what = c.state === State.SynSent ? 'SYN' : 'segment';
+  const error = softError(
+    'ETIMEDOUT',
+    `no answer from ${formatAddr(c.remoteAddr)}:${c.remotePort} after ${c.r1} retransmissions of a ${what}; still trying`,
+  );
+  c.reportSoftError(error, now);
 }
 
 /** Turns keep-alive on or off (as setsockopt SO_KEEPALIVE); `idle` overrides the configured idle time. */
@@ -156,7 +188,7 @@ export function armPersist(c: Connection, now: number): void {
 }
 
 export function updateDeadline(c: Connection): void {
-  const d = Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt);
+  const d = Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt, c.delAckAt);
   if (d !== c.deadline) {
     c.deadline = d;
     c.host.timerChanged(c);

@@ -38,6 +38,8 @@ export interface Profile {
   synWindow(tsOn: boolean): number;
   windowScale: number;
   initialRto: number;
+  /** SYN retransmissions before connect() fails (RFC 9293 MUST-23: at least 3 minutes by default). */
+  synRetries: number;
   layout(o: { mss: number; wscale?: number; sackOk: boolean; ts?: [number, number] }): TcpOption[];
 }
 
@@ -82,6 +84,8 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synWindow: () => 65535,
     windowScale: 7,
     initialRto: 1000,
+    // 1+2+4+8+16+32+64 s, then a last RTO capped at 120 s: gives up after 247 s (≥ 3 minutes, MUST-23).
+    synRetries: 7,
     layout: linuxLayout,
   },
   // Linux 5.x/6.x: window 10 × 4 segments, scale 7, RTO 1 s (RFC 6298).
@@ -91,6 +95,8 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synWindow: (ts) => (ts ? 65160 : 64240),
     windowScale: 7,
     initialRto: 1000,
+    // net.ipv4.tcp_syn_retries = 6: connect() fails after 127 s.
+    synRetries: 6,
     layout: linuxLayout,
   },
   freebsd: {
@@ -99,13 +105,17 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synWindow: () => 65535,
     windowScale: 6,
     initialRto: 1000,
+    synRetries: 6,
     layout: freebsdLayout,
   },
 };
 
 export interface TcpConfig {
   profile: Profile;
-  /** Largest segment we accept; advertised in MSS (RFC 9293 §3.7.1). */
+  /**
+   * Largest segment we accept on IPv4, advertised in the MSS option (RFC 9293
+   * §3.7.1: MTU − 40); IPv6 connections announce 20 bytes less (MTU − 60).
+   */
   mss: number;
   rcvBuf: number;
   sndBuf: number;
@@ -120,6 +130,26 @@ export interface TcpConfig {
   synRetries: number;
   synAckRetries: number;
   dataRetries: number;
+  /**
+   * R1 (RFC 9293 §3.8.3, MUST-20): after this many retransmissions of the same
+   * segment the application is told (a soft error) and TCP keeps trying until R2.
+   */
+  r1Retries: number;
+  /**
+   * Delayed ACKs (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): at least
+   * every second full-sized segment, otherwise after an adaptive delay between
+   * `ackDelayMin` and `ackDelayMax` ms (never more than 500, MUST-40). The first
+   * `quickAcks` data segments of a connection are acknowledged at once.
+   */
+  delayedAck: boolean;
+  ackDelayMin: number;
+  ackDelayMax: number;
+  quickAcks: number;
+  /** Out-of-order segments held at most (bytes are bounded by the window); beyond, the highest are pruned. */
+  oooMaxSegments: number;
+  /** IP time to live / hop limit (MUST-49) and DiffServ/TOS byte (MUST-48) of the segments sent. */
+  ttl: number;
+  tos: number;
   /** TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2); Linux uses 60 s. */
   timeWait: number;
   noDelay: boolean;
@@ -150,9 +180,17 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     initialRto: profile.initialRto,
     minRto: 200,
     maxRto: 120_000,
-    synRetries: 6,
+    synRetries: profile.synRetries,
     synAckRetries: 5,
     dataRetries: 15,
+    r1Retries: 3,
+    delayedAck: true,
+    ackDelayMin: 40,
+    ackDelayMax: 200,
+    quickAcks: 16,
+    oooMaxSegments: 256,
+    ttl: 64,
+    tos: 0,
     timeWait: 60_000,
     noDelay: false,
     // Linux's defaults: 2 h idle, 75 s between probes, 9 probes.
@@ -190,7 +228,24 @@ export type DropReason =
   | 'data-after-fin'
   | 'cookie-bad-mac'
   | 'cookie-expired'
-  | 'reset-rate-limited';
+  | 'reset-rate-limited'
+  /** A source that cannot be a peer: broadcast, multicast, unspecified, or loopback from a link (MUST-63). */
+  | 'bad-source-address'
+  /** Source address equal to the destination (a LAND attack). */
+  | 'land'
+  /** An IPv4 source-route option: not honoured, and not answered around the route (as Linux). */
+  | 'source-route'
+  /** The highest out-of-order data, pruned to keep the reassembly queue within its bounds. */
+  | 'ooo-pruned'
+  /** Data arrived after the application closed the connection for reading: answered with RST. */
+  | 'data-after-close'
+  | 'icmp-no-connection'
+  | 'icmp-out-of-window'
+  | 'icmp-source-quench'
+  | 'icmp-ignored'
+  | 'bad-icmp-checksum'
+  | 'icmp-quote-truncated'
+  | 'icmp-rate-limited';
 
 /** Why a segment was sent. */
 export type SendReason =
@@ -205,9 +260,17 @@ export type SendReason =
   | 'window-update'
   | 'probe'
   | 'keepalive'
-  | 'dup-ack';
+  | 'dup-ack'
+  /** The delayed-ACK timer fired (RFC 9293 §3.8.6.3). */
+  | 'delayed-ack';
 
-export type TimerName = 'retransmit' | 'persist' | 'time-wait' | 'syn-ack' | 'keepalive';
+export type TimerName =
+  | 'retransmit'
+  | 'persist'
+  | 'time-wait'
+  | 'syn-ack'
+  | 'keepalive'
+  | 'delayed-ack';
 
 /** Events reported by the engine and the stack. Renderers are pure functions of a list of these. */
 export type TraceEvent =
@@ -255,7 +318,7 @@ export type TraceEvent =
       t: number;
       host: string;
       conn: number;
-      what: 'established' | 'data' | 'end' | 'closed' | 'error';
+      what: 'established' | 'data' | 'end' | 'closed' | 'error' | 'urgent' | 'soft-error';
       bytes?: number;
       error?: string;
     }

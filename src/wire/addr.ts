@@ -14,6 +14,25 @@ export function addrEquals(a: IpAddr, b: IpAddr): boolean {
   return true;
 }
 
+/** What kind of address this is, for the checks of RFC 1122 §4.2.3.10 / RFC 9293 MUST-46, MUST-57, MUST-63. */
+export type AddrClass = 'unicast' | 'unspecified' | 'loopback' | 'multicast' | 'broadcast';
+
+export function addrClass(a: IpAddr): AddrClass {
+  if (a.length === 4) {
+    if (a[0] === 0) return 'unspecified'; // 0.0.0.0/8: "this network", never a peer
+    if (a[0] === 127) return 'loopback';
+    if (a[0] >= 224 && a[0] <= 239) return 'multicast';
+    if (a[0] === 255 && a[1] === 255 && a[2] === 255 && a[3] === 255) return 'broadcast';
+    return 'unicast';
+  }
+  if (a[0] === 0xff) return 'multicast';
+  let zero = true;
+  for (let i = 0; i < 15; i++) if (a[i] !== 0) zero = false;
+  if (zero && a[15] === 0) return 'unspecified';
+  if (zero && a[15] === 1) return 'loopback';
+  return 'unicast';
+}
+
 /** A 32-bit hash of an address, mixed into `h`. */
 export function addrHash(a: IpAddr, h: number): number {
   let x = h;

@@ -6,6 +6,8 @@ import type { IpAddr } from './addr.ts';
 import { finishChecksum, sumBytes } from './checksum.ts';
 
 export const PROTO_TCP = 6;
+export const PROTO_ICMP = 1;
+export const PROTO_ICMPV6 = 58;
 
 export type IpError =
   | 'truncated'
@@ -24,6 +26,10 @@ export interface IpPacket {
   /** The upper-layer protocol after any IPv6 extension headers. */
   protocol: number;
   ttl: number;
+  /** IPv4 TOS byte or IPv6 traffic class: DiffServ code point and ECN bits. */
+  tos: number;
+  /** An IPv4 loose or strict source-route option is present (RFC 791 §3.1). */
+  sourceRoute: boolean;
   /** A view of the upper-layer bytes (not a copy). */
   payload: Uint8Array;
 }
@@ -55,8 +61,27 @@ function decodeIpv4(b: Uint8Array): IpPacket | IpError {
     dst: b.subarray(16, 20),
     protocol: b[9],
     ttl: b[8],
+    tos: b[1],
+    sourceRoute: ihl > 20 && hasSourceRoute(b, ihl),
     payload: b.subarray(ihl, total),
   };
+}
+
+/** Walks IPv4 options looking for LSRR (131) or SSRR (137); a malformed list counts as none. */
+function hasSourceRoute(b: Uint8Array, ihl: number): boolean {
+  let i = 20;
+  while (i < ihl) {
+    const t = b[i];
+    if (t === 0) return false;
+    if (t === 1) {
+      i++;
+      continue;
+    }
+    if (t === 131 || t === 137) return true;
+    if (i + 1 >= ihl || b[i + 1] < 2) return false;
+    i += b[i + 1];
+  }
+  return false;
 }
 
 function decodeIpv6(b: Uint8Array): IpPacket | IpError {
@@ -88,6 +113,8 @@ function decodeIpv6(b: Uint8Array): IpPacket | IpError {
     dst: b.subarray(24, 40),
     protocol: next,
     ttl: b[7],
+    tos: ((b[0] & 0x0f) << 4) | (b[1] >> 4),
+    sourceRoute: false,
     payload: b.subarray(off, end),
   };
 }
@@ -107,11 +134,12 @@ export function writeIpHeader(
   payloadLength: number,
   ttl = 64,
   id = 0,
+  tos = 0,
 ): number {
   if (src.length === 4) {
     const total = IPV4_HEADER + payloadLength;
     out[0] = 0x45;
-    out[1] = 0;
+    out[1] = tos;
     out[2] = total >> 8;
     out[3] = total & 0xff;
     out[4] = (id >> 8) & 0xff;
@@ -129,8 +157,8 @@ export function writeIpHeader(
     out[11] = c & 0xff;
     return IPV4_HEADER;
   }
-  out[0] = 0x60;
-  out[1] = 0;
+  out[0] = 0x60 | (tos >> 4);
+  out[1] = (tos & 0x0f) << 4;
   out[2] = 0;
   out[3] = 0;
   out[4] = payloadLength >> 8;

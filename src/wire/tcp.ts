@@ -37,14 +37,11 @@ export interface Segment {
   options: TcpOption[];
   /** A view of the data (decode never copies it). */
   payload: Uint8Array;
+  /** Set by decode when the option list was malformed and parsed only in part. */
+  optionFault?: OptionFault;
 }
 
-export type TcpError =
-  | 'truncated'
-  | 'bad-data-offset'
-  | 'bad-tcp-checksum'
-  | 'bad-option-length'
-  | 'option-overrun';
+export type TcpError = 'truncated' | 'bad-data-offset' | 'bad-tcp-checksum';
 
 export const TCP_HEADER = 20;
 const NO_OPTIONS: TcpOption[] = [];
@@ -63,12 +60,12 @@ export function decodeTcp(b: Uint8Array, pseudoSum?: number): Segment | TcpError
     return 'bad-tcp-checksum';
   }
   let options = NO_OPTIONS;
+  let fault: { value?: OptionFault } | undefined;
   if (dataOffset > TCP_HEADER) {
-    const o = decodeOptions(b, TCP_HEADER, dataOffset);
-    if (typeof o === 'string') return o;
-    options = o;
+    fault = {};
+    options = decodeOptions(b, TCP_HEADER, dataOffset, fault);
   }
-  return {
+  const seg: Segment = {
     srcPort: (b[0] << 8) | b[1],
     dstPort: (b[2] << 8) | b[3],
     seq: ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0,
@@ -79,15 +76,35 @@ export function decodeTcp(b: Uint8Array, pseudoSum?: number): Segment | TcpError
     options,
     payload: dataOffset === b.length ? EMPTY : b.subarray(dataOffset),
   };
+  if (fault?.value) seg.optionFault = fault.value;
+  return seg;
 }
 
 function u32(b: Uint8Array, i: number): number {
   return ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
 }
 
-export function decodeOptions(b: Uint8Array, start: number, end: number): TcpOption[] | TcpError {
+/** What was wrong with an option list that was parsed anyway (counted by the stack). */
+export type OptionFault = 'option-bad-length' | 'option-zero-length' | 'option-overrun';
+
+/**
+ * Decodes the option list. Malformed options never reject the segment (RFC
+ * 9293 MUST-7, and what Linux's tcp_parse_options does): a known option with
+ * the wrong length is skipped by its length; a length below 2 or running past
+ * the header ends parsing there. What was kept is returned; `fault` (if given)
+ * receives the first problem seen, for counting.
+ */
+export function decodeOptions(
+  b: Uint8Array,
+  start: number,
+  end: number,
+  fault?: { value?: OptionFault },
+): TcpOption[] {
   const out: TcpOption[] = [];
   let i = start;
+  const bad = (f: OptionFault) => {
+    if (fault && fault.value === undefined) fault.value = f;
+  };
   while (i < end) {
     const kind = b[i];
     if (kind === 0) {
@@ -99,41 +116,55 @@ export function decodeOptions(b: Uint8Array, start: number, end: number): TcpOpt
       i++;
       continue;
     }
-    if (i + 1 >= end) return 'option-overrun';
+    if (i + 1 >= end) {
+      bad('option-overrun');
+      break;
+    }
     const len = b[i + 1];
-    if (len < 2) return 'bad-option-length';
-    if (i + len > end) return 'option-overrun';
+    if (len < 2) {
+      // Its extent is unknown: nothing after it can be trusted.
+      bad('option-zero-length');
+      break;
+    }
+    if (i + len > end) {
+      bad('option-overrun');
+      break;
+    }
     switch (kind) {
       case 2:
-        if (len !== 4) return 'bad-option-length';
-        out.push({ kind: 'mss', value: (b[i + 2] << 8) | b[i + 3] });
+        if (len === 4) out.push({ kind: 'mss', value: (b[i + 2] << 8) | b[i + 3] });
+        else bad('option-bad-length');
         break;
       case 3:
-        if (len !== 3) return 'bad-option-length';
-        out.push({ kind: 'wscale', shift: b[i + 2] });
+        if (len === 3) out.push({ kind: 'wscale', shift: b[i + 2] });
+        else bad('option-bad-length');
         break;
       case 4:
-        if (len !== 2) return 'bad-option-length';
-        out.push({ kind: 'sackOk' });
+        if (len === 2) out.push({ kind: 'sackOk' });
+        else bad('option-bad-length');
         break;
       case 5: {
-        if ((len - 2) % 8 !== 0 || len === 2) return 'bad-option-length';
+        if ((len - 2) % 8 !== 0 || len === 2) {
+          bad('option-bad-length');
+          break;
+        }
         const blocks: number[] = [];
         for (let j = i + 2; j < i + len; j += 4) blocks.push(u32(b, j));
         out.push({ kind: 'sack', blocks });
         break;
       }
       case 8:
-        if (len !== 10) return 'bad-option-length';
-        out.push({ kind: 'ts', val: u32(b, i + 2), ecr: u32(b, i + 6) });
+        if (len === 10) out.push({ kind: 'ts', val: u32(b, i + 2), ecr: u32(b, i + 6) });
+        else bad('option-bad-length');
         break;
       case 34:
         // RFC 7413 §4.1.1: an empty cookie is a request; otherwise 4..16 bytes.
-        if (len !== 2 && (len < 6 || len > 18)) return 'bad-option-length';
-        out.push({ kind: 'fo', cookie: b.slice(i + 2, i + len) });
+        if (len === 2 || (len >= 6 && len <= 18))
+          out.push({ kind: 'fo', cookie: b.slice(i + 2, i + len) });
+        else bad('option-bad-length');
         break;
       default:
-        // RFC 9293 §3.1: unknown options are skipped by their length.
+        // RFC 9293 §3.1 (MUST-6): unknown options are skipped by their length.
         out.push({ kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) });
     }
     i += len;
@@ -280,11 +311,17 @@ export function writeTcp(
 }
 
 /** Encodes a complete IP packet carrying `seg` from `src` to `dst`. */
-export function encodePacket(src: IpAddr, dst: IpAddr, seg: Segment, ttl = 64): Uint8Array {
+export function encodePacket(
+  src: IpAddr,
+  dst: IpAddr,
+  seg: Segment,
+  ttl = 64,
+  tos = 0,
+): Uint8Array {
   const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
   const ipLen = src.length === 4 ? 20 : 40;
   const out = new Uint8Array(ipLen + tcpLen);
-  writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl);
+  writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl, 0, tos);
   writeTcp(out, ipLen, seg, src, dst);
   return out;
 }

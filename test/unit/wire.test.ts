@@ -127,13 +127,25 @@ describe('wire codecs', () => {
     expect(p.seg.payload.buffer).toBe(pkt.buffer);
   });
 
-  it('rejects malformed options with a typed reason', () => {
+  it('parses malformed options as far as it safely can and names the fault (MUST-7)', () => {
     const b = (...xs: number[]) => new Uint8Array(xs);
-    expect(decodeOptions(b(2, 0, 0, 0), 0, 4)).toBe('bad-option-length'); // length 0
-    expect(decodeOptions(b(2, 1, 0, 0), 0, 4)).toBe('bad-option-length'); // length 1
-    expect(decodeOptions(b(2, 4, 5), 0, 3)).toBe('option-overrun');
-    expect(decodeOptions(b(2), 0, 1)).toBe('option-overrun');
-    expect(decodeOptions(b(8, 9, 0, 0, 0, 0, 0, 0, 0), 0, 9)).toBe('bad-option-length');
+    const parse = (bytes: Uint8Array) => {
+      const fault: { value?: string } = {};
+      const opts = decodeOptions(bytes, 0, bytes.length, fault as never);
+      return [opts, fault.value];
+    };
+    // Length 0 or 1: parsing stops there, what came before is kept.
+    expect(parse(b(1, 2, 0, 0))).toEqual([[{ kind: 'nop' }], 'option-zero-length']);
+    expect(parse(b(2, 1, 0, 0))).toEqual([[], 'option-zero-length']);
+    expect(parse(b(2, 4, 5))).toEqual([[], 'option-overrun']);
+    expect(parse(b(2))).toEqual([[], 'option-overrun']);
+    // A known option with the wrong length is skipped by its length; the rest still counts.
+    expect(parse(b(2, 3, 5, 4, 2, 1, 1))).toEqual([
+      [{ kind: 'sackOk' }, { kind: 'nop' }, { kind: 'nop' }],
+      'option-bad-length',
+    ]);
+    expect(parse(b(34, 3, 9, 1))).toEqual([[{ kind: 'nop' }], 'option-bad-length']);
+    expect(parse(b(8, 9, 0, 0, 0, 0, 0, 0, 0))).toEqual([[], 'option-bad-length']);
     expect(decodeOptions(b(99, 3, 7, 1), 0, 4)).toEqual([
       { kind: 'unknown', type: 99, data: b(7) },
       { kind: 'nop' },

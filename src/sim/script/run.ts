@@ -522,9 +522,8 @@ class Runner {
         if (fd.server) fd.server.close();
         const conn = fd.sock?.conn;
         if (conn) {
-          // Unread data at close is answered with RST, as Linux does (RFC 2525 §2.17).
-          if (conn.recvQueued > 0) this.stack.step((now) => conn.abort(now));
-          else this.stack.step((now) => conn.close(now));
+          // A full close: unread data is answered with RST (RFC 2525 §2.17), in the engine.
+          this.stack.step((now) => conn.close(now, false));
         }
         return [0];
       }
