@@ -1,0 +1,760 @@
+// The engine against RFC 9293 where a hostile or unusual peer pushes it: each
+// test injects raw segments and checks what synack sends and keeps. The
+// compliance matrix (docs/rfc9293.md) names these tests.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Reassembly } from '../../src/tcp/buffers.ts';
+import { State } from '../../src/tcp/types.ts';
+import { parseAddr } from '../../src/wire/addr.ts';
+import { finishChecksum, sumBytes } from '../../src/wire/checksum.ts';
+import { decodeIcmp, encodeIcmp, encodeIcmpError } from '../../src/wire/icmp.ts';
+import { decodeIp } from '../../src/wire/ip.ts';
+import { ACK, encodePacket, FIN, PSH, RST, SYN, type TcpOption, URG } from '../../src/wire/tcp.ts';
+import { rawPeer } from './peer.ts';
+
+const bytes = (n: number, fill = 0x61) => new Uint8Array(n).fill(fill);
+const WS: TcpOption[] = [
+  { kind: 'mss', value: 1460 },
+  { kind: 'nop' },
+  { kind: 'wscale', shift: 7 },
+];
+const ALL: TcpOption[] = [
+  { kind: 'mss', value: 1460 },
+  { kind: 'sackOk' },
+  { kind: 'ts', val: 100, ecr: 0 },
+  { kind: 'nop' },
+  { kind: 'wscale', shift: 7 },
+];
+
+describe('receive buffer and window (RFC 9293 §3.8.6, §3.10.7.4)', () => {
+  it('bytes held never exceed the receive buffer; the window closes and data beyond it is dropped with an ACK', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 1460 })), {
+          minLength: 100,
+          maxLength: 600,
+        }),
+        fc.array(fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 3000 })), {
+          minLength: 100,
+          maxLength: 600,
+        }),
+        fc.boolean(),
+        (sizes, reads, followAcks) => {
+          const p = rawPeer({ config: { rcvBuf: 16384 } });
+          const { sock } = p.handshake(WS);
+          const conn = sock.conn;
+          let seq = 1;
+          for (let i = 0; i < sizes.length; i++) {
+            p.inject({ seq, ack: 1001, flags: ACK | PSH, window: 512, payload: bytes(sizes[i]) });
+            const acks = p.take();
+            // A blind sender goes on regardless; a polite one resumes from what was acknowledged.
+            seq += sizes[i];
+            if (followAcks && acks.length > 0) seq = acks[acks.length - 1].seg.ack;
+            if ((reads[i] ?? 0) > 0) sock.read(reads[i]);
+            const held = conn.recvQueued + (conn.ooo ? conn.ooo.bytes : 0);
+            expect(held).toBeLessThanOrEqual(16384 + 1460);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('a peer writing 50-byte segments to a reader that never reads fills the buffer, then gets a zero window', () => {
+    const p = rawPeer({ config: { rcvBuf: 16384 } });
+    const { sock } = p.handshake(WS);
+    let lastWindow = -1;
+    for (let i = 0; i < 2000; i++) {
+      p.inject({ seq: 1 + 50 * i, ack: 1001, window: 512, flags: ACK | PSH, payload: bytes(50) });
+      for (const s of p.take()) lastWindow = s.seg.window;
+      p.clock.advance(p.clock.now() + 1);
+    }
+    // Within one window-scale unit (128 bytes) of the buffer, never a byte more.
+    expect(sock.conn.recvQueued).toBeLessThan(16384 + 128);
+    expect(sock.conn.recvQueued).toBeGreaterThan(16384 - 128);
+    expect(lastWindow).toBe(0);
+    const before = p.stack.stats.drops['out-of-window'] ?? 0;
+    p.inject({ seq: sock.conn.rcvNxt, ack: 1001, window: 512, flags: ACK, payload: bytes(50) });
+    const answer = p.take();
+    expect(answer).toHaveLength(1);
+    expect(answer[0].seg.ack).toBe(sock.conn.rcvNxt);
+    expect(p.stack.stats.drops['out-of-window']).toBe(before + 1);
+  });
+
+  it('receiver SWS avoidance: reading one byte from a full buffer does not announce a 1-byte window', () => {
+    const p = rawPeer({ config: { rcvBuf: 4000 } });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    for (let i = 0; i < 4; i++) {
+      p.inject({ seq: 1 + 1000 * i, ack: 1001, flags: ACK, payload: bytes(1000) });
+    }
+    p.clock.advance(p.clock.now() + 500);
+    const acks = p.take();
+    expect(acks[acks.length - 1].seg.window).toBe(0);
+    sock.read(1);
+    expect(p.take()).toHaveLength(0);
+    // A zero-window probe still finds the window closed.
+    p.inject({ seq: 4000, ack: 1001, flags: ACK });
+    expect(p.take()[0].seg.window).toBe(0);
+    sock.read(999);
+    const update = p.take();
+    expect(update).toHaveLength(1);
+    expect(update[0].seg.window).toBe(1000);
+  });
+});
+
+describe('segment size (MUST-16)', () => {
+  it('no packet exceeds the peer MSS plus headers, even with SACK blocks riding on data', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake(ALL);
+    // Three holes: synack holds out-of-order data, so its segments carry SACK blocks.
+    for (const at of [2001, 4001, 6001]) {
+      p.inject({
+        seq: at,
+        ack: 1001,
+        flags: ACK,
+        options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: 200, ecr: 0 }],
+        payload: bytes(100),
+      });
+    }
+    p.take();
+    sock.write(bytes(20000, 0x62));
+    const sent = p.take();
+    const data = sent.filter((s) => s.seg.payload.length > 0);
+    expect(data.length).toBeGreaterThan(5);
+    expect(data.some((s) => s.seg.options.some((o) => o.kind === 'sack'))).toBe(true);
+    for (const s of sent) expect(s.packet.length).toBeLessThanOrEqual(1460 + 40);
+  });
+});
+
+describe('zero window (MUST-35, MUST-36, MUST-37)', () => {
+  it('a zero window with data in flight keeps the connection open while the peer answers', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    sock.write(bytes(8000));
+    const first = p.take();
+    expect(first.length).toBeGreaterThan(1);
+    // The peer acknowledges the first segment and closes its window.
+    p.inject({ seq: 1, ack: 2001, flags: ACK, window: 0 });
+    p.take();
+    for (let round = 0; round < 40; round++) {
+      p.clock.advance(p.clock.next());
+      const out = p.take();
+      if (out.length > 0) p.inject({ seq: 1, ack: 2001, flags: ACK, window: 0 });
+      p.take();
+    }
+    expect(sock.state).toBe(State.Established);
+    expect(p.clock.now()).toBeGreaterThan(15 * 60_000);
+    // The window opens: the data flows again, at the latest when the backed-off timer fires.
+    p.inject({ seq: 1, ack: 2001, flags: ACK, window: 65535 });
+    const opened = p.clock.now();
+    p.clock.advance(p.clock.next());
+    expect(p.clock.now() - opened).toBeLessThanOrEqual(120_000);
+    expect(p.take().some((s) => s.seg.payload.length > 0)).toBe(true);
+  });
+
+  it('unanswered zero-window probes end the connection after R2 of them', () => {
+    const p = rawPeer({ config: { dataRetries: 4 } });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    p.inject({ seq: 1, ack: 1001, flags: ACK, window: 0 });
+    sock.write(bytes(100));
+    let error = '';
+    sock.on('error', (e) => (error = e.code));
+    p.clock.run(10 * 3_600_000);
+    expect(sock.state).toBe(State.Closed);
+    expect(error).toBe('ETIMEDOUT');
+    expect(p.stack.stats.counters['zero-window-probes']).toBe(4);
+  });
+});
+
+describe('sender SWS avoidance (MUST-38)', () => {
+  it('a 10-byte window does not get a 10-byte segment at once; the override timer sends it later', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    p.inject({ seq: 1, ack: 1001, flags: ACK, window: 10 });
+    sock.write(bytes(1000));
+    expect(p.take().filter((s) => s.seg.payload.length > 0)).toHaveLength(0);
+    expect(p.stack.stats.counters['sws-deferred']).toBeGreaterThan(0);
+    p.clock.advance(p.clock.next());
+    const later = p.take().filter((s) => s.seg.payload.length > 0);
+    expect(later).toHaveLength(1);
+    expect(later[0].seg.payload.length).toBe(10);
+  });
+});
+
+describe('acknowledgments (RFC 9293 §3.8.6.3, MUST-40, MUST-58, MUST-59)', () => {
+  const data = (p: ReturnType<typeof rawPeer>, seq: number, n = 1000) =>
+    encodePacket(p.P, p.L, p.segment({ seq, ack: 1001, flags: ACK, payload: bytes(n) }));
+
+  it('three segments arriving in one batch are acknowledged once', () => {
+    const p = rawPeer();
+    p.handshake([{ kind: 'mss', value: 1000 }]);
+    p.stack.receiveBatch([data(p, 1), data(p, 1001), data(p, 2001)]);
+    const acks = p.take();
+    expect(acks).toHaveLength(1);
+    expect(acks[0].seg.ack).toBe(3001);
+  });
+
+  it('after the quick-ack start, a lone segment is acknowledged after the delay (≤ 200 ms), two full-sized ones at once', () => {
+    const p = rawPeer({ config: { quickAcks: 2 } });
+    p.handshake([{ kind: 'mss', value: 1000 }]);
+    let seq = 1;
+    for (let i = 0; i < 2; i++, seq += 1000) {
+      p.injectRaw(data(p, seq));
+      expect(p.take()).toHaveLength(1); // quick-ack mode
+    }
+    p.injectRaw(data(p, seq));
+    seq += 1000;
+    expect(p.take()).toHaveLength(0);
+    const t0 = p.clock.now();
+    p.clock.advance(p.clock.next());
+    const delayed = p.take();
+    expect(delayed).toHaveLength(1);
+    expect(delayed[0].seg.ack).toBe(seq);
+    expect(p.clock.now() - t0).toBeGreaterThanOrEqual(40);
+    expect(p.clock.now() - t0).toBeLessThanOrEqual(200);
+    // Every second full-sized segment: the second is acknowledged at once.
+    p.injectRaw(data(p, seq));
+    expect(p.take()).toHaveLength(0);
+    p.injectRaw(data(p, seq + 1000));
+    const both = p.take();
+    expect(both).toHaveLength(1);
+    expect(both[0].seg.ack).toBe(seq + 2000);
+  });
+
+  it('out-of-order data and the segment that fills the hole are acknowledged at once', () => {
+    const p = rawPeer({ config: { quickAcks: 0 } });
+    p.handshake([{ kind: 'mss', value: 1000 }]);
+    p.injectRaw(data(p, 1001));
+    const dup = p.take();
+    expect(dup).toHaveLength(1);
+    expect(dup[0].seg.ack).toBe(1);
+    p.injectRaw(data(p, 1));
+    const filled = p.take();
+    expect(filled).toHaveLength(1);
+    expect(filled[0].seg.ack).toBe(2001);
+  });
+
+  it('delayed ACKs can be turned off: every segment is acknowledged at once', () => {
+    const p = rawPeer({ config: { delayedAck: false, quickAcks: 0 } });
+    p.handshake([{ kind: 'mss', value: 1000 }]);
+    p.injectRaw(data(p, 1));
+    expect(p.take()).toHaveLength(1);
+  });
+
+  it('data the application answers carries the ACK: no separate pure ACK', () => {
+    const p = rawPeer({ config: { quickAcks: 0 } });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    sock.on('data', () => sock.write('pong'));
+    p.injectRaw(data(p, 1, 4));
+    const out = p.take();
+    expect(out).toHaveLength(1);
+    expect(out[0].seg.payload.length).toBe(4);
+    expect(out[0].seg.ack).toBe(5);
+  });
+});
+
+describe('addresses that cannot be a peer (MUST-46, MUST-57, MUST-63, RFC 1122 §4.2.3.10)', () => {
+  for (const from of ['255.255.255.255', '224.0.0.1', '0.0.0.0', '127.0.0.1']) {
+    it(`a SYN from ${from} gets neither SYN,ACK nor RST`, () => {
+      const p = rawPeer();
+      p.stack.listen({ port: 80 });
+      p.inject({ seq: 0, flags: SYN }, parseAddr(from)!);
+      p.inject({ seq: 0, flags: SYN, dstPort: 81 }, parseAddr(from)!);
+      expect(p.take()).toHaveLength(0);
+      expect(p.stack.stats.drops['bad-source-address']).toBe(2);
+    });
+  }
+
+  for (const to of ['224.0.0.1', '255.255.255.255', '0.0.0.0', 'ff02::1']) {
+    it(`connect() to ${to} is refused and sends nothing`, () => {
+      const p = rawPeer({ v6: to.includes(':') });
+      expect(() => p.stack.connect({ host: to, port: 80 })).toThrow(/ENETUNREACH|unicast/);
+      expect(p.packets()).toHaveLength(0);
+    });
+  }
+
+  it('a segment to a broadcast or multicast address is discarded silently', () => {
+    const p = rawPeer();
+    p.stack.listen({ port: 80 });
+    const pkt = encodePacket(p.P, parseAddr('224.0.0.9')!, p.segment({ seq: 0, flags: SYN }));
+    p.injectRaw(pkt);
+    expect(p.take()).toHaveLength(0);
+    expect(p.stack.stats.drops['not-for-us']).toBe(1);
+  });
+});
+
+describe('packets a host must not answer', () => {
+  it('a SYN from our own address to our own port (LAND) is dropped, not answered', () => {
+    const p = rawPeer();
+    p.stack.listen({ port: 80 });
+    p.injectRaw(encodePacket(p.L, p.L, p.segment({ srcPort: 80, seq: 0, flags: SYN })));
+    expect(p.take()).toHaveLength(0);
+    expect(p.stack.stats.drops.land).toBe(1);
+  });
+
+  it('a SYN with an IPv4 source-route option is dropped, not answered around the route', () => {
+    const p = rawPeer();
+    p.stack.listen({ port: 80 });
+    const plain = encodePacket(p.P, p.L, p.segment({ seq: 0, flags: SYN }));
+    // Insert an LSRR option (type 131, length 7, pointer 4, one hop) and an EOL: IHL 7.
+    const opt = [131, 7, 4, 198, 18, 9, 9, 0];
+    const pkt = new Uint8Array(plain.length + 8);
+    pkt.set(plain.subarray(0, 20));
+    pkt.set(opt, 20);
+    pkt.set(plain.subarray(20), 28);
+    pkt[0] = 0x47;
+    const total = pkt.length;
+    pkt[2] = total >> 8;
+    pkt[3] = total & 0xff;
+    pkt[10] = 0;
+    pkt[11] = 0;
+    const c = finishChecksum(sumBytes(pkt, 0, 28));
+    pkt[10] = c >> 8;
+    pkt[11] = c & 0xff;
+    p.injectRaw(pkt);
+    expect(p.take()).toHaveLength(0);
+    expect(p.stack.stats.drops['source-route']).toBe(1);
+    // The same SYN without the option is answered.
+    p.injectRaw(plain);
+    expect(p.take()).toHaveLength(1);
+  });
+});
+
+describe('RST acceptance (RFC 5961 §3.2, MUST-66)', () => {
+  it('an RST 100,001 bytes past RCV.NXT, beyond the 65,535 advertised, is dropped without a challenge ACK', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1460 }]);
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(10) });
+    expect(p.take()[0].seg.window).toBe(65535);
+    p.inject({ seq: 11 + 100_001, flags: RST });
+    expect(p.take()).toHaveLength(0);
+    expect(p.stack.stats.drops['rst-out-of-window']).toBe(1);
+    expect(sock.state).toBe(State.Established);
+    // Inside the advertised window but not exact: a challenge ACK.
+    p.inject({ seq: 11 + 60_000, flags: RST });
+    expect(p.take()).toHaveLength(1);
+  });
+
+  it('an exact RST carrying data at a zero window resets the connection', () => {
+    const p = rawPeer({ config: { rcvBuf: 2000 } });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(1000) });
+    p.inject({ seq: 1001, ack: 1001, flags: ACK, payload: bytes(1000) });
+    const acks = p.take();
+    expect(acks[acks.length - 1].seg.window).toBe(0);
+    let code = '';
+    sock.on('error', (e) => (code = e.code));
+    p.inject({ seq: 2001, flags: RST | ACK, ack: 1001, payload: bytes(20) });
+    expect(sock.state).toBe(State.Closed);
+    expect(code).toBe('ECONNRESET');
+  });
+
+  it('at a zero window, a segment still delivers its ACK and urgent pointer', () => {
+    const p = rawPeer({ config: { rcvBuf: 1000 } });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    sock.write(bytes(500));
+    p.take();
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(1000) });
+    p.take();
+    let urgent = -1;
+    sock.on('urgent', (n) => (urgent = n));
+    p.inject({ seq: 1001, ack: 1501, flags: ACK | URG, urgent: 5, payload: bytes(10) });
+    expect(sock.conn.sndUna).toBe(1501);
+    expect(urgent).toBeGreaterThan(0);
+  });
+});
+
+describe('malformed options (MUST-6, MUST-7)', () => {
+  const cases: [string, Uint8Array][] = [
+    ['a Fast Open option with a 1-byte cookie', new Uint8Array([34, 3, 9, 1])],
+    ['an MSS option of length 3', new Uint8Array([2, 3, 5, 1])],
+    ['an option of length 0', new Uint8Array([1, 1, 99, 0])],
+    ['an option of length 1', new Uint8Array([99, 1, 0, 0])],
+    ['an option running past the header', new Uint8Array([1, 1, 8, 10])],
+  ];
+  for (const [what, opt] of cases) {
+    it(`a SYN with ${what} is still answered, and the fault counted`, () => {
+      const p = rawPeer();
+      p.stack.listen({ port: 80 });
+      const seg = p.segment({ seq: 0, flags: SYN, options: [{ kind: 'mss', value: 1200 }] });
+      const plain = encodePacket(p.P, p.L, seg);
+      // Rebuild with the raw option bytes appended after the MSS option (4 more bytes).
+      const pkt = new Uint8Array(plain.length + 4);
+      pkt.set(plain);
+      pkt.set(opt, 44);
+      pkt[2] = pkt.length >> 8;
+      pkt[3] = pkt.length & 0xff;
+      pkt[10] = 0;
+      pkt[11] = 0;
+      const ipc = finishChecksum(sumBytes(pkt, 0, 20));
+      pkt[10] = ipc >> 8;
+      pkt[11] = ipc & 0xff;
+      pkt[32] = 7 << 4; // data offset: 28 bytes of header
+      pkt[36] = 0;
+      pkt[37] = 0;
+      const pseudo = sumBytes(pkt, 12, 20) + 6 + 28;
+      const tc = finishChecksum(sumBytes(pkt, 20, pkt.length, pseudo));
+      pkt[36] = tc >> 8;
+      pkt[37] = tc & 0xff;
+      p.injectRaw(pkt);
+      const out = p.take();
+      expect(out).toHaveLength(1);
+      expect(out[0].seg.flags).toBe(SYN | ACK);
+      const c = p.stack.stats.counters;
+      expect(
+        (c['options-bad-length'] ?? 0) +
+          (c['options-zero-length'] ?? 0) +
+          (c['options-overrun'] ?? 0),
+      ).toBe(1);
+    });
+  }
+});
+
+describe('TIME-WAIT (RFC 9293 §3.10.7.4, RFC 6191)', () => {
+  /** A connection synack closed first, now in TIME-WAIT; the peer used timestamps (TSval 500). */
+  function timeWait() {
+    const p = rawPeer();
+    const { sock } = p.handshake(ALL);
+    const ts = (val: number): TcpOption[] => [
+      { kind: 'nop' },
+      { kind: 'nop' },
+      { kind: 'ts', val, ecr: 0 },
+    ];
+    sock.end();
+    p.take();
+    p.inject({ seq: 1, ack: 1002, flags: ACK | FIN, options: ts(500) });
+    p.take();
+    expect(sock.state).toBe(State.TimeWait);
+    return { p, sock, ts };
+  }
+
+  it('a SYN+FIN above RCV.NXT does not end TIME-WAIT', () => {
+    const { p, sock, ts } = timeWait();
+    p.inject({ seq: 100_000, flags: SYN | FIN, options: ts(600) });
+    expect(sock.conn.state).toBe(State.TimeWait);
+    expect(p.take().every((s) => (s.seg.flags & SYN) === 0)).toBe(true);
+  });
+
+  it('a new SYN whose timestamp is older than TS.Recent does not reopen it, though its sequence number is higher', () => {
+    const { p, sock, ts } = timeWait();
+    p.inject({ seq: 100_000, flags: SYN, options: ts(400) });
+    expect(sock.conn.state).toBe(State.TimeWait);
+    expect(p.take().every((s) => (s.seg.flags & SYN) === 0)).toBe(true);
+  });
+
+  it('a new SYN with a newer timestamp reopens it: a SYN,ACK answers', () => {
+    const { p, sock, ts } = timeWait();
+    p.inject({ seq: 100_000, flags: SYN, options: ts(600) });
+    expect(sock.conn.state).toBe(State.Closed);
+    const out = p.take();
+    expect(out.some((s) => s.seg.flags === (SYN | ACK) && s.seg.ack === 100_001)).toBe(true);
+  });
+});
+
+describe('MSS (MUST-15, MUST-16, MUST-67)', () => {
+  it('IPv6 connections announce MSS 1440 (MTU 1500 − 60)', () => {
+    const p = rawPeer({ v6: true });
+    const { synAck } = p.handshake();
+    expect(synAck[0].seg.options).toContainEqual({ kind: 'mss', value: 1440 });
+  });
+
+  it('without an MSS option the send MSS is 536 (IPv4) and 1220 (IPv6)', () => {
+    for (const v6 of [false, true]) {
+      const p = rawPeer({ v6 });
+      const { sock } = p.handshake([]);
+      expect(sock.conn.sndMss).toBe(v6 ? 1220 : 536);
+    }
+  });
+});
+
+describe('CLOSE with data the application never read (RFC 9293 §3.10.4, RFC 2525 §2.17)', () => {
+  it('close() with unread data sends RST, not FIN', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(100) });
+    p.take();
+    sock.close();
+    const out = p.take();
+    expect(out).toHaveLength(1);
+    expect(out[0].seg.flags & RST).toBe(RST);
+    expect(sock.state).toBe(State.Closed);
+    expect(p.stack.stats.counters['resets-unread-data']).toBe(1);
+  });
+
+  it('close() with everything read sends FIN; data arriving afterwards is answered with RST', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.close();
+    const fin = p.take();
+    expect(fin[0].seg.flags & FIN).toBe(FIN);
+    p.inject({ seq: 1, ack: 1002, flags: ACK, payload: bytes(100) });
+    const out = p.take();
+    expect(out.some((s) => (s.seg.flags & RST) !== 0)).toBe(true);
+    expect(sock.conn.state).toBe(State.Closed);
+    expect(p.stack.stats.drops['data-after-close']).toBe(1);
+  });
+
+  it('end() is a half-close: data still arrives and is read', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.end();
+    p.take();
+    p.inject({ seq: 1, ack: 1002, flags: ACK, payload: bytes(100) });
+    expect(sock.read()?.length).toBe(100);
+  });
+});
+
+describe('out-of-order queue under attack', () => {
+  it('1-byte segments with gaps: held runs stay within their count bound, the highest are pruned', () => {
+    const p = rawPeer({ config: { oooMaxSegments: 64 } });
+    const { sock } = p.handshake(WS);
+    for (let i = 0; i < 5000; i++) {
+      p.inject({ seq: 3 + 2 * i, ack: 1001, flags: ACK, payload: bytes(1) });
+      p.take();
+    }
+    const ooo = sock.conn.ooo!;
+    expect(ooo.count).toBeLessThanOrEqual(64);
+    expect(p.stack.stats.drops['ooo-pruned']).toBeGreaterThan(0);
+    // The lowest runs were kept: filling the first gap delivers the bytes in order.
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(2, 0x7a) });
+    const got = sock.read()!;
+    expect(got[0]).toBe(0x7a);
+    expect(got.length).toBe(3);
+  });
+
+  it('reassembly holds exactly the bytes a model holds, coalescing adjacent runs', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 1, max: 60 })), {
+          maxLength: 80,
+        }),
+        (arrivals) => {
+          const r = new Reassembly(1000);
+          const model = new Map<number, number>();
+          for (const [off, len] of arrivals) {
+            const seq = 1000 + off;
+            const d = new Uint8Array(len).map((_, k) => (seq + k) & 0xff);
+            r.insert(seq, d, false);
+            for (let k = 0; k < len; k++) model.set(seq + k, (seq + k) & 0xff);
+          }
+          expect(r.bytes).toBe(model.size);
+          // No two runs touch: every SACK block is separated from the next by a gap.
+          const blocks = r.sackBlocks(1000);
+          const sorted: [number, number][] = [];
+          for (let i = 0; i < blocks.length; i += 2) sorted.push([blocks[i], blocks[i + 1]]);
+          sorted.sort((a, b) => a[0] - b[0]);
+          for (let i = 1; i < sorted.length; i++)
+            expect(sorted[i][0]).toBeGreaterThan(sorted[i - 1][1]);
+          // Filling from 1001 yields exactly the model's bytes up to the first gap.
+          const out: number[] = [];
+          const res = r.pull(1001, (d) => out.push(...d));
+          let expectNext = 1001;
+          while (model.has(expectNext)) expectNext++;
+          expect(res.next).toBe(expectNext);
+          expect(out).toEqual([...Array(expectNext - 1001)].map((_, k) => (1001 + k) & 0xff));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('connection failures (RFC 9293 §3.8.3: R1, R2)', () => {
+  it('after R1 SYN retransmissions the application hears a soft error, and TCP keeps trying', () => {
+    const p = rawPeer();
+    const sock = p.stack.connect({ host: p.P, port: 80 });
+    const soft: string[] = [];
+    sock.on('softError', (e) => soft.push(e.code));
+    p.clock.advance(8_000); // SYN at 0, resends at 1, 3 and 7 s
+    expect(soft).toEqual(['ETIMEDOUT']);
+    expect(sock.state).toBe(State.SynSent);
+    p.clock.run();
+    expect(p.clock.now()).toBeGreaterThanOrEqual(180_000); // MUST-23
+  });
+
+  it('the application sets R2 per connection (MUST-21)', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.setRetries(1, 2);
+    let code = '';
+    const soft: string[] = [];
+    sock.on('error', (e) => (code = e.code));
+    sock.on('softError', (e) => soft.push(e.code));
+    sock.write(bytes(100));
+    p.clock.run();
+    expect(code).toBe('ETIMEDOUT');
+    expect(soft).toEqual(['ETIMEDOUT']);
+    expect(p.stack.stats.counters.retransmits).toBe(2);
+    expect(() => sock.setRetries(3, 2)).toThrow(RangeError);
+  });
+});
+
+describe('ICMP (MUST-54, MUST-55, MUST-56, SHLD-25, RFC 5927)', () => {
+  const router = parseAddr('198.18.7.1')!;
+
+  function withDataInFlight() {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1460 }]);
+    sock.write(bytes(3000));
+    const sent = p.take();
+    return { p, sock, sent };
+  }
+
+  it('port unreachable for a segment in flight is a soft error in ESTABLISHED', () => {
+    const { p, sock, sent } = withDataInFlight();
+    const soft: string[] = [];
+    sock.on('softError', (e) => soft.push(e.code));
+    p.injectRaw(encodeIcmpError(router, sent[0].packet, 3, 3));
+    expect(soft).toEqual(['ECONNREFUSED']);
+    expect(sock.state).toBe(State.Established);
+  });
+
+  it('a forged error quoting a sequence number outside the flight is ignored', () => {
+    const { p, sock, sent } = withDataInFlight();
+    const forged = sent[0].packet.slice();
+    forged[24] ^= 0x40; // the quoted TCP sequence number, far from the flight
+    let soft = 0;
+    sock.on('softError', () => soft++);
+    p.injectRaw(encodeIcmpError(router, forged, 3, 1));
+    p.injectRaw(encodeIcmpError(router, forged, 3, 4, 576));
+    expect(soft).toBe(0);
+    expect(sock.conn.sndMss).toBe(1460);
+    expect(p.stack.stats.drops['icmp-out-of-window']).toBe(2);
+  });
+
+  it('an error for no connection of ours changes nothing', () => {
+    const { p, sent } = withDataInFlight();
+    const other = sent[0].packet.slice();
+    other[20] ^= 1; // another source port
+    p.injectRaw(encodeIcmpError(router, other, 3, 3));
+    expect(p.stack.stats.drops['icmp-no-connection']).toBe(1);
+  });
+
+  it('source quench is discarded silently (MUST-55); time exceeded and parameter problem do not abort (MUST-56)', () => {
+    const { p, sock, sent } = withDataInFlight();
+    p.injectRaw(encodeIcmpError(router, sent[0].packet, 4, 0));
+    expect(p.stack.stats.drops['icmp-source-quench']).toBe(1);
+    p.injectRaw(encodeIcmpError(router, sent[0].packet, 11, 0));
+    p.injectRaw(encodeIcmpError(router, sent[0].packet, 12, 0));
+    p.injectRaw(encodeIcmpError(router, sent[0].packet, 3, 1));
+    expect(sock.state).toBe(State.Established);
+    expect(p.stack.stats.counters['soft-errors']).toBe(3);
+  });
+
+  it('a hard error ends a connection still opening; a soft one lets it keep trying and names the failure', () => {
+    const p = rawPeer({ config: { synRetries: 2 } });
+    const refused = p.stack.connect({ host: p.P, port: 80 });
+    let code = '';
+    refused.on('error', (e) => (code = e.code));
+    const [syn] = p.take();
+    p.injectRaw(encodeIcmpError(router, syn.packet, 3, 3));
+    expect(refused.state).toBe(State.Closed);
+    expect(code).toBe('ECONNREFUSED');
+
+    const slow = p.stack.connect({ host: p.P, port: 81 });
+    let final = '';
+    slow.on('error', (e) => (final = e.code));
+    const [syn2] = p.take();
+    p.injectRaw(encodeIcmpError(router, syn2.packet, 3, 1));
+    expect(slow.state).toBe(State.SynSent);
+    p.clock.run();
+    expect(final).toBe('EHOSTUNREACH');
+  });
+
+  it('fragmentation needed lowers the MSS and resends at once; a floor keeps it sane', () => {
+    const { p, sock, sent } = withDataInFlight();
+    p.injectRaw(encodeIcmpError(router, sent[0].packet, 3, 4, 1200));
+    expect(sock.conn.sndMss).toBe(1200 - 40);
+    const resent = p.take();
+    expect(resent).toHaveLength(1);
+    expect(resent[0].packet.length).toBeLessThanOrEqual(1200);
+    p.injectRaw(encodeIcmpError(router, resent[0].packet, 3, 4, 100));
+    expect(sock.conn.sndMss).toBe(552 - 40);
+  });
+
+  it('ICMPv6 packet too big lowers the MSS, not below the IPv6 minimum MTU', () => {
+    const p = rawPeer({ v6: true });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1440 }]);
+    sock.write(bytes(3000));
+    const sent = p.take();
+    const r6 = parseAddr('2001:db8:7::1')!;
+    p.injectRaw(encodeIcmpError(r6, sent[0].packet, 2, 0, 1300));
+    expect(sock.conn.sndMss).toBe(1300 - 60);
+    p.injectRaw(encodeIcmpError(r6, sent[0].packet, 2, 0, 600));
+    expect(sock.conn.sndMss).toBe(1280 - 60);
+  });
+
+  for (const v6 of [false, true]) {
+    it(`echo requests are answered (ping, IPv${v6 ? 6 : 4})`, () => {
+      const p = rawPeer({ v6 });
+      const data = new Uint8Array([1, 2, 3, 4, 5]);
+      p.injectRaw(encodeIcmp(p.P, p.L, v6 ? 128 : 8, 0, (0x1234 << 16) | 7, data));
+      const [reply] = p.packets();
+      const ip = decodeIp(reply);
+      if (typeof ip === 'string') throw new Error(ip);
+      const m = decodeIcmp(ip);
+      expect(ip.payload[0]).toBe(v6 ? 129 : 0);
+      expect(typeof m).not.toBe('string');
+      expect(ip.payload.subarray(4, 8)).toEqual(new Uint8Array([0x12, 0x34, 0, 7]));
+      expect(ip.payload.subarray(8)).toEqual(data);
+    });
+  }
+});
+
+describe('urgent data (MUST-30..33, MUST-62, RFC 6093)', () => {
+  it('sent urgent data carries URG with the pointer just past its last byte', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.writeUrgent('!!');
+    const [seg] = p.take();
+    expect(seg.seg.flags & URG).toBe(URG);
+    expect(seg.seg.urgent).toBe(2);
+  });
+
+  it('urgent data of any length: every segment up to the pointer says so', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    sock.writeUrgent(bytes(2500));
+    const segs = p.take();
+    expect(segs.map((s) => [s.seg.flags & URG, s.seg.urgent])).toEqual([
+      [URG, 2500],
+      [URG, 1500],
+      [URG, 500],
+    ]);
+  });
+
+  it('received urgent data is announced at once and stays inline; the application learns how much', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    const seen: number[] = [];
+    sock.on('urgent', (n) => seen.push(n));
+    p.inject({ seq: 1, ack: 1001, flags: ACK | URG, urgent: 3, payload: bytes(10) });
+    expect(seen).toEqual([3]);
+    expect(sock.urgentPending).toBe(3);
+    expect(sock.read(2)?.length).toBe(2);
+    expect(sock.urgentPending).toBe(1);
+    expect(sock.read()?.length).toBe(8);
+    expect(sock.urgentPending).toBe(0);
+  });
+});
+
+describe('TTL and DiffServ per connection (MUST-48, MUST-49)', () => {
+  it('segments carry the TTL and TOS the application set; defaults are 64 and 0', () => {
+    const p = rawPeer();
+    const { sock, synAck } = p.handshake();
+    expect([synAck[0].ttl, synAck[0].tos]).toEqual([64, 0]);
+    sock.setTTL(42).setTOS(0xb8);
+    sock.write('x');
+    const [s] = p.take();
+    expect([s.ttl, s.tos]).toEqual([42, 0xb8]);
+    expect(() => sock.setTTL(0)).toThrow(RangeError);
+    expect(() => sock.setTOS(256)).toThrow(RangeError);
+  });
+
+  it('IPv6 carries them as hop limit and traffic class', () => {
+    const p = rawPeer({ v6: true, config: { ttl: 9, tos: 0x28 } });
+    const { synAck } = p.handshake();
+    expect([synAck[0].ttl, synAck[0].tos]).toEqual([9, 0x28]);
+  });
+});
