@@ -39,6 +39,7 @@ import {
 } from './seq.ts';
 import {
   challengeAck,
+  invalidAckLimited,
   output,
   processAck,
   retransmitOne,
@@ -107,7 +108,8 @@ export type Counter =
   | 'pmtu-reductions'
   | 'icmp-errors-received'
   | 'icmp-echo-replies'
-  | 'zero-window-timeouts';
+  | 'zero-window-timeouts'
+  | 'invalid-acks-suppressed';
 
 /** What the engine needs from the host it lives in. */
 export interface ConnectionHost {
@@ -276,6 +278,8 @@ export class Connection implements Endpoints {
   ato = 0;
   lastDataAt = 0;
   delAckAt = Number.POSITIVE_INFINITY;
+  /** @internal When an ACK last answered an invalid segment (see `invalidAckInterval`). */
+  lastInvalidAckAt = Number.NEGATIVE_INFINITY;
   /** @internal Zero-window probes sent since the peer last answered. */
   probesOut = 0;
   /** @internal The application closed for reading too: data that arrives now is answered with RST. */
@@ -510,7 +514,7 @@ export class Connection implements Endpoints {
       // Linux's tcp_disordered_ack does: it carries nothing PAWS protects.
       const pureAck = payload.length === 0 && (f & (SYN | FIN | RST)) === 0 && seq === this.rcvNxt;
       if (ts && !(f & RST) && !pureAck && seqLt(ts.val, this.tsRecent)) {
-        sendAck(this, now, 'dup-ack');
+        if (!invalidAckLimited(this, seg, now)) sendAck(this, now, 'dup-ack');
         this.host.drop(this, seg, 'paws', now);
         return;
       }
@@ -542,7 +546,7 @@ export class Connection implements Endpoints {
           if (processAck(this, seg, seq, now)) processUrgent(this, seg, seq, now);
           if ((this.state as State) === State.Closed) return;
         }
-        sendAck(this, now, 'dup-ack');
+        if (!invalidAckLimited(this, seg, now)) sendAck(this, now, 'dup-ack');
         this.host.drop(this, seg, 'out-of-window', now);
       }
       return;

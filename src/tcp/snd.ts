@@ -9,6 +9,7 @@ import {
   optionsLength,
   PSH,
   RST,
+  SYN,
   type Segment,
   type TcpOption,
   URG,
@@ -261,7 +262,27 @@ export function sendAck(c: Connection, now: number, why: SendReason): void {
   c.transmit(c.mk(c.sndNxt, ACK, EMPTY, ackOptions(c, now)), why, now);
 }
 
-/** RFC 5961 §7: a challenge ACK, unless the host's rate limit says no. */
+/**
+ * RFC 5961 §7 throttling, per connection as Linux's tcp_oow_rate_limited: an
+ * ACK answering an invalid segment goes at most once per `invalidAckInterval`.
+ * Segments that occupy sequence space (data or FIN, without SYN) are never
+ * throttled: they are not an ACK loop, and their sender needs the ACK.
+ */
+export function invalidAckLimited(c: Connection, seg: Segment, now: number): boolean {
+  if ((seg.payload.length > 0 || seg.flags & FIN) && !(seg.flags & SYN)) return false;
+  if (now - c.lastInvalidAckAt < c.cfg.invalidAckInterval) {
+    c.host.count('invalid-acks-suppressed');
+    return true;
+  }
+  c.lastInvalidAckAt = now;
+  return false;
+}
+
+/**
+ * RFC 5961 §7: a challenge ACK, unless the host's rate limit says no. (The
+ * per-connection limit above is not applied: one side throttling its
+ * duplicate ACKs is enough to break a loop between two desynchronised ends.)
+ */
 export function challengeAck(c: Connection, now: number): void {
   if (c.host.challengeAckAllowed(now)) {
     c.host.count('challenge-acks-sent');

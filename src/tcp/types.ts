@@ -145,6 +145,13 @@ export interface TcpConfig {
   ackDelayMin: number;
   ackDelayMax: number;
   quickAcks: number;
+  /**
+   * Per connection, at most one ACK per this many ms answers out-of-window or
+   * PAWS-rejected segments without data, and challenge ACKs (RFC 5961 §7; as
+   * Linux's tcp_invalid_ratelimit, 500 ms): two desynchronised ends cannot
+   * ping-pong ACKs for ever.
+   */
+  invalidAckInterval: number;
   /** Out-of-order segments held at most (bytes are bounded by the window); beyond, the highest are pruned. */
   oooMaxSegments: number;
   /** IP time to live / hop limit (MUST-49) and DiffServ/TOS byte (MUST-48) of the segments sent. */
@@ -188,6 +195,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     ackDelayMin: 40,
     ackDelayMax: 200,
     quickAcks: 16,
+    invalidAckInterval: 500,
     oooMaxSegments: 256,
     ttl: 64,
     tos: 0,

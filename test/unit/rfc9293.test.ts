@@ -758,3 +758,20 @@ describe('TTL and DiffServ per connection (MUST-48, MUST-49)', () => {
     expect([synAck[0].ttl, synAck[0].tos]).toEqual([9, 0x28]);
   });
 });
+
+describe('ACK loops between desynchronised ends (RFC 5961 §7)', () => {
+  it('out-of-window pure ACKs are answered at most once per 500 ms; data segments always', () => {
+    const p = rawPeer();
+    p.handshake();
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(100) });
+    p.take();
+    for (let i = 0; i < 10; i++) p.inject({ seq: 1, ack: 1001, flags: ACK });
+    expect(p.take()).toHaveLength(1);
+    expect(p.stack.stats.counters['invalid-acks-suppressed']).toBe(9);
+    for (let i = 0; i < 3; i++) p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(10) });
+    expect(p.take()).toHaveLength(3);
+    p.clock.advance(p.clock.now() + 500);
+    p.inject({ seq: 1, ack: 1001, flags: ACK });
+    expect(p.take()).toHaveLength(1);
+  });
+});
