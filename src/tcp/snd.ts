@@ -9,8 +9,8 @@ import {
   optionsLength,
   PSH,
   RST,
-  SYN,
   type Segment,
+  SYN,
   type TcpOption,
   URG,
 } from '../wire/tcp.ts';
