@@ -44,6 +44,7 @@ describe('scenario outcomes (seed 1)', () => {
           'lost-syn',
           'lost-synack',
           'close',
+          'delayed-ack',
         ]) {
           for (const r of findScenario(name)!.run({ seed, delay, params: {} })) {
             expect(

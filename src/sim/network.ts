@@ -167,6 +167,11 @@ export class Network {
     this.clock.run(until);
   }
 
+  /** Runs everything due up to `to`, then sets virtual time to `to` even if nothing was due. */
+  advance(to: number): void {
+    this.clock.advance(to);
+  }
+
   private attach(h: HostEntry): void {
     const stack = h.stack;
     stack.attach({

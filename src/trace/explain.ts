@@ -30,6 +30,7 @@ type Key =
   | 'challenge'
   | 'probe'
   | 'windowUpdate'
+  | 'delayedAck'
   | 'lost'
   | 'held'
   | 'released';
@@ -75,6 +76,8 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
       'Zero-window probe: the receiver advertised no room; this asks again whether the window has opened.',
     windowUpdate: (v) =>
       `Window update: the application read data, so there is room for ${v.win} more.`,
+    delayedAck: (v) =>
+      `Delayed ACK ${v.ack}: the receiver waited (RFC 9293 §3.8.6.3) in case more data or a reply could carry this acknowledgment; none came within the delay, so it goes alone. It may wait at most 500 ms, and a second full-sized segment is acknowledged at once.`,
     lost: () => '✗ This packet was lost in the network.',
     held: (v) => `This packet is held in the network (${v.note}).`,
     released: (v) => `The held packet finally reaches ${v.to}.`,
@@ -112,6 +115,8 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
       '挑战 ACK（RFC 5961）：收到的 RST 或 SYN 与预期不完全一致；不直接相信它，而是请真正的对端确认。',
     probe: () => '零窗口探测：接收方通告没有空间；再次询问窗口是否已经打开。',
     windowUpdate: (v) => `窗口更新：应用读走了数据，现在还能再接收 ${v.win} 字节。`,
+    delayedAck: (v) =>
+      `延迟 ACK ${v.ack}：接收方先等了一会儿（RFC 9293 §3.8.6.3），希望后续数据或应用的回复能顺带捎上这个确认；等待期间什么也没有，于是单独发出。最多只能等 500 毫秒，而且每收到第二个满长度报文段就必须立即确认。`,
     lost: () => '✗ 这个报文在网络中丢失了。',
     held: (v) => `这个报文被滞留在网络中（${v.note}）。`,
     released: (v) => `被滞留的报文终于到达 ${v.to}。`,
@@ -181,6 +186,7 @@ export function renderExplain(
     } else if (e.why === 'challenge-ack') keys.push('challenge');
     else if (e.why === 'probe') keys.push('probe');
     else if (e.why === 'window-update') keys.push('windowUpdate');
+    else if (e.why === 'delayed-ack') keys.push('delayedAck');
     else if (e.why === 'retransmit') keys.push('retransmit');
     else if (s.flags & FIN) keys.push('fin');
     else if (seq === 1 && ack === 1 && !thirdSent.has(`${e.host}/${e.conn}`)) {

@@ -147,7 +147,8 @@ export function renderLadder(events: readonly TraceEvent[], opts: LadderOptions 
         e.why === 'retransmit' ||
         e.why === 'challenge-ack' ||
         e.why === 'probe' ||
-        e.why === 'window-update'
+        e.why === 'window-update' ||
+        e.why === 'delayed-ack'
       )
         label += ` (${e.why})`;
       if (

@@ -1,5 +1,6 @@
 // The scenario catalogue, in the order the tour presents them.
 
+import { delayedAck } from './acks.ts';
 import { close, dataOnThird, handshake, simultaneousOpen, synWithData } from './basics.ts';
 import { lostAck, lostSyn, lostSynAck, oldDuplicateSyn } from './failures.ts';
 import { fastOpen } from './fastopen.ts';
@@ -18,6 +19,7 @@ export const scenarios: Scenario[] = [
   lostAck,
   synFlood,
   fastOpen,
+  delayedAck,
   close,
   random,
 ];
