@@ -775,3 +775,164 @@ describe('ACK loops between desynchronised ends (RFC 5961 §7)', () => {
     expect(p.take()).toHaveLength(1);
   });
 });
+
+describe('keep-alive (RFC 9293 §3.8.4, MUST-24..29)', () => {
+  const probes = (p: ReturnType<typeof rawPeer>) =>
+    p.take().filter((s) => s.seg.payload.length === 0 && s.seg.seq === 1000);
+
+  it('off by default: an idle connection sends nothing for hours', () => {
+    const p = rawPeer();
+    p.handshake();
+    p.clock.advance(5 * 3_600_000);
+    expect(p.take()).toHaveLength(0);
+  });
+
+  it('when the application asks, probes start after the default idle time of 2 hours, not before', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.setKeepAlive(true);
+    p.clock.advance(2 * 3_600_000 - 1);
+    expect(probes(p)).toHaveLength(0);
+    p.clock.advance(2 * 3_600_000);
+    expect(probes(p)).toHaveLength(1);
+  });
+
+  it('the idle interval is configurable, and only idleness counts: traffic postpones the probe', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.setKeepAlive(true, 10_000);
+    p.clock.advance(8_000);
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(10) });
+    p.take();
+    p.clock.advance(16_000);
+    expect(probes(p)).toHaveLength(0);
+    p.clock.advance(18_001);
+    expect(probes(p)).toHaveLength(1);
+  });
+
+  it('tolerates lost ACKs: several unanswered probes, then an answer keeps the connection', () => {
+    const p = rawPeer({ config: { keepAliveInterval: 1000 } });
+    const { sock } = p.handshake();
+    sock.setKeepAlive(true, 1000);
+    p.clock.advance(p.clock.now() + 1000 + 5 * 1000);
+    expect(probes(p).length).toBeGreaterThanOrEqual(5);
+    // The answer comes late, after five lost probes: the count starts again from none.
+    p.inject({ seq: 1, ack: 1001, flags: ACK });
+    p.clock.advance(p.clock.now() + 8_000);
+    expect(sock.state).toBe(State.Established);
+  });
+
+  it('a peer that never answers is given up after the configured probes', () => {
+    const p = rawPeer({ config: { keepAliveInterval: 1000, keepAliveProbes: 3 } });
+    const { sock } = p.handshake();
+    let code = '';
+    sock.on('error', (e) => (code = e.code));
+    sock.setKeepAlive(true, 1000);
+    p.clock.run();
+    expect(code).toBe('ETIMEDOUT');
+    expect(p.stack.stats.counters['keepalive-probes']).toBe(3);
+  });
+});
+
+describe('more of RFC 9293 §3, checked directly', () => {
+  it('robust against a shrinking window (MUST-34): nothing is sent past the new edge; sending resumes when it opens', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }], 10_000);
+    sock.write(bytes(30_000));
+    const first = p.take();
+    expect(first.reduce((n, s) => n + s.seg.payload.length, 0)).toBe(10_000);
+    // The peer acknowledges 1,000 bytes and shrinks its window to 2,000: the edge moves left.
+    p.inject({ seq: 1, ack: 2001, flags: ACK, window: 2000 });
+    expect(p.take().filter((s) => s.seg.payload.length > 0)).toHaveLength(0);
+    expect(sock.state).toBe(State.Established);
+    p.inject({ seq: 1, ack: 11001, flags: ACK, window: 10_000 });
+    const more = p.take().filter((s) => s.seg.payload.length > 0);
+    expect(more.length).toBeGreaterThan(0);
+    expect(more[0].seg.seq).toBe(11001);
+  });
+
+  it('the MSS option goes only on SYN segments (MUST-65)', () => {
+    const p = rawPeer();
+    const { sock, synAck } = p.handshake(ALL);
+    expect(synAck[0].seg.options.some((o) => o.kind === 'mss')).toBe(true);
+    sock.write(bytes(5000));
+    sock.end();
+    for (const s of p.take()) expect(s.seg.options.some((o) => o.kind === 'mss')).toBe(false);
+  });
+
+  it('options are found at any alignment (MUST-64) and our own are padded with zeros (MUST-69)', () => {
+    const p = rawPeer();
+    p.stack.listen({ port: 80 });
+    p.inject({
+      seq: 0,
+      flags: SYN,
+      options: [
+        { kind: 'nop' },
+        { kind: 'wscale', shift: 5 },
+        { kind: 'mss', value: 1000 },
+        { kind: 'sackOk' },
+      ],
+    });
+    const [synAck] = p.take();
+    expect(synAck.seg.options).toContainEqual({ kind: 'wscale', shift: 7 });
+    expect(synAck.seg.options).toContainEqual({ kind: 'sackOk' });
+    const conn = [...p.stack.listeners[0].synQueue.values()][0];
+    expect(conn.negotiated.sndMss).toBe(1000);
+    // A 3-byte option list is padded to 4 with a zero byte.
+    const pkt = encodePacket(p.P, p.L, p.segment({ options: [{ kind: 'wscale', shift: 1 }] }));
+    expect(pkt[20 + 12] >> 4).toBe(6);
+    expect(pkt[20 + 23]).toBe(0);
+  });
+
+  it('IPv4 options TCP does not understand are ignored (MUST-50): the SYN is answered', () => {
+    const p = rawPeer();
+    p.stack.listen({ port: 80 });
+    const plain = encodePacket(p.P, p.L, p.segment({ seq: 0, flags: SYN }));
+    // Record route (type 7, length 7, pointer 4, room for one address) and an EOL.
+    const pkt = new Uint8Array(plain.length + 8);
+    pkt.set(plain.subarray(0, 20));
+    pkt.set([7, 7, 4, 0, 0, 0, 0, 0], 20);
+    pkt.set(plain.subarray(20), 28);
+    pkt[0] = 0x47;
+    pkt[2] = pkt.length >> 8;
+    pkt[3] = pkt.length & 0xff;
+    pkt[10] = 0;
+    pkt[11] = 0;
+    const c = finishChecksum(sumBytes(pkt, 0, 28));
+    pkt[10] = c >> 8;
+    pkt[11] = c & 0xff;
+    p.injectRaw(pkt);
+    const out = p.take();
+    expect(out).toHaveLength(1);
+    expect(out[0].seg.flags).toBe(SYN | ACK);
+  });
+
+  it('OPEN takes an optional local address; without one the source is chosen for the destination (MUST-43..45)', () => {
+    const p = rawPeer();
+    const two = new (p.stack.constructor as typeof import('../../src/stack/stack.ts').Stack)({
+      addresses: ['198.18.0.1', '198.18.0.3', '2001:db8::1'],
+      clock: p.clock,
+    });
+    const sent: Uint8Array[] = [];
+    two.attach({ onPacket: null, send: (x) => sent.push(x) });
+    two.connect({ host: '198.18.0.2', port: 80, localAddress: '198.18.0.3' });
+    two.connect({ host: '2001:db8::2', port: 80 });
+    const srcs = sent.map((x) => {
+      const ip = decodeIp(x);
+      return typeof ip === 'string' ? '' : ip.src.join('.');
+    });
+    expect(srcs[0]).toBe('198.18.0.3');
+    expect(srcs[1].split('.').length).toBe(16);
+  });
+
+  it('a passive OPEN does not disturb connections already using its port (MUST-41)', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    // A second client's SYN to the same listening port makes a half-open record, nothing more.
+    p.inject({ srcPort: 40001, seq: 0, flags: SYN });
+    p.inject({ seq: 1, ack: 1001, flags: ACK, payload: bytes(5) });
+    expect(sock.state).toBe(State.Established);
+    expect(sock.read()?.length).toBe(5);
+    expect(p.stack.listeners[0].synQueue.size).toBe(1);
+  });
+});
