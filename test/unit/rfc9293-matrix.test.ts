@@ -20,9 +20,13 @@ interface Row {
 
 const rows: Row[] = [];
 doc.split('\n').forEach((text, i) => {
-  const m = /^\| ((?:MUST|SHLD|MAY|REC)-\d+) \|/.exec(text);
+  const m = /^\| ((?:MUST|SHLD|MAY|REC)-\d+) +\|/.exec(text);
   if (!m) return;
-  const cells = text.split(' | ');
+  // Cells are separated by " | " (a "|" inside a cell is escaped as "\|").
+  const cells = text
+    .slice(1, -1)
+    .split(/(?<!\\)\|/)
+    .map((c) => c.trim());
   rows.push({ id: m[1], level: cells[2], status: cells[3], tests: cells[5] ?? '', line: i + 1 });
 });
 
