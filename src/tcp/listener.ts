@@ -70,6 +70,8 @@ export interface ListenerHost extends Omit<ConnectionHost, 'timerChanged' | 'tra
     seg: Segment,
     why: SendReason,
     now: number,
+    ttl?: number,
+    tos?: number,
   ): void;
   dropFor(conn: number, seg: Segment, reason: DropReason, now: number): void;
   timerChanged(t: Timed): void;
@@ -305,7 +307,7 @@ export class Listener {
     this.host.count('cookies-sent');
     this.host.count('syn-acks-sent');
     this.cookieEvent(0, 'sent', now);
-    this.host.transmitFor(dst, src, 0, reply, 'syn-ack', now);
+    this.host.transmitFor(dst, src, 0, reply, 'syn-ack', now, this.cfg.ttl, this.cfg.tos);
   }
 
   /** An ACK that matches no half-open record may return a cookie; true if it opened a connection. */
@@ -435,14 +437,23 @@ export class Listener {
       payload: EMPTY,
     };
     this.host.count('syn-acks-sent');
-    this.host.transmitFor(h.localAddr, h.remoteAddr, h.id, seg, why, now);
+    this.host.transmitFor(
+      h.localAddr,
+      h.remoteAddr,
+      h.id,
+      seg,
+      why,
+      now,
+      this.cfg.ttl,
+      this.cfg.tos,
+    );
   }
 
   private reset(local: IpAddr, remote: IpAddr, conn: number, seg: Segment, now: number): void {
     const rst = resetFor(seg);
     if (!rst) return;
     this.host.count('resets-sent');
-    this.host.transmitFor(local, remote, conn, rst, 'reset', now);
+    this.host.transmitFor(local, remote, conn, rst, 'reset', now, this.cfg.ttl, this.cfg.tos);
   }
 
   /** Drops a half-open record: the listener is back in LISTEN for that peer. */

@@ -185,6 +185,28 @@ let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => { console.log(g
       ).toBe(true);
     }, 90_000);
 
+    for (const [v, addr, prefix] of [
+      [4, SYNACK, 24],
+      [6, SYNACK6, 64],
+    ] as const) {
+      it(`the kernel's ping gets echo replies from synack (IPv${v})`, async () => {
+        ns = new Netns();
+        const srv = ns.synack([
+          'serve',
+          '7',
+          '--echo',
+          '--tun',
+          'syn0',
+          '--addr',
+          `${addr}/${prefix}`,
+        ]);
+        await srv.waitFor(/serving echo/);
+        const r = ns.run('ping', [`-${v}`, '-c', '3', '-i', '0.2', '-W', '2', addr]);
+        expect(r.stdout, r.stderr).toMatch(/3 packets transmitted, 3 received/);
+        await srv.stop();
+      }, 30_000);
+    }
+
     it('IPv6: handshake and echo with the kernel', async () => {
       ns = new Netns();
       const srv = ns.node(echoServer(KERNEL6, 9000));
