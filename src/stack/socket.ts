@@ -62,10 +62,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
 
   /** Queues data; false when it waits for buffer space ('drain' follows). */
   write(data: Uint8Array | string): boolean {
-    if (this.ending || this.closed) {
-      throw new TcpError('EPIPE', 'write after end: the socket was ended or closed');
-    }
-    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    const bytes = this.writable(data);
     if (bytes.length === 0) return true;
     this.stack.step((now) => {
       this.stack.tracer?.emit({
@@ -89,10 +86,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
 
   /** Queues urgent data (RFC 9293 §3.8.5, RFC 6093): sent inline, with the urgent pointer at its end. */
   writeUrgent(data: Uint8Array | string): boolean {
-    if (this.ending || this.closed) {
-      throw new TcpError('EPIPE', 'write after end: the socket was ended or closed');
-    }
-    const bytes = typeof data === 'string' ? encoder.encode(data) : data;
+    const bytes = this.writable(data);
     if (bytes.length === 0) return true;
     if (this.pending.length > 0 || this.conn.sendSpace < bytes.length) {
       throw new TcpError('EAGAIN', 'urgent data does not fit the send buffer now; wait for drain');
@@ -172,6 +166,14 @@ export class TcpSocket extends Emitter<SocketEvents> {
       this.conn.close(now, false);
     });
     return this;
+  }
+
+  /** The bytes of `data`, if this socket may still write (else EPIPE). */
+  private writable(data: Uint8Array | string): Uint8Array {
+    if (this.ending || this.closed) {
+      throw new TcpError('EPIPE', 'write after end: the socket was ended or closed');
+    }
+    return typeof data === 'string' ? encoder.encode(data) : data;
   }
 
   /** Half-closes: a FIN follows the written data. */

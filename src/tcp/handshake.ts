@@ -47,17 +47,8 @@ export function openActive(
 
 /** Passive OPEN completed by a listener: the connection starts ESTABLISHED. */
 export function openFromHandshake(c: Connection, h: HandshakeResult, now: number): void {
-  c.passive = true;
-  c.iss = h.iss;
-  c.irs = h.irs;
-  c.sndUna = seqAdd(h.iss, 1);
-  c.sndNxt = c.sndUna;
-  c.sndMax = c.sndUna;
-  c.sndSmall = c.sndUna;
-  c.rcvNxt = seqAdd(h.irs, 1);
-  applyNegotiated(c, h.negotiated);
-  c.tsRecent = h.tsRecent;
-  c.tsOffset = h.tsOffset;
+  // Our SYN was acknowledged: everything up to ISS+1 is done.
+  adoptHandshake(c, h, seqAdd(h.iss, 1));
   c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.tsOk));
   c.sndWnd = h.peerWindow << c.sndWndScale;
   c.maxSndWnd = c.sndWnd;
@@ -67,6 +58,21 @@ export function openFromHandshake(c: Connection, h: HandshakeResult, now: number
   c.host.count('passive-opens');
   c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
   enterEstablished(c, now);
+}
+
+/** The TCB of a passive open from its handshake; SND.UNA is `una` (ISS while our SYN is unacknowledged). */
+function adoptHandshake(c: Connection, h: HandshakeResult, una: number): void {
+  c.passive = true;
+  c.iss = h.iss;
+  c.irs = h.irs;
+  c.sndUna = una;
+  c.sndNxt = seqAdd(h.iss, 1);
+  c.sndMax = c.sndNxt;
+  c.sndSmall = c.sndNxt;
+  c.rcvNxt = seqAdd(h.irs, 1);
+  applyNegotiated(c, h.negotiated);
+  c.tsRecent = h.tsRecent;
+  c.tsOffset = h.tsOffset;
 }
 
 export function applyNegotiated(c: Connection, n: Negotiated): void {
@@ -84,17 +90,7 @@ export function applyNegotiated(c: Connection, n: Negotiated): void {
  * the application now, and the SYN,ACK acknowledges that data.
  */
 export function openFastOpen(c: Connection, h: HandshakeResult, syn: Segment, now: number): void {
-  c.passive = true;
-  c.iss = h.iss;
-  c.irs = h.irs;
-  c.sndUna = h.iss;
-  c.sndNxt = seqAdd(h.iss, 1);
-  c.sndMax = c.sndNxt;
-  c.sndSmall = c.sndNxt;
-  c.rcvNxt = seqAdd(h.irs, 1);
-  applyNegotiated(c, h.negotiated);
-  c.tsRecent = h.tsRecent;
-  c.tsOffset = h.tsOffset;
+  adoptHandshake(c, h, h.iss);
   c.sndWnd = h.peerWindow;
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = h.irs;

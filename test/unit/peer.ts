@@ -8,7 +8,8 @@ import { Stack } from '../../src/stack/stack.ts';
 import { seededRandom } from '../../src/tcp/random.ts';
 import type { TcpConfig } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
-import { decodeIp } from '../../src/wire/ip.ts';
+import { finishChecksum, pseudoHeaderSum, sumBytes } from '../../src/wire/checksum.ts';
+import { decodeIp, PROTO_TCP } from '../../src/wire/ip.ts';
 import { decodePacket } from '../../src/wire/packet.ts';
 import { ACK, encodePacket, type Segment, SYN, type TcpOption } from '../../src/wire/tcp.ts';
 
@@ -96,4 +97,46 @@ export function rawPeer(opts: { config?: Partial<TcpConfig>; v6?: boolean; seed?
   }
 
   return { clock, stack, L, P, take, packets, inject, injectRaw, segment, handshake };
+}
+
+/** An IPv4 packet (with a 20-byte header) rebuilt with `options` (a multiple of 4 bytes) in its IP header. */
+export function withIpv4Options(plain: Uint8Array, options: number[]): Uint8Array {
+  const pkt = new Uint8Array(plain.length + options.length);
+  pkt.set(plain.subarray(0, 20));
+  pkt.set(options, 20);
+  pkt.set(plain.subarray(20), 20 + options.length);
+  pkt[0] = 0x40 | ((20 + options.length) / 4);
+  return fixIpv4(pkt, 20 + options.length);
+}
+
+/** An IPv4 packet whose TCP header (no payload) gets `bytes` (4 of them) more option bytes, as they are. */
+export function withTcpOptionBytes(plain: Uint8Array, bytes: Uint8Array): Uint8Array {
+  const pkt = new Uint8Array(plain.length + bytes.length);
+  pkt.set(plain);
+  pkt.set(bytes, plain.length);
+  pkt[32] = ((pkt.length - 20) / 4) << 4;
+  fixIpv4(pkt, 20);
+  pkt[36] = 0;
+  pkt[37] = 0;
+  const sum = pseudoHeaderSum(
+    pkt.subarray(12, 16),
+    pkt.subarray(16, 20),
+    PROTO_TCP,
+    pkt.length - 20,
+  );
+  const c = finishChecksum(sumBytes(pkt, 20, pkt.length, sum));
+  pkt[36] = c >> 8;
+  pkt[37] = c & 0xff;
+  return pkt;
+}
+
+function fixIpv4(pkt: Uint8Array, ihl: number): Uint8Array {
+  pkt[2] = pkt.length >> 8;
+  pkt[3] = pkt.length & 0xff;
+  pkt[10] = 0;
+  pkt[11] = 0;
+  const c = finishChecksum(sumBytes(pkt, 0, ihl));
+  pkt[10] = c >> 8;
+  pkt[11] = c & 0xff;
+  return pkt;
 }

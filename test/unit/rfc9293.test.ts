@@ -11,7 +11,7 @@ import { finishChecksum, sumBytes } from '../../src/wire/checksum.ts';
 import { decodeIcmp, encodeIcmp, encodeIcmpError } from '../../src/wire/icmp.ts';
 import { decodeIp } from '../../src/wire/ip.ts';
 import { ACK, encodePacket, FIN, PSH, RST, SYN, type TcpOption, URG } from '../../src/wire/tcp.ts';
-import { rawPeer } from './peer.ts';
+import { rawPeer, withIpv4Options, withTcpOptionBytes } from './peer.ts';
 
 const bytes = (n: number, fill = 0x61) => new Uint8Array(n).fill(fill);
 const WS: TcpOption[] = [
@@ -297,21 +297,8 @@ describe('packets a host must not answer', () => {
     const p = rawPeer();
     p.stack.listen({ port: 80 });
     const plain = encodePacket(p.P, p.L, p.segment({ seq: 0, flags: SYN }));
-    // Insert an LSRR option (type 131, length 7, pointer 4, one hop) and an EOL: IHL 7.
-    const opt = [131, 7, 4, 198, 18, 9, 9, 0];
-    const pkt = new Uint8Array(plain.length + 8);
-    pkt.set(plain.subarray(0, 20));
-    pkt.set(opt, 20);
-    pkt.set(plain.subarray(20), 28);
-    pkt[0] = 0x47;
-    const total = pkt.length;
-    pkt[2] = total >> 8;
-    pkt[3] = total & 0xff;
-    pkt[10] = 0;
-    pkt[11] = 0;
-    const c = finishChecksum(sumBytes(pkt, 0, 28));
-    pkt[10] = c >> 8;
-    pkt[11] = c & 0xff;
+    // An LSRR option (type 131, length 7, pointer 4, one hop) and an EOL.
+    const pkt = withIpv4Options(plain, [131, 7, 4, 198, 18, 9, 9, 0]);
     p.injectRaw(pkt);
     expect(p.take()).toHaveLength(0);
     expect(p.stack.stats.drops['source-route']).toBe(1);
@@ -379,24 +366,7 @@ describe('malformed options (MUST-6, MUST-7)', () => {
       p.stack.listen({ port: 80 });
       const seg = p.segment({ seq: 0, flags: SYN, options: [{ kind: 'mss', value: 1200 }] });
       const plain = encodePacket(p.P, p.L, seg);
-      // Rebuild with the raw option bytes appended after the MSS option (4 more bytes).
-      const pkt = new Uint8Array(plain.length + 4);
-      pkt.set(plain);
-      pkt.set(opt, 44);
-      pkt[2] = pkt.length >> 8;
-      pkt[3] = pkt.length & 0xff;
-      pkt[10] = 0;
-      pkt[11] = 0;
-      const ipc = finishChecksum(sumBytes(pkt, 0, 20));
-      pkt[10] = ipc >> 8;
-      pkt[11] = ipc & 0xff;
-      pkt[32] = 7 << 4; // data offset: 28 bytes of header
-      pkt[36] = 0;
-      pkt[37] = 0;
-      const pseudo = sumBytes(pkt, 12, 20) + 6 + 28;
-      const tc = finishChecksum(sumBytes(pkt, 20, pkt.length, pseudo));
-      pkt[36] = tc >> 8;
-      pkt[37] = tc & 0xff;
+      const pkt = withTcpOptionBytes(plain, opt);
       p.injectRaw(pkt);
       const out = p.take();
       expect(out).toHaveLength(1);
@@ -889,18 +859,7 @@ describe('more of RFC 9293 §3, checked directly', () => {
     p.stack.listen({ port: 80 });
     const plain = encodePacket(p.P, p.L, p.segment({ seq: 0, flags: SYN }));
     // Record route (type 7, length 7, pointer 4, room for one address) and an EOL.
-    const pkt = new Uint8Array(plain.length + 8);
-    pkt.set(plain.subarray(0, 20));
-    pkt.set([7, 7, 4, 0, 0, 0, 0, 0], 20);
-    pkt.set(plain.subarray(20), 28);
-    pkt[0] = 0x47;
-    pkt[2] = pkt.length >> 8;
-    pkt[3] = pkt.length & 0xff;
-    pkt[10] = 0;
-    pkt[11] = 0;
-    const c = finishChecksum(sumBytes(pkt, 0, 28));
-    pkt[10] = c >> 8;
-    pkt[11] = c & 0xff;
+    const pkt = withIpv4Options(plain, [7, 7, 4, 0, 0, 0, 0, 0]);
     p.injectRaw(pkt);
     const out = p.take();
     expect(out).toHaveLength(1);
