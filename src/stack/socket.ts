@@ -65,14 +65,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
     const bytes = this.writable(data);
     if (bytes.length === 0) return true;
     this.stack.step((now) => {
-      this.stack.tracer?.emit({
-        type: 'app',
-        t: now,
-        host: this.stack.name,
-        conn: this.conn.id,
-        call: 'write',
-        bytes: bytes.length,
-      });
+      this.app('write', now, bytes.length);
       if (this.pending.length > 0) {
         this.pending.push(bytes.slice());
         return;
@@ -151,13 +144,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
     if (this.closed) return this;
     this.ending = true;
     this.stack.step((now) => {
-      this.stack.tracer?.emit({
-        type: 'app',
-        t: now,
-        host: this.stack.name,
-        conn: this.conn.id,
-        call: 'close',
-      });
+      this.app('close', now);
       if (this.pending.length > 0 && this.conn.recvQueued === 0) {
         // Unsent bytes still wait for buffer space: they go first, then the FIN.
         this.conn.readClosed = true;
@@ -166,6 +153,22 @@ export class TcpSocket extends Emitter<SocketEvents> {
       this.conn.close(now, false);
     });
     return this;
+  }
+
+  /** Reports an application call to the trace. */
+  private app(
+    call: 'write' | 'read' | 'shutdown' | 'close' | 'abort',
+    now: number,
+    bytes?: number,
+  ): void {
+    this.stack.tracer?.emit({
+      type: 'app',
+      t: now,
+      host: this.stack.name,
+      conn: this.conn.id,
+      call,
+      bytes,
+    });
   }
 
   /** The bytes of `data`, if this socket may still write (else EPIPE). */
@@ -191,13 +194,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
   destroy(): this {
     if (this.closed) return this;
     this.stack.step((now) => {
-      this.stack.tracer?.emit({
-        type: 'app',
-        t: now,
-        host: this.stack.name,
-        conn: this.conn.id,
-        call: 'abort',
-      });
+      this.app('abort', now);
       this.conn.abort(now);
     });
     return this;
@@ -209,14 +206,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
       const d = this.conn.read(max, now);
       if (d) {
         this.bytesRead += d.length;
-        this.stack.tracer?.emit({
-          type: 'app',
-          t: now,
-          host: this.stack.name,
-          conn: this.conn.id,
-          call: 'read',
-          bytes: d.length,
-        });
+        this.app('read', now, d.length);
       }
       return d;
     });
@@ -294,13 +284,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
 
   private closeConn(): void {
     this.stack.step((now) => {
-      this.stack.tracer?.emit({
-        type: 'app',
-        t: now,
-        host: this.stack.name,
-        conn: this.conn.id,
-        call: 'shutdown',
-      });
+      this.app('shutdown', now);
       this.conn.close(now);
     });
   }

@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import { Reassembly } from '../../src/tcp/buffers.ts';
 import { State } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
-import { finishChecksum, sumBytes } from '../../src/wire/checksum.ts';
 import { decodeIcmp, encodeIcmp, encodeIcmpError } from '../../src/wire/icmp.ts';
 import { decodeIp } from '../../src/wire/ip.ts';
 import { ACK, encodePacket, FIN, PSH, RST, SYN, type TcpOption, URG } from '../../src/wire/tcp.ts';
