@@ -33,7 +33,15 @@ function loadIoctl(): Ioctl {
   if (ioctl) return ioctl;
   const require = createRequire(import.meta.url);
   // biome-ignore lint/suspicious/noExplicitAny: koffi's types are loose.
-  const koffi: any = require('koffi');
+  let koffi: any;
+  try {
+    koffi = require('koffi');
+  } catch {
+    throw new TunError(
+      'TUN devices need koffi, an optional dependency that is not installed: run "npm install koffi"',
+      'ENOENT',
+    );
+  }
   const libc = koffi.load('libc.so.6');
   ioctl = libc.func('int ioctl(int fd, unsigned long request, void *arg)') as Ioctl;
   errno = () => koffi.errno() as number;
@@ -62,6 +70,7 @@ export function openTun(name: string): TunLink {
       'ENOENT',
     );
   }
+  const ioctlFn = loadIoctl();
   let fd: number;
   try {
     fd = openSync('/dev/net/tun', 'r+');
@@ -75,7 +84,7 @@ export function openTun(name: string): TunLink {
   const ifr = Buffer.alloc(40);
   ifr.write(name, 0, IFNAMSIZ - 1, 'ascii');
   ifr.writeUInt16LE(IFF_TUN | IFF_NO_PI, IFNAMSIZ);
-  const rc = loadIoctl()(fd, TUNSETIFF, ifr);
+  const rc = ioctlFn(fd, TUNSETIFF, ifr);
   if (rc < 0) {
     const e = errno ? errno() : 0;
     closeSync(fd);
