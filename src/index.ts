@@ -15,6 +15,15 @@ export {
   type StackOptions,
   type StackStats,
 } from './stack/stack.ts';
+export {
+  connect,
+  listen,
+  type SocketAddress,
+  type SocketInfo,
+  type StreamListener,
+  type StreamSocket,
+  type StreamSocketOptions,
+} from './stack/streams.ts';
 export { type ConnEvent, Connection } from './tcp/connection.ts';
 export {
   ConnectionAborted,
