@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `synack` command.
 
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { findScenario } from '../sim/scenarios/index.ts';
 import { profiles } from '../tcp/types.ts';
@@ -15,12 +16,18 @@ import {
 import { connectCommand, type ServeMode, serveCommand, type WireOptions } from './realwire.ts';
 import { scriptCommand, UsageError } from './script.ts';
 
+/** The package's version: package.json is two levels up from src/cli/ and from dist/cli/ alike. */
+function version(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
+}
+
 const program = new Command();
 program
   .name('synack')
   .description(
     'A TCP implementation built around connection establishment: run packet scripts and watch handshakes.',
   )
+  .version(version(), '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
