@@ -207,6 +207,25 @@ let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => { console.log(g
       }, 30_000);
     }
 
+    it("the kernel's curl reaches Node's http server running on synack sockets (keep-alive too)", async () => {
+      ns = new Netns();
+      const srv = ns.tsx(join(import.meta.dirname, 'node-http.ts'), ['syn0', SYNACK]);
+      await srv.waitFor(/listening/);
+      const r = ns.run('curl', [
+        '-sS',
+        '-m',
+        '5',
+        '-w',
+        'connects=%{num_connects}\\n',
+        `http://${SYNACK}/a`,
+        `http://${SYNACK}/b`,
+      ]);
+      expect(r.stdout).toBe(
+        'node http on synack: GET /a\nconnects=1\nnode http on synack: GET /b\nconnects=0\n',
+      );
+      await srv.stop();
+    }, 30_000);
+
     it('IPv6: handshake and echo with the kernel', async () => {
       ns = new Netns();
       const srv = ns.node(echoServer(KERNEL6, 9000));

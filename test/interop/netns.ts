@@ -103,6 +103,15 @@ export class Netns {
     );
   }
 
+  /** A TypeScript program (through tsx) inside the namespace. */
+  tsx(file: string, args: string[] = []): Proc {
+    return this.start(process.execPath, [
+      join(root, 'node_modules/tsx/dist/cli.mjs'),
+      file,
+      ...args,
+    ]);
+  }
+
   /** A Node `net` program (the kernel's TCP) inside the namespace. */
   node(script: string): Proc {
     return this.start(process.execPath, ['--input-type=module', '-e', script]);
