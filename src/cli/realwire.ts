@@ -87,9 +87,9 @@ function start(
   const stack = new Stack({ name: 'synack', addresses: [addr], clock, tracer });
   stack.attach(tun);
   if (o.delayIn && o.delayIn > 0) {
-    const deliver = tun.onPacket!;
+    const deliver = tun.onPackets!;
     const ms = o.delayIn;
-    tun.onPacket = (p) => setTimeout(() => deliver(p), ms);
+    tun.onPackets = (ps) => setTimeout(() => deliver(ps), ms);
   }
   err(`synack: attached to ${tun.name} as ${addr}`);
   const finish = () => {

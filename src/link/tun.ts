@@ -1,11 +1,14 @@
 // A TUN device on Linux as a synack link (Node only): IP packets in and out
-// of the kernel, read on libuv's thread pool so the event loop never blocks.
+// of the kernel. The descriptor is non-blocking; readiness comes from poll()
+// with a short timeout, called through koffi on a worker thread, so the event
+// loop never blocks and nothing holds the process once the link is closed.
+// Each wake-up reads every packet waiting and hands them over as one batch.
 // It attaches to (or creates) the device the caller names with
 // ioctl(TUNSETIFF, IFF_TUN | IFF_NO_PI) through koffi; it configures nothing
 // else. This is the one module under link/ that uses Node APIs; it is
 // exported only from `synack/node`.
 
-import { closeSync, existsSync, openSync, read, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Link } from '../stack/link.ts';
 
@@ -25,9 +28,22 @@ export class TunError extends Error {
 }
 
 type Ioctl = (fd: number, req: number, arg: Buffer) => number;
+type PollAsync = (
+  fds: Buffer,
+  nfds: number,
+  timeout: number,
+  cb: (err: unknown, ready: number) => void,
+) => void;
 
 let ioctl: Ioctl | undefined;
+let pollAsync: PollAsync | undefined;
 let errno: (() => number) | undefined;
+
+/** How long one poll() waits: the longest a closed link can keep the process. */
+const POLL_MS = 100;
+const POLLIN = 0x1;
+/** Packets handed over in one batch at most (the rest wait for the next round). */
+const BATCH = 256;
 
 function loadIoctl(): Ioctl {
   if (ioctl) return ioctl;
@@ -44,6 +60,8 @@ function loadIoctl(): Ioctl {
   }
   const libc = koffi.load('libc.so.6');
   ioctl = libc.func('int ioctl(int fd, unsigned long request, void *arg)') as Ioctl;
+  const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
+  pollAsync = poll.async as PollAsync;
   errno = () => koffi.errno() as number;
   return ioctl;
 }
@@ -73,7 +91,7 @@ export function openTun(name: string): TunLink {
   const ioctlFn = loadIoctl();
   let fd: number;
   try {
-    fd = openSync('/dev/net/tun', 'r+');
+    fd = openSync('/dev/net/tun', constants.O_RDWR | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM') {
@@ -99,36 +117,68 @@ export function openTun(name: string): TunLink {
   }
   const actual = ifr.toString('ascii', 0, IFNAMSIZ).replace(/\0.*$/, '');
   let open = true;
+  let polling = false;
   const buf = Buffer.alloc(65536);
+  // struct pollfd { int fd; short events; short revents; }
+  const pfd = Buffer.alloc(8);
+  pfd.writeInt32LE(fd, 0);
+  pfd.writeInt16LE(POLLIN, 4);
   const link: TunLink = {
     name: actual,
     onPacket: null,
+    onPackets: null,
     send(packet) {
       if (!open) return;
       try {
         writeSync(fd, packet);
       } catch {
-        // The device went down: the packet is lost, as on a wire.
+        // The device is down or its queue is full: the packet is lost, as on a wire.
       }
     },
     close() {
       if (!open) return;
       open = false;
-      try {
-        closeSync(fd);
-      } catch {}
+      // A poll() in flight returns within POLL_MS; the descriptor is closed after it.
+      if (!polling) closeFd();
     },
+  };
+  const closeFd = () => {
+    try {
+      closeSync(fd);
+    } catch {}
+  };
+  /** Reads every packet waiting (non-blocking), at most BATCH. */
+  const drain = (): Uint8Array[] => {
+    const got: Uint8Array[] = [];
+    while (got.length < BATCH) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        break; // EAGAIN: nothing more now
+      }
+      if (n <= 0) break;
+      // Copy: the buffer is reused for the next read.
+      got.push(new Uint8Array(buf.subarray(0, n)));
+    }
+    return got;
   };
   const loop = () => {
     if (!open) return;
-    read(fd, buf, 0, buf.length, null, (err, n) => {
-      if (!open) return;
-      if (err) {
-        if (err.code === 'EAGAIN' || err.code === 'EINTR') setImmediate(loop);
+    polling = true;
+    pollAsync!(pfd, 1, POLL_MS, (err, ready) => {
+      polling = false;
+      if (!open) {
+        closeFd();
         return;
       }
-      // Copy: the buffer is reused for the next read.
-      if (n > 0) link.onPacket?.(new Uint8Array(buf.subarray(0, n)));
+      if (!err && ready > 0) {
+        const packets = drain();
+        if (packets.length > 0) {
+          if (link.onPackets) link.onPackets(packets);
+          else for (const p of packets) link.onPacket?.(p);
+        }
+      }
       loop();
     });
   };

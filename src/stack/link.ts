@@ -7,4 +7,10 @@ export interface Link {
   send(packet: Uint8Array): void;
   /** Set by the stack: called with each IP packet that arrives. */
   onPacket: ((packet: Uint8Array) => void) | null;
+  /**
+   * Set by the stack: called with packets that arrived together (one read of a
+   * device), processed before any ACK goes (RFC 9293 MUST-59). A link that
+   * delivers one at a time may ignore it.
+   */
+  onPackets?: ((packets: Uint8Array[]) => void) | null;
 }

@@ -180,6 +180,7 @@ export class Stack implements ConnectionHost, ListenerHost {
   attach(link: Link): void {
     this.links.push(link);
     link.onPacket = (p) => this.receive(p);
+    link.onPackets = (ps) => this.receiveBatch(ps);
   }
 
   // ---- Socket API ----------------------------------------------------------
