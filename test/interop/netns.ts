@@ -73,13 +73,17 @@ export class Netns {
     return new Proc(c);
   }
 
-  /** `synack ARGS...` inside the namespace (through tsx, as bin/synack.js does). */
+  /**
+   * `synack ARGS...` inside the namespace, from source in one process (tsx as
+   * a loader, not a wrapper), so a signal sent to it reaches synack itself.
+   */
   synack(args: string[]): Proc {
     if (!args.includes('--pcap'))
       args = [...args, '--pcap', join(tmpdir(), `${this.name}-${this.pcaps.length}.pcap`)];
     this.pcaps.push(args[args.indexOf('--pcap') + 1]);
     return this.start(process.execPath, [
-      join(root, 'node_modules/tsx/dist/cli.mjs'),
+      '--import',
+      'tsx',
       join(root, 'src/cli/main.ts'),
       ...args,
     ]);
@@ -97,7 +101,7 @@ export class Netns {
     this.pcaps.push(all[all.indexOf('--pcap') + 1]);
     return this.run(
       process.execPath,
-      [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'src/cli/main.ts'), ...all],
+      ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...all],
       undefined,
       timeout,
     );
