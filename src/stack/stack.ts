@@ -8,6 +8,7 @@ import {
   type ConnectionHost,
   type Counter,
 } from '../tcp/connection.ts';
+import { validateConfig } from '../tcp/config.ts';
 import { TcpError } from '../tcp/errors.ts';
 import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/listener.ts';
@@ -150,7 +151,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       return p;
     });
     if (this.addresses.length === 0) throw new TypeError('a stack needs at least one address');
-    this.cfg = { ...defaultConfig(opts.config?.profile), ...opts.config };
+    this.cfg = validateConfig({ ...defaultConfig(opts.config?.profile), ...opts.config });
     this.clock = opts.clock;
     this.random = opts.random ?? cryptoRandom();
     this.isnSource = opts.isn ?? new Rfc6528Isn(this.random);
@@ -218,7 +219,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     } else {
       lport = this.ephemeralPort(local, remote, opts.port);
     }
-    const cfg = opts.config ? { ...this.cfg, ...opts.config } : this.cfg;
+    const cfg = opts.config ? validateConfig({ ...this.cfg, ...opts.config }) : this.cfg;
     const conn = new Connection(this, cfg, this.nextId(), {
       localAddr: local,
       localPort: lport,
@@ -275,7 +276,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (!Number.isInteger(backlog) || backlog < 0) {
       throw new TypeError(`backlog must be a non-negative integer, got ${backlog}`);
     }
-    const cfg = opts.config ? { ...this.cfg, ...opts.config } : this.cfg;
+    const cfg = opts.config ? validateConfig({ ...this.cfg, ...opts.config }) : this.cfg;
     const l = new Listener(this, cfg, this.nextId(), local, port, backlog);
     if (opts.handshake === 'two-way') l.twoWayHandshake = true;
     this.listeners.push(l);

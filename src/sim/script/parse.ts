@@ -2,7 +2,18 @@
 // lines, timed packet lines (`<` inject, `>` expect), system-call lines,
 // `%{ assert tcpi_... }%` blocks and backquoted shell lines.
 
-import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG } from '../../wire/tcp.ts';
+import {
+  ACK,
+  CWR,
+  ECE,
+  FIN,
+  optionsLength,
+  PSH,
+  RST,
+  SYN,
+  type TcpOption,
+  URG,
+} from '../../wire/tcp.ts';
 
 export interface TimeSpec {
   /** 'abs' from script start, 'rel' from the previous event, 'any' for `*`. */
@@ -69,6 +80,9 @@ export interface Script {
   options: Record<string, string>;
   events: ScriptEvent[];
 }
+
+/** The largest TCP payload an IPv4 packet carries (65535 − 20 − 20). */
+const MAX_PAYLOAD = 65495;
 
 export class ScriptSyntaxError extends Error {
   constructor(
@@ -245,13 +259,39 @@ function parsePacket(s: string, n: number): PacketLine {
   if (pkt.seqEnd - pkt.seqStart !== pkt.len && (pkt.seqEnd - pkt.seqStart) >>> 0 !== pkt.len) {
     throw new ScriptSyntaxError(n, `sequence range ${seqWord} does not match its length`);
   }
+  // Checked here, before anything is built: a typo must not allocate gigabytes.
+  if (pkt.len > MAX_PAYLOAD) {
+    throw new ScriptSyntaxError(
+      n,
+      `a payload of ${pkt.len} bytes does not fit an IP packet (at most ${MAX_PAYLOAD})`,
+    );
+  }
+  if (pkt.seqStart > 0xffffffff || pkt.seqEnd > 0xffffffff) {
+    throw new ScriptSyntaxError(n, `sequence numbers are 32 bits (at most 4294967295): ${seqWord}`);
+  }
+  if (options && options !== 'any') {
+    const bytes = optionsLength(options as TcpOption[]);
+    if (bytes > 40) {
+      throw new ScriptSyntaxError(
+        n,
+        `the TCP options take ${bytes} bytes; at most 40 fit in a TCP header`,
+      );
+    }
+  }
   while (words.length > 0) {
     const w = words.shift()!;
     const v = words.shift();
     if (v === undefined || !/^\d+$/.test(v))
       throw new ScriptSyntaxError(n, `"${w}" needs a number`);
-    if (w === 'ack') pkt.ack = Number(v);
-    else if (w === 'win') pkt.win = Number(v);
+    if (w === 'ack') {
+      if (Number(v) > 0xffffffff)
+        throw new ScriptSyntaxError(n, `ack is 32 bits (at most 4294967295), got ${v}`);
+      pkt.ack = Number(v);
+    } else if (w === 'win') {
+      if (Number(v) > 0xffff)
+        throw new ScriptSyntaxError(n, `win is a 16-bit field (at most 65535), got ${v}`);
+      pkt.win = Number(v);
+    }
     else throw new ScriptSyntaxError(n, `unknown packet field "${w}" (accepted: ack, win)`);
   }
   if (flags & ACK && pkt.ack === undefined)
@@ -273,11 +313,11 @@ function parseOptions(s: string, n: number): OptSpec[] | 'any' {
         out.push({ kind: 'eol' });
         break;
       case 'mss':
-        if (!/^\d+$/.test(p[1] ?? '')) throw bad();
+        if (!/^\d+$/.test(p[1] ?? '') || Number(p[1]) > 0xffff) throw bad();
         out.push({ kind: 'mss', value: Number(p[1]) });
         break;
       case 'wscale':
-        if (!/^\d+$/.test(p[1] ?? '')) throw bad();
+        if (!/^\d+$/.test(p[1] ?? '') || Number(p[1]) > 255) throw bad();
         out.push({ kind: 'wscale', shift: Number(p[1]) });
         break;
       case 'sackOK':
