@@ -2,13 +2,13 @@
 // listeners, ephemeral ports, the RST for segments that match nothing, one
 // timer queue, drop counters by reason, and the socket API on top.
 
+import { validateConfig } from '../tcp/config.ts';
 import {
   type ConnEvent,
   Connection,
   type ConnectionHost,
   type Counter,
 } from '../tcp/connection.ts';
-import { validateConfig } from '../tcp/config.ts';
 import { TcpError } from '../tcp/errors.ts';
 import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/listener.ts';

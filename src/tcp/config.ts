@@ -80,7 +80,9 @@ export function validateConfig(cfg: TcpConfig): TcpConfig {
   }
   const ws = cfg.profile?.windowScale;
   if (!Number.isInteger(ws) || ws < 0 || ws > 14) {
-    throw new RangeError(`TcpConfig.profile.windowScale must be an integer from 0 to 14, got ${ws}`);
+    throw new RangeError(
+      `TcpConfig.profile.windowScale must be an integer from 0 to 14, got ${ws}`,
+    );
   }
   return cfg;
 }

@@ -291,8 +291,7 @@ function parsePacket(s: string, n: number): PacketLine {
       if (Number(v) > 0xffff)
         throw new ScriptSyntaxError(n, `win is a 16-bit field (at most 65535), got ${v}`);
       pkt.win = Number(v);
-    }
-    else throw new ScriptSyntaxError(n, `unknown packet field "${w}" (accepted: ack, win)`);
+    } else throw new ScriptSyntaxError(n, `unknown packet field "${w}" (accepted: ack, win)`);
   }
   if (flags & ACK && pkt.ack === undefined)
     throw new ScriptSyntaxError(n, 'an ACK-flagged packet needs "ack N"');
