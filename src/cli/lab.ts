@@ -3,8 +3,9 @@
 // or a state timeline, optionally with a pcap per run.
 
 import { writeFileSync } from 'node:fs';
+import { SimulationLimit } from '../sim/network.ts';
 import { findScenario, type ScenarioResult, scenarios } from '../sim/scenarios/index.ts';
-import type { Scenario } from '../sim/scenarios/scenario.ts';
+import { checkParam, paramRange, type Scenario } from '../sim/scenarios/scenario.ts';
 import { type Lang, renderExplain } from '../trace/explain.ts';
 import { renderJson } from '../trace/json.ts';
 import { renderLadder } from '../trace/ladder.ts';
@@ -25,6 +26,8 @@ export interface RunCliOptions {
   lang: Lang;
   absolute: boolean;
   color: boolean;
+  /** Ladder width in columns. */
+  width?: number;
   params: Record<string, string>;
 }
 
@@ -36,6 +39,31 @@ export function listCommand(out: (s: string) => void): number {
     'Run one with: synack run <name> [--format ladder|tcpdump|json|explain|timeline] (see synack run --help)',
   );
   return 0;
+}
+
+/** `synack run NAME --help`: what the scenario shows, and its options with their ranges and defaults. */
+export function scenarioHelp(sc: Scenario, out: (s: string) => void, width = 80): void {
+  out(`Usage: synack run ${sc.name} [options]${sc.params.length > 0 ? ' [scenario options]' : ''}`);
+  out('');
+  out(sc.title);
+  for (const line of wrap(sc.description, width - 2)) out(`  ${line}`);
+  out('');
+  if (sc.params.length === 0) {
+    out('This scenario takes no options of its own.');
+  } else {
+    out('Scenario options:');
+    for (const p of sc.params) {
+      out(`  --${p.name} <${p.choices ? 'choice' : 'n'}>`);
+      for (const line of wrap(
+        `${p.description}: ${paramRange(p)} (default ${p.default})`,
+        width - 6,
+      ))
+        out(`      ${line}`);
+    }
+  }
+  out('');
+  out('Every scenario also takes --seed, --loss, --delay, --format, --pcap, --lang, -S');
+  out('(see "synack run --help").');
 }
 
 /** Splits `--name value` / `--name=value` pairs meant for the scenario, checking them against its parameters. */
@@ -53,11 +81,9 @@ export function scenarioParams(sc: Scenario, rest: string[]): Record<string, str
         `unknown option --${m[1]} for scenario ${sc.name} (it takes: ${accepted})`,
       );
     const v = m[2] ?? rest[++i];
-    if (v === undefined) throw new UsageError(`--${p.name} needs a value`);
-    if (p.choices && !p.choices.includes(v))
-      throw new UsageError(`--${p.name} must be one of ${p.choices.join(', ')}, got "${v}"`);
-    if (typeof p.default === 'number' && !Number.isFinite(Number(v)))
-      throw new UsageError(`--${p.name} must be a number, got "${v}"`);
+    if (v === undefined) throw new UsageError(`--${p.name} needs a value (${paramRange(p)})`);
+    const bad = checkParam(p, v);
+    if (bad) throw new UsageError(bad);
     out[p.name] = v;
   }
   return out;
@@ -67,14 +93,15 @@ export function runScenario(sc: Scenario, o: RunCliOptions): ScenarioResult[] {
   try {
     return sc.run({ seed: o.seed, loss: o.loss, delay: o.delay, params: o.params });
   } catch (e) {
-    if (e instanceof RangeError) throw new UsageError(e.message);
+    // Options out of range, or a run that hit its bound on events or virtual time.
+    if (e instanceof RangeError || e instanceof SimulationLimit) throw new UsageError(e.message);
     throw e;
   }
 }
 
 export function render(
   r: ScenarioResult,
-  o: Pick<RunCliOptions, 'format' | 'lang' | 'absolute' | 'color'>,
+  o: Pick<RunCliOptions, 'format' | 'lang' | 'absolute' | 'color' | 'width'>,
   maxLines?: number,
 ): string[] {
   switch (o.format) {
@@ -83,6 +110,7 @@ export function render(
         hosts: r.hosts,
         absolute: o.absolute,
         color: o.color,
+        width: o.width,
         maxLines,
       });
     case 'tcpdump':
@@ -169,7 +197,10 @@ const TOUR = [
   'close',
 ];
 
-export function tourCommand(o: { color: boolean; lang: Lang }, out: (s: string) => void): number {
+export function tourCommand(
+  o: { color: boolean; lang: Lang; width?: number },
+  out: (s: string) => void,
+): number {
   let ok = true;
   TOUR.forEach((name, n) => {
     const sc = findScenario(name)!;
@@ -183,7 +214,7 @@ export function tourCommand(o: { color: boolean; lang: Lang }, out: (s: string) 
       if (r.variant) out(`── ${r.variant}`);
       for (const l of render(
         r,
-        { format: 'ladder', lang: o.lang, absolute: false, color: o.color },
+        { format: 'ladder', lang: o.lang, absolute: false, color: o.color, width: o.width },
         40,
       ))
         out(l);

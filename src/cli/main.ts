@@ -10,11 +10,37 @@ import {
   type Format,
   listCommand,
   runCommand,
+  scenarioHelp,
   scenarioParams,
   tourCommand,
 } from './lab.ts';
 import { connectCommand, type ServeMode, serveCommand, type WireOptions } from './realwire.ts';
 import { scriptCommand, UsageError } from './script.ts';
+
+// A reader that goes away (`synack ... | head`) ends the output quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+
+/**
+ * Colour on a terminal unless NO_COLOR is set (https://no-color.org); FORCE_COLOR
+ * forces it even into a pipe; --no-color turns it off.
+ */
+function useColor(flag: boolean | undefined): boolean {
+  if (flag === false) return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force !== 'false') return true;
+  if (process.env.NO_COLOR) return false;
+  return process.stdout.isTTY === true;
+}
+
+/** The ladder's width: --width, else the terminal's, else 96 columns. */
+function ladderWidth(flag: number | undefined): number {
+  return flag ?? (process.stdout.isTTY ? Math.max(60, process.stdout.columns ?? 96) : 96);
+}
 
 /** The package's version: package.json is two levels up from src/cli/ and from dist/cli/ alike. */
 function version(): string {
@@ -99,15 +125,13 @@ program
     new Option('--lang <l>', 'language of --format explain').choices(['en', 'zh']).default('en'),
   )
   .option('-S, --absolute', 'absolute sequence numbers (as tcpdump -S)')
-  .option('--no-color', 'no colour even on a terminal')
+  .option('--no-color', 'no colour even on a terminal (NO_COLOR and FORCE_COLOR are honoured)')
+  .option('--width <columns>', 'ladder width (default: the terminal, or 96)', int('--width', 60, 1000))
   .allowUnknownOption()
-  .helpOption(
-    '-h, --help',
-    'show help (scenario options: see "synack list" and the scenario description)',
-  )
+  .helpOption('-h, --help', 'show help (synack run SCENARIO --help: that scenario and its options)')
   .addHelpText(
     'after',
-    "\nScenario options are given after the name, e.g.:\n  synack run old-duplicate-syn --handshake two-way --hold 90000\n  synack run syn-flood --rate 5000 --backlog 64\n\nExit status: 0 when the scenario's checks pass, 1 when one fails, 2 on a usage error.",
+    "\nScenario options are given after the name, e.g.:\n  synack run old-duplicate-syn --handshake two-way --hold 90000\n  synack run syn-flood --rate 5000 --backlog 64\nsynack run SCENARIO --help lists a scenario's options with their ranges.\n\nExit status: 0 when the scenario's checks pass, 1 when one fails, 2 on a usage error.",
   )
   .action((name: string, opts, cmd: Command) => {
     const sc = findScenario(name);
@@ -124,7 +148,8 @@ program
         pcap: opts.pcap,
         lang: opts.lang,
         absolute: opts.absolute === true,
-        color: opts.color !== false && process.stdout.isTTY === true,
+        color: useColor(opts.color),
+        width: ladderWidth(opts.width),
         params: scenarioParams(sc, rest),
       },
       (s) => console.log(s),
@@ -138,10 +163,11 @@ program
     "run the seed article's scenarios in order, each with a short heading, its ladder and its checks",
   )
   .addOption(new Option('--lang <l>', 'language').choices(['en', 'zh']).default('en'))
-  .option('--no-color', 'no colour even on a terminal')
+  .option('--no-color', 'no colour even on a terminal (NO_COLOR and FORCE_COLOR are honoured)')
+  .option('--width <columns>', 'ladder width (default: the terminal, or 96)', int('--width', 60, 1000))
   .action((opts) => {
     process.exitCode = tourCommand(
-      { color: opts.color !== false && process.stdout.isTTY === true, lang: opts.lang },
+      { color: useColor(opts.color), lang: opts.lang, width: ladderWidth(opts.width) },
       (s) => console.log(s),
     );
   });
@@ -290,14 +316,28 @@ wireOptions(
 });
 
 try {
-  await program.parseAsync();
+  // `synack run SCENARIO --help`: that scenario, its description and options.
+  const argv = process.argv.slice(2);
+  const sc = argv[0] === 'run' && argv[1] ? findScenario(argv[1]) : undefined;
+  if (sc && argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+    scenarioHelp(sc, (s) => console.log(s), Math.min(100, process.stdout.columns ?? 80));
+  } else {
+    await program.parseAsync();
+  }
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (e instanceof UsageError) {
     console.error(`synack: ${e.message}`);
     process.exitCode = 2;
+  } else if (e instanceof RangeError || e instanceof TypeError) {
+    // A value the library refused (a config out of range, an address it cannot parse).
+    console.error(`synack: ${e.message}`);
+    process.exitCode = 2;
   } else {
-    throw e;
+    // Never a stack trace for a user; SYNACK_DEBUG=1 shows it for a bug report.
+    console.error(`synack: internal error: ${(e as Error).message ?? e} (SYNACK_DEBUG=1 shows where)`);
+    if (process.env.SYNACK_DEBUG) console.error(e);
+    process.exitCode = 70;
   }
 }

@@ -68,6 +68,11 @@ interface HostEntry {
   up: boolean;
 }
 
+/** A simulation ran into its bound on events or virtual time. */
+export class SimulationLimit extends Error {
+  override name = 'SimulationLimit';
+}
+
 export class Network {
   readonly clock = new VirtualClock();
   readonly rng: Random;
@@ -162,15 +167,37 @@ export class Network {
     if (h) h.up = up;
   }
 
-  /** Runs until nothing is scheduled or virtual time reaches `until` ms. */
+  /**
+   * Runs until nothing is scheduled or virtual time reaches `until` ms. A
+   * run is bounded: past `maxEvents` events, or `maxTime` ms of virtual time,
+   * it stops with a SimulationLimit error that says which bound was hit.
+   */
   run(until = Number.POSITIVE_INFINITY): void {
-    this.clock.run(until);
+    const limit = Math.min(until, this.maxTime);
+    while (this.clock.runOne(limit)) {
+      if (++this.ran > this.maxEvents) {
+        throw new SimulationLimit(
+          `the simulation stopped after ${this.maxEvents.toLocaleString('en')} events (at ${(this.clock.now() / 1000).toFixed(3)} s of virtual time): the scenario's options ask for more than a run may do`,
+        );
+      }
+    }
+    if (until > this.maxTime && this.clock.next() !== Number.POSITIVE_INFINITY) {
+      throw new SimulationLimit(
+        `the simulation stopped at its bound of ${this.maxTime / 3_600_000} h of virtual time with events still pending`,
+      );
+    }
   }
 
   /** Runs everything due up to `to`, then sets virtual time to `to` even if nothing was due. */
   advance(to: number): void {
-    this.clock.advance(to);
+    this.run(to);
+    if (to <= this.maxTime) this.clock.advance(to);
   }
+
+  /** Bounds on one run (see `run`). */
+  maxEvents = 20_000_000;
+  maxTime = 6 * 3_600_000;
+  private ran = 0;
 
   private attach(h: HostEntry): void {
     const stack = h.stack;

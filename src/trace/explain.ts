@@ -38,19 +38,19 @@ type Key =
 const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => string>> = {
   en: {
     syn: (v) =>
-      `SYN: ${v.from} asks to open a connection with its initial sequence number ISN=${v.isn}. A SYN consumes one sequence number, so the answer must acknowledge ISN+1.`,
+      `${v.from} asks to open a connection with its initial sequence number ISN=${v.isn}. A SYN consumes one sequence number, so the answer must acknowledge ISN+1.`,
     synData: (v) =>
       `SYN carrying ${v.len} bytes: without Fast Open the server must not hand them to its application before the handshake completes, so it will acknowledge only the SYN and the bytes must be sent again.`,
     synRetransmit: () =>
       'The SYN was not answered within the retransmission timeout: the same SYN (same ISN) goes again, and the timeout doubles (RFC 6298).',
     synAck: (v) =>
-      `SYN,ACK: ${v.from} acknowledges ${v.ack} = the client's ISN+1 (the SYN consumed one number) and sends its own ISN=${v.isn}.`,
+      `${v.from} acknowledges ${v.ack} = the client's ISN+1 (the SYN consumed one number) and sends its own ISN=${v.isn}.`,
     synAckData: (v) =>
       `This SYN,ACK also acknowledges the SYN's ${Number(v.ack) - 1} bytes: a server that does this has delivered data from a SYN nobody has confirmed (NOT TCP).`,
     synAckRetransmit: () =>
       'No final ACK came back in time: the SYN,ACK is sent again with the same ISN; the half-open record waits in SYN-RECEIVED.',
     handshakeAck: (v) =>
-      `ACK of ${v.ack} = the server's ISN+1: the third segment. ${v.from} is now ESTABLISHED; a pure ACK consumes no sequence number, so the next byte is still ${v.seq}.`,
+      `Acknowledges ${v.ack} = the server's ISN+1: the third segment. ${v.from} is now ESTABLISHED; a pure ACK consumes no sequence number, so the next byte is still ${v.seq}.`,
     thirdWithData: (v) =>
       `The third segment carries ${v.len} bytes: ${v.from} is already ESTABLISHED and has seen the server both receive and send, so data here is safe and is accepted at once.`,
     data: (v) =>
@@ -62,14 +62,14 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
     dupAck: (v) =>
       `Duplicate ACK ${v.ack}: a segment arrived out of order or outside the window; this says what is still expected.`,
     fin: (v) =>
-      `FIN: ${v.from} has no more data to send. Like SYN, FIN consumes one sequence number, so its acknowledgment is ${v.next}.`,
+      `${v.from} has no more data to send. Like SYN, FIN consumes one sequence number, so its acknowledgment is ${v.next}.`,
     rstOldSynAck: () =>
-      'RST: this SYN,ACK acknowledges a SYN the client never sent (an old duplicate), so the client rejects it and the server can free its half-open record.',
+      'this SYN,ACK acknowledges a SYN the client never sent (an old duplicate), so the client rejects it and the server can free its half-open record.',
     rstNoListener: () =>
-      'RST: nothing listens on that port, so the segment is refused (connection refused).',
+      'nothing listens on that port, so the segment is refused (connection refused).',
     rst: () =>
-      'RST: the segment belongs to no connection here, or was unacceptable; the other side must drop its state.',
-    abort: () => 'RST: the application aborted the connection; both sides drop it at once.',
+      'the segment belongs to no connection here, or was unacceptable; the other side must drop its state.',
+    abort: () => 'the application aborted the connection; both sides drop it at once.',
     challenge: () =>
       'Challenge ACK (RFC 5961): an RST or SYN arrived that was not exactly what was expected; instead of trusting it, ask the real peer to confirm.',
     probe: () =>
@@ -84,13 +84,13 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
   },
   zh: {
     syn: (v) =>
-      `SYN：${v.from} 请求建立连接，初始序列号 ISN=${v.isn}。SYN 占用一个序列号，所以对方必须确认 ISN+1。`,
+      `${v.from} 请求建立连接，初始序列号 ISN=${v.isn}。SYN 占用一个序列号，所以对方必须确认 ISN+1。`,
     synData: (v) =>
       `SYN 携带了 ${v.len} 字节数据：没有 Fast Open 时，服务器在握手完成之前不能把它交给应用，因此只确认 SYN，这些数据稍后要重发。`,
     synRetransmit: () =>
       'SYN 在重传超时内没有得到回应：再次发送同一个 SYN（同一个 ISN），超时时间加倍（RFC 6298）。',
     synAck: (v) =>
-      `SYN,ACK：${v.from} 确认 ${v.ack}，即客户端 ISN+1（SYN 占用了一个序列号），同时发出自己的 ISN=${v.isn}。`,
+      `${v.from} 确认 ${v.ack}，即客户端 ISN+1（SYN 占用了一个序列号），同时发出自己的 ISN=${v.isn}。`,
     synAckData: (v) =>
       `这个 SYN,ACK 还确认了 SYN 携带的 ${Number(v.ack) - 1} 字节数据：这样的服务器把一个未经确认的 SYN 中的数据交给了应用（这不是 TCP）。`,
     synAckRetransmit: () =>
@@ -105,12 +105,12 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
     ack: (v) => `ACK ${v.ack}：${v.ack} 之前的数据都已收到。纯 ACK 不占用序列号，也不需要被确认。`,
     dupAck: (v) => `重复 ACK ${v.ack}：收到了乱序或窗口外的报文段；这里告诉对方仍在等待哪里。`,
     fin: (v) =>
-      `FIN：${v.from} 不再发送数据。FIN 和 SYN 一样占用一个序列号，所以对它的确认是 ${v.next}。`,
+      `${v.from} 不再发送数据。FIN 和 SYN 一样占用一个序列号，所以对它的确认是 ${v.next}。`,
     rstOldSynAck: () =>
-      'RST：这个 SYN,ACK 确认的是客户端从未发送过的 SYN（一个过期的重复报文），客户端拒绝它，服务器于是释放半连接记录。',
-    rstNoListener: () => 'RST：该端口上没有监听者，报文被拒绝（连接被拒绝）。',
-    rst: () => 'RST：这个报文段不属于这里的任何连接，或不可接受；对方必须丢弃其状态。',
-    abort: () => 'RST：应用中止了连接，双方立即丢弃它。',
+      '这个 SYN,ACK 确认的是客户端从未发送过的 SYN（一个过期的重复报文），客户端拒绝它，服务器于是释放半连接记录。',
+    rstNoListener: () => '该端口上没有监听者，报文被拒绝（连接被拒绝）。',
+    rst: () => '这个报文段不属于这里的任何连接，或不可接受；对方必须丢弃其状态。',
+    abort: () => '应用中止了连接，双方立即丢弃它。',
     challenge: () =>
       '挑战 ACK（RFC 5961）：收到的 RST 或 SYN 与预期不完全一致；不直接相信它，而是请真正的对端确认。',
     probe: () => '零窗口探测：接收方通告没有空间；再次询问窗口是否已经打开。',

@@ -23,6 +23,9 @@ const quick: ScenarioParam = {
   description:
     'segments the server acknowledges at once at the start (Linux and synack default to 16; 2 keeps the diagram short)',
   default: 2,
+  min: 0,
+  max: 64,
+  integer: true,
 };
 
 export const delayedAck: Scenario = {

@@ -4,11 +4,48 @@
 import type { TraceEvent } from '../../tcp/types.ts';
 import { defaultLink, type LinkParams, Network } from '../network.ts';
 
+/**
+ * A scenario option, declared once: the CLI's parser, `synack run NAME
+ * --help`, the web page's form and the scenario itself all read this.
+ */
 export interface ScenarioParam {
   name: string;
   description: string;
   default: string | number;
+  /** For a text option: the values accepted. */
   choices?: string[];
+  /** For a numeric option (its default is a number): the accepted range, and whether it is whole. */
+  min?: number;
+  max?: number;
+  integer?: boolean;
+  /** What the number counts ("ms", "SYN/s"), for help texts. */
+  unit?: string;
+}
+
+/** What `p` accepts, in words: "an integer from 0 to 4096", "one of both, off, on". */
+export function paramRange(p: ScenarioParam): string {
+  if (p.choices) return `one of ${p.choices.join(', ')}`;
+  const kind = p.integer ? 'an integer' : 'a number';
+  const unit = p.unit ? ` ${p.unit}` : '';
+  return `${kind} from ${p.min ?? '-∞'} to ${p.max ?? '∞'}${unit}`;
+}
+
+/** Checks a value for `p`; returns an error message, or undefined when it is accepted. */
+export function checkParam(p: ScenarioParam, value: string): string | undefined {
+  if (p.choices) {
+    return p.choices.includes(value)
+      ? undefined
+      : `--${p.name} must be ${paramRange(p)}, got "${value}"`;
+  }
+  if (typeof p.default !== 'number') return undefined;
+  const n = Number(value);
+  const ok =
+    value.trim() !== '' &&
+    Number.isFinite(n) &&
+    (p.min === undefined || n >= p.min) &&
+    (p.max === undefined || n <= p.max) &&
+    (!p.integer || Number.isInteger(n));
+  return ok ? undefined : `--${p.name} must be ${paramRange(p)}, got "${value}"`;
 }
 
 export interface Check {
@@ -46,15 +83,16 @@ export interface Scenario {
   run(opts: RunOptions): ScenarioResult[];
 }
 
+/** The value of `p` for this run, checked against its declaration (a RangeError if out of range). */
 export function param(opts: RunOptions, p: ScenarioParam): string {
-  return opts.params[p.name] ?? String(p.default);
+  const v = opts.params[p.name] ?? String(p.default);
+  const bad = checkParam(p, v);
+  if (bad) throw new RangeError(bad);
+  return v;
 }
 
 export function numParam(opts: RunOptions, p: ScenarioParam): number {
-  const v = Number(param(opts, p));
-  if (!Number.isFinite(v))
-    throw new RangeError(`--${p.name} must be a number, got "${param(opts, p)}"`);
-  return v;
+  return Number(param(opts, p));
 }
 
 export function makeNetwork(opts: RunOptions, link: Partial<LinkParams> = {}): Network {
