@@ -10,10 +10,11 @@ const root = join(import.meta.dirname, '..');
 const run = (...args: string[]) => {
   const r = spawnSync(
     process.execPath,
-    [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'src/cli/main.ts'), ...args],
+    ['--import', 'tsx', join(root, 'src/cli/main.ts'), ...args],
     {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
+      cwd: root,
     },
   );
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -61,6 +62,123 @@ describe('synack CLI', () => {
     expect(l.code).toBe(2);
     expect(l.err).toMatch(/--loss must be a number from 0 to 1/);
     expect(run('run', 'nosuch').code).toBe(2);
+  });
+
+  // Every command with bad input: exit 2, one line that names what was wrong, no stack trace.
+  const nowhere = '/nonexistent-synack-dir/x.pcap';
+  const wire = ['--tun', 'syntest9', '--addr', '198.18.0.2/24'];
+  const bad: [string[], RegExp][] = [
+    [['bogus'], /unknown command 'bogus'/],
+    [['script'], /missing required argument/],
+    [['script', '/nonexistent.pkt'], /no such file or directory: \/nonexistent\.pkt/],
+    [['script', '--profile', 'bsd', 'x.pkt'], /Allowed choices are synack, linux, freebsd/],
+    [['run'], /missing required argument 'scenario'/],
+    [['run', 'handshake', '--seed', '-1'], /--seed must be a number from 0/],
+    [['run', 'handshake', '--delay', 'abc'], /--delay must be a number/],
+    [['run', 'handshake', '--width', '10'], /--width must be an integer from 60/],
+    [['run', 'handshake', '--pcap', nowhere], /cannot write --pcap/],
+    [
+      ['run', 'syn-flood', '--rate', '-5'],
+      /--rate must be an integer from 1 to 50000 SYN\/s, got "-5"/,
+    ],
+    [['run', 'syn-flood', '--rate', '1e9'], /--rate must be an integer from 1 to 50000/],
+    [
+      ['run', 'syn-flood', '--duration', '1e12'],
+      /--duration must be an integer from 100 to 60000 ms/,
+    ],
+    [['run', 'syn-flood', '--backlog', '-1'], /--backlog must be an integer from 0 to 4096/],
+    [
+      ['run', 'old-duplicate-syn', '--hold', '1e12'],
+      /--hold must be an integer from 0 to 600000 ms/,
+    ],
+    [['run', 'delayed-ack', '--quick-acks'], /--quick-acks needs a value/],
+    [['tour', '--lang', 'fr'], /Allowed choices are en, zh/],
+    [['connect', '198.18.0.1', '80'], /required option '--tun <name>'/],
+    [['connect', '198.18.0.1', '99999', ...wire], /PORT must be an integer from 1 to 65535/],
+    [
+      ['connect', '198.18.0.1', '80', '--tun', 'x', '--addr', 'nope'],
+      /--addr must be ADDRESS\/PREFIX/,
+    ],
+    [['connect', '198.18.0.1', '80', ...wire, '--send', '-1'], /--send must be an integer from 0/],
+    [
+      ['connect', '198.18.0.1', '80', ...wire, '--delay-in', '1e9'],
+      /--delay-in must be a number from 0 to 60000/,
+    ],
+    [['connect', '198.18.0.1', '80', ...wire, '--syn-data'], /--syn-data needs --data/],
+    [
+      ['connect', '198.18.0.1', '80', ...wire, '--data', 'x', '--send', '5'],
+      /choose one of --data and --send/,
+    ],
+    [['serve', '0', ...wire], /PORT must be an integer from 1 to 65535/],
+    [['serve', '80', '--http', '--discard', ...wire], /choose one of --echo, --http, --discard/],
+    [['serve', '80', '--backlog', '5', ...wire], /unknown option '--backlog'/],
+    [
+      ['serve', '80', '--http', '--http-body', '-5', ...wire],
+      /--http-body must be an integer from 0/,
+    ],
+    [['serve', '80', '--http-body', '5', ...wire], /--http-body needs --http/],
+    [
+      ['serve', '80', '--max-connections', '0', ...wire],
+      /--max-connections must be an integer from 1/,
+    ],
+    [['serve', '80', '--stats', '0', ...wire], /--stats must be an integer from 1/],
+    [['serve', '80', ...wire, '--pcap', nowhere], /cannot write --pcap/],
+    [
+      ['serve', '80', '--tun', 'bad!name', '--addr', '198.18.0.2/24'],
+      /invalid device name "bad!name"/,
+    ],
+  ];
+  for (const [args, why] of bad) {
+    it(`synack ${args.join(' ')}: exit 2, one line, no stack trace`, () => {
+      const r = run(...args);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(why);
+      expect(r.err.trimEnd().split('\n'), r.err).toHaveLength(1);
+      expect(r.err).toMatch(/^synack: /);
+      expect(r.err).not.toMatch(/^\s+at /m);
+      expect(r.out).toBe('');
+    });
+  }
+
+  it('--version prints the version; output into a closed pipe ends quietly', () => {
+    expect(run('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const r = spawnSync(
+      'sh',
+      [
+        '-c',
+        `node --import tsx ${join(root, 'src/cli/main.ts')} run syn-flood --format json | head -c 100 >/dev/null`,
+      ],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+  });
+
+  it('run SCENARIO --help lists its options with ranges and defaults', () => {
+    const r = run('run', 'syn-flood', '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /--rate <n>\n\s+spoofed SYNs per second: an integer from 1 to 50000 SYN\/s \(default 2000\)/,
+    );
+    expect(r.out).toMatch(/--cookies <choice>/);
+  });
+
+  it('NO_COLOR and FORCE_COLOR decide colour; --width sets the ladder width', () => {
+    const forced = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', 'handshake', '--width', '70'],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' } },
+    );
+    expect(forced.stdout).toMatch(/\x1b\[/);
+    const widest = Math.max(
+      ...forced.stdout
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .split('\n')
+        .filter((l) => l.includes('──'))
+        .map((l) => l.length),
+    );
+    expect(widest).toBeLessThanOrEqual(70);
+    expect(run('run', 'handshake').out).not.toMatch(/\x1b\[/);
   });
 
   it.runIf(spawnSync('sh', ['-c', 'command -v tcpdump']).status === 0)(

@@ -2,7 +2,8 @@
 // the command line, rendered as a ladder, tcpdump lines, JSON, explanations
 // or a state timeline, optionally with a pcap per run.
 
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { SimulationLimit } from '../sim/network.ts';
 import { findScenario, type ScenarioResult, scenarios } from '../sim/scenarios/index.ts';
 import { checkParam, paramRange, type Scenario } from '../sim/scenarios/scenario.ts';
@@ -159,6 +160,16 @@ export function runCommand(
     throw new UsageError(
       `unknown scenario "${name}" (run "synack list"; accepted: ${scenarios.map((s) => s.name).join(', ')})`,
     );
+  // The capture's folder must be writable before anything runs.
+  if (o.pcap) {
+    try {
+      accessSync(dirname(resolve(o.pcap)), constants.W_OK);
+    } catch {
+      throw new UsageError(
+        `cannot write --pcap ${o.pcap}: its folder does not exist or is not writable`,
+      );
+    }
+  }
   const results = runScenario(sc, o);
   let ok = true;
   const machine = o.format === 'json' || o.format === 'tcpdump';
@@ -177,7 +188,11 @@ export function runCommand(
     if (!r.checks.every((c) => c.ok)) ok = false;
     if (o.pcap) {
       const path = results.length > 1 ? o.pcap.replace(/(\.pcap)?$/, `.${i + 1}.pcap`) : o.pcap;
-      writeFileSync(path, renderPcap(r.events));
+      try {
+        writeFileSync(path, renderPcap(r.events));
+      } catch (e) {
+        throw new UsageError(`cannot write --pcap ${path}: ${(e as Error).message}`);
+      }
       note(`wrote ${path}`);
     }
   });

@@ -54,8 +54,12 @@ program
     'A TCP implementation built around connection establishment: run packet scripts and watch handshakes.',
   )
   .version(version(), '-V, --version', 'print the version')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
+  .exitOverride()
+  // One line for every usage error, in synack's own voice.
+  .configureOutput({
+    outputError: (str, write) =>
+      write(`synack: ${str.replace(/^error: /, '').trim()} (see --help)\n`),
+  });
 
 program
   .command('script')
@@ -126,7 +130,11 @@ program
   )
   .option('-S, --absolute', 'absolute sequence numbers (as tcpdump -S)')
   .option('--no-color', 'no colour even on a terminal (NO_COLOR and FORCE_COLOR are honoured)')
-  .option('--width <columns>', 'ladder width (default: the terminal, or 96)', int('--width', 60, 1000))
+  .option(
+    '--width <columns>',
+    'ladder width (default: the terminal, or 96)',
+    int('--width', 60, 1000),
+  )
   .allowUnknownOption()
   .helpOption('-h, --help', 'show help (synack run SCENARIO --help: that scenario and its options)')
   .addHelpText(
@@ -164,7 +172,11 @@ program
   )
   .addOption(new Option('--lang <l>', 'language').choices(['en', 'zh']).default('en'))
   .option('--no-color', 'no colour even on a terminal (NO_COLOR and FORCE_COLOR are honoured)')
-  .option('--width <columns>', 'ladder width (default: the terminal, or 96)', int('--width', 60, 1000))
+  .option(
+    '--width <columns>',
+    'ladder width (default: the terminal, or 96)',
+    int('--width', 60, 1000),
+  )
   .action((opts) => {
     process.exitCode = tourCommand(
       { color: useColor(opts.color), lang: opts.lang, width: ladderWidth(opts.width) },
@@ -336,7 +348,9 @@ try {
     process.exitCode = 2;
   } else {
     // Never a stack trace for a user; SYNACK_DEBUG=1 shows it for a bug report.
-    console.error(`synack: internal error: ${(e as Error).message ?? e} (SYNACK_DEBUG=1 shows where)`);
+    console.error(
+      `synack: internal error: ${(e as Error).message ?? e} (SYNACK_DEBUG=1 shows where)`,
+    );
     if (process.env.SYNACK_DEBUG) console.error(e);
     process.exitCode = 70;
   }
