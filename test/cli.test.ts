@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
+/** The escape character that starts an ANSI colour sequence. */
+const ESC = String.fromCharCode(27);
 const run = (...args: string[]) => {
   const r = spawnSync(
     process.execPath,
@@ -169,16 +171,16 @@ describe('synack CLI', () => {
       ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'run', 'handshake', '--width', '70'],
       { cwd: root, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '1', NO_COLOR: '' } },
     );
-    expect(forced.stdout).toMatch(/\x1b\[/);
+    expect(forced.stdout).toContain(ESC);
     const widest = Math.max(
       ...forced.stdout
-        .replace(/\x1b\[[0-9;]*m/g, '')
+        .replaceAll(new RegExp(`${ESC}\\[[0-9;]*m`, 'g'), '')
         .split('\n')
         .filter((l) => l.includes('──'))
         .map((l) => l.length),
     );
     expect(widest).toBeLessThanOrEqual(70);
-    expect(run('run', 'handshake').out).not.toMatch(/\x1b\[/);
+    expect(run('run', 'handshake').out).not.toContain(ESC);
   });
 
   it.runIf(spawnSync('sh', ['-c', 'command -v tcpdump']).status === 0)(
