@@ -284,7 +284,9 @@ export function serveCommand(
       else socket.destroy();
     });
   }
-  const server = createServer({ stack }, (s: Socket) => {
+  // Node's http manages half-closes itself (its own sockets are allowHalfOpen): a
+  // client's FIN after pipelined requests must not end our side before the answers.
+  const server = createServer({ stack, allowHalfOpen: web !== undefined }, (s: Socket) => {
     s.on('error', () => {});
     if (web) web.emit('connection', s);
     else if (mode === 'echo') s.pipe(s);

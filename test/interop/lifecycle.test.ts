@@ -176,6 +176,16 @@ describe.skipIf(skipReason)(
         let t = ''; s.on('data', (d) => (t += d)); s.on('end', () => console.log(JSON.stringify(t)));
       `);
       await bad.waitFor(/400 Bad Request/);
+      // Two requests in one segment (pipelining): two responses, in order, on one connection.
+      const piped = ns.node(`
+        import net from 'node:net';
+        const s = net.connect(80, '${SYNACK}', () =>
+          s.end('GET /1 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\nHEAD /2 HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'));
+        let t = ''; s.on('data', (d) => (t += d));
+        s.on('end', () => console.log('responses', (t.match(/HTTP\\/1\\.1 200 OK/g) ?? []).length, t.length));
+      `);
+      await piped.waitFor(/responses 2 \d+/);
+      expect(Number(/responses 2 (\d+)/.exec(piped.out)![1])).toBeGreaterThan(100000);
       await srv.stop();
     }, 30_000);
   },
