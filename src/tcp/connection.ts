@@ -253,6 +253,8 @@ export class Connection implements Endpoints {
   synData: Uint8Array | null = null;
   /** @internal Bytes of data carried by our SYN (0 normally). */
   synDataLen = 0;
+  /** @internal End of the SYN's data that must go again (the SYN,ACK acknowledged only the SYN); 0 when none. */
+  synResendEnd = 0;
   /** @internal Fast Open on our SYN: `cookie` empty to request one (RFC 7413 §4.1.1). */
   fastOpen: Uint8Array | null = null;
   /** @internal Opened by Fast Open: the application already has the connection. */

@@ -164,6 +164,8 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
       c.sendBuf!.drop(acked);
       c.sndUna = seg.ack;
       c.sndNxt = c.sndUna;
+      // What the SYN carried and the peer did not take is sent again at once, and said so.
+      if (acked < c.synDataLen) c.synResendEnd = seqAdd(c.sndUna, c.synDataLen - acked);
       c.synDataLen = 0;
     }
     sampleRtt(c, seg.ack, now);

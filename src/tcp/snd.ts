@@ -214,11 +214,16 @@ function sendData(
     seg.flags |= URG;
     seg.urgent = Math.min(seqDiff(c.sndUp, seq), 0xffff);
   }
-  const why: SendReason = isRetransmit
-    ? 'retransmit'
-    : flags & FIN && payload.length === 0
-      ? 'fin'
-      : 'data';
+  const why: SendReason =
+    c.synResendEnd !== 0 && seqLt(seq, c.synResendEnd)
+      ? 'syn-data-resend'
+      : isRetransmit
+        ? 'retransmit'
+        : flags & FIN && payload.length === 0
+          ? 'fin'
+          : 'data';
+  if (c.synResendEnd !== 0 && !seqLt(seqAdd(seq, payload.length), c.synResendEnd))
+    c.synResendEnd = 0;
   if (isRetransmit) c.host.count('retransmits');
   c.transmit(seg, why, now);
   if (flags & FIN) {

@@ -270,7 +270,9 @@ export type SendReason =
   | 'keepalive'
   | 'dup-ack'
   /** The delayed-ACK timer fired (RFC 9293 §3.8.6.3). */
-  | 'delayed-ack';
+  | 'delayed-ack'
+  /** Data that rode on our SYN goes again: the SYN,ACK acknowledged only the SYN. */
+  | 'syn-data-resend';
 
 export type TimerName =
   | 'retransmit'

@@ -16,6 +16,9 @@ type Key =
   | 'synAck'
   | 'synAckRetransmit'
   | 'synAckData'
+  | 'synAckWithData'
+  | 'synDataResend'
+  | 'rstTearsDown'
   | 'handshakeAck'
   | 'thirdWithData'
   | 'data'
@@ -47,6 +50,12 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
       `${v.from} acknowledges ${v.ack} = the client's ISN+1 (the SYN consumed one number) and sends its own ISN=${v.isn}.`,
     synAckData: (v) =>
       `This SYN,ACK also acknowledges the SYN's ${Number(v.ack) - 1} bytes: a server that does this has delivered data from a SYN nobody has confirmed (NOT TCP).`,
+    synAckWithData: (v) =>
+      `${v.from} acknowledges ${v.ack} = the client's ISN+1+${Number(v.ack) - 1}: the SYN (one number) and the ${Number(v.ack) - 1} bytes it carried; its own ISN=${v.isn}.`,
+    synDataResend: (v) =>
+      `The ${v.len} bytes that rode on the SYN go again, from sequence ${v.seq}: the SYN,ACK acknowledged only the SYN, so the server did not take them (no timer was needed: the acknowledgment said so).`,
+    rstTearsDown: () =>
+      'this SYN,ACK acknowledges a SYN the client never sent (an old duplicate), so the client rejects it. The server had already opened a connection from that stale SYN (a two-way handshake): the RST tears the established connection down, after it held resources and delivered data nobody sent.',
     synAckRetransmit: () =>
       'No final ACK came back in time: the SYN,ACK is sent again with the same ISN; the half-open record waits in SYN-RECEIVED.',
     handshakeAck: (v) =>
@@ -93,6 +102,12 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
       `${v.from} 确认 ${v.ack}，即客户端 ISN+1（SYN 占用了一个序列号），同时发出自己的 ISN=${v.isn}。`,
     synAckData: (v) =>
       `这个 SYN,ACK 还确认了 SYN 携带的 ${Number(v.ack) - 1} 字节数据：这样的服务器把一个未经确认的 SYN 中的数据交给了应用（这不是 TCP）。`,
+    synAckWithData: (v) =>
+      `${v.from} 确认 ${v.ack}，即客户端 ISN+1+${Number(v.ack) - 1}：SYN 本身（一个序列号）加上它携带的 ${Number(v.ack) - 1} 字节；同时发出自己的 ISN=${v.isn}。`,
+    synDataResend: (v) =>
+      `SYN 上携带的 ${v.len} 字节从序列号 ${v.seq} 起再发一次：SYN,ACK 只确认了 SYN，说明服务器没有收下这些数据（不需要等计时器，确认号已经说明了一切）。`,
+    rstTearsDown: () =>
+      '这个 SYN,ACK 确认的是客户端从未发送过的 SYN（一个过期的重复报文），客户端拒绝它。服务器已经根据这个过期的 SYN 打开了连接（两次握手）：RST 拆除了这个已建立的连接，而在此之前它已占用资源，并交付了没有人发送的数据。',
     synAckRetransmit: () =>
       '最后的 ACK 没有按时到达：以同一个 ISN 重发 SYN,ACK；半连接记录仍处于 SYN-RECEIVED。',
     handshakeAck: (v) =>
@@ -123,31 +138,83 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
   },
 };
 
-export function renderExplain(
+/** One explained packet: the segment event it comes from and what it says. */
+export interface Explained {
+  /** Index in `events` of the segment sent (or of the wire event for a released packet). */
+  event: number;
+  /** Index in `events` of the wire event that carried it, if any. */
+  wire?: number;
+  t: number;
+  head: string;
+  text: string;
+  /** What decided it, as message keys: the page shows the governing RFC section for each. */
+  keys: string[];
+}
+
+/** The RFC section behind each kind of decision (shown beside the explanation). */
+export const RFC_SECTION: Record<string, string> = {
+  syn: 'RFC 9293 §3.5, §3.4 (ISN)',
+  synData: 'RFC 9293 §3.10.7.2',
+  synRetransmit: 'RFC 9293 §3.8.1, RFC 6298 §5',
+  synAck: 'RFC 9293 §3.5',
+  synAckRetransmit: 'RFC 9293 §3.8.1',
+  synAckData: 'RFC 9293 §3.5 (NOT TCP)',
+  synAckWithData: 'RFC 9293 §3.5 (NOT TCP)',
+  synDataResend: 'RFC 9293 §3.10.7.3',
+  handshakeAck: 'RFC 9293 §3.5',
+  thirdWithData: 'RFC 9293 §3.5, §3.10.7.4',
+  data: 'RFC 9293 §3.10.2',
+  retransmit: 'RFC 6298 §5, RFC 5681 §3.2',
+  ack: 'RFC 9293 §3.10.7.4',
+  dupAck: 'RFC 9293 §3.10.7.4, RFC 5681 §4.2',
+  fin: 'RFC 9293 §3.6',
+  rstOldSynAck: 'RFC 9293 §3.5.1, Figure 8',
+  rstTearsDown: 'RFC 9293 §3.5.1 (against a two-way handshake)',
+  rstNoListener: 'RFC 9293 §3.5.2',
+  rst: 'RFC 9293 §3.5.2',
+  abort: 'RFC 9293 §3.10.5',
+  challenge: 'RFC 5961 §3, §4, §5',
+  probe: 'RFC 9293 §3.8.6.1',
+  windowUpdate: 'RFC 9293 §3.8.6.2.2',
+  delayedAck: 'RFC 9293 §3.8.6.3',
+};
+
+/**
+ * Explains each segment sent, from what the engine reported (why it sent it,
+ * what happened next), in English or Chinese. The CLI's `--format explain` and
+ * the web page both use this.
+ */
+export function explainSegments(
   events: readonly TraceEvent[],
   lang: Lang = 'en',
   absolute = false,
-): string[] {
+): Explained[] {
   const t = text[lang];
   const bases = new SeqBases(absolute);
   const owner = new Map<string, string>();
   for (const e of events)
     if (e.type === 'segment' && e.dir === 'out') owner.set(formatAddr(e.src), e.host);
-  const lines: string[] = [];
-  // Which (host, connection) already sent its SYN, and which host completed its handshake.
+  const out: Explained[] = [];
+  // Which (host, connection) already sent its SYN; which endpoint still owes its third segment.
   const synSent = new Set<string>();
-  const thirdSent = new Set<string>();
-  const wires = events.filter(
-    (e) => e.type === 'wire' && e.fate !== 'released' && e.fate !== 'duplicated',
-  );
+  const owesThird = new Set<string>();
+  const wireIdx: number[] = [];
+  events.forEach((e, i) => {
+    if (e.type === 'wire' && e.fate !== 'released' && e.fate !== 'duplicated') wireIdx.push(i);
+  });
   let wi = 0;
-  for (const e of events) {
+  events.forEach((e, i) => {
     if (e.type === 'wire' && e.fate === 'released') {
-      lines.push(`${stamp(e.t)}  ${t.released({ to: e.to })}`);
-      continue;
+      out.push({ event: i, wire: i, t: e.t, head: '', text: t.released({ to: e.to }), keys: [] });
+      return;
     }
-    if (e.type !== 'segment' || e.dir !== 'out') continue;
-    const w = wires[wi];
+    if (e.type === 'segment' && e.dir === 'in' && (e.seg.flags & (SYN | ACK)) === (SYN | ACK)) {
+      owesThird.add(`${e.host}/${e.conn}`);
+      return;
+    }
+    if (e.type !== 'segment' || e.dir !== 'out') return;
+    const wIndex = wireIdx[wi];
+    const w = wIndex !== undefined ? events[wIndex] : undefined;
     if (w) wi++;
     const s = e.seg;
     const to = owner.get(formatAddr(e.dst)) ?? formatAddr(e.dst);
@@ -168,42 +235,74 @@ export function renderExplain(
       next: (seq + len + 1) >>> 0,
       win: s.window,
     };
+    const me = `${e.host}/${e.conn}`;
     const keys: Key[] = [];
     if (s.flags & RST) {
       if (e.why === 'reset' && e.conn === 0 && s.flags & ACK) keys.push('rstNoListener');
-      else if (e.why === 'reset' && e.conn === 0) keys.push('rstOldSynAck');
-      else if (e.why === 'reset' && e.conn !== 0 && !(s.flags & ACK)) keys.push('rst');
+      else if (e.why === 'reset' && e.conn === 0) {
+        // What the RST did at the other end says what it was for.
+        keys.push(resetEffect(events, i, to) === 'established' ? 'rstTearsDown' : 'rstOldSynAck');
+      } else if (e.why === 'reset' && e.conn !== 0 && !(s.flags & ACK)) keys.push('rst');
       else keys.push('abort');
     } else if (s.flags & SYN && !(s.flags & ACK)) {
-      keys.push(
-        e.why === 'retransmit' || synSent.has(`${e.host}/${e.conn}`) ? 'synRetransmit' : 'syn',
-      );
-      synSent.add(`${e.host}/${e.conn}`);
+      keys.push(e.why === 'retransmit' || synSent.has(me) ? 'synRetransmit' : 'syn');
+      synSent.add(me);
       if (len > 0) keys.push('synData');
     } else if (s.flags & SYN) {
-      keys.push(e.why === 'retransmit' ? 'synAckRetransmit' : 'synAck');
-      if (ack !== 1) keys.push('synAckData');
-    } else if (e.why === 'challenge-ack') keys.push('challenge');
+      const withData = ack !== 1 && !absolute;
+      keys.push(
+        e.why === 'retransmit' ? 'synAckRetransmit' : withData ? 'synAckWithData' : 'synAck',
+      );
+      if (withData) keys.push('synAckData');
+    } else if (e.why === 'syn-data-resend') keys.push('synDataResend');
+    else if (e.why === 'challenge-ack') keys.push('challenge');
     else if (e.why === 'probe') keys.push('probe');
     else if (e.why === 'window-update') keys.push('windowUpdate');
     else if (e.why === 'delayed-ack') keys.push('delayedAck');
     else if (e.why === 'retransmit') keys.push('retransmit');
     else if (s.flags & FIN) keys.push('fin');
-    else if (seq === 1 && ack === 1 && !thirdSent.has(`${e.host}/${e.conn}`)) {
+    else if (owesThird.has(me)) {
+      // The first segment after receiving the SYN,ACK completes the handshake.
       keys.push(len > 0 ? 'thirdWithData' : 'handshakeAck');
-      thirdSent.add(`${e.host}/${e.conn}`);
+      owesThird.delete(me);
     } else if (len > 0) keys.push('data');
     else if (e.why === 'dup-ack') keys.push('dupAck');
     else keys.push('ack');
-    const head = `${stamp(e.t)}  ${e.host} → ${to}  ${flagWords(s.flags)}${len > 0 ? ` (${len} B)` : ''}: `;
-    let line = head + keys.map((k) => t[k](v)).join(' ');
+    owesThird.delete(me);
+    const head = `${e.host} → ${to}  ${flagWords(s.flags)}${len > 0 ? ` (${len} B)` : ''}`;
+    let line = keys.map((k) => t[k](v)).join(' ');
     if (w && w.type === 'wire' && (w.fate === 'lost' || w.fate === 'cut')) line += ` ${t.lost(v)}`;
     if (w && w.type === 'wire' && w.fate === 'held') line += ` ${t.held({ note: w.note ?? '' })}`;
-    lines.push(line);
-  }
-  return lines;
+    out.push({ event: i, wire: wIndex, t: e.t, head, text: line, keys });
+  });
+  return out;
+}
 
-  function stamp(ms: number): string {
-    return `${(ms / 1000).toFixed(3).padStart(7)}s`;
+/** After the RST sent at event `i`, what the receiving host's connection had been: half-open or established. */
+function resetEffect(
+  events: readonly TraceEvent[],
+  i: number,
+  host: string,
+): 'half-open' | 'established' | 'none' {
+  for (let k = i + 1; k < events.length && k < i + 64; k++) {
+    const e = events[k];
+    if (e.type === 'state' && e.host === host && (e.to === 'CLOSED' || e.to === 'LISTEN')) {
+      return e.from === 'SYN-RECEIVED' ? 'half-open' : 'established';
+    }
   }
+  return 'none';
+}
+
+export function renderExplain(
+  events: readonly TraceEvent[],
+  lang: Lang = 'en',
+  absolute = false,
+): string[] {
+  return explainSegments(events, lang, absolute).map((x) =>
+    x.head ? `${stamp(x.t)}  ${x.head}: ${x.text}` : `${stamp(x.t)}  ${x.text}`,
+  );
+}
+
+function stamp(ms: number): string {
+  return `${(ms / 1000).toFixed(3).padStart(7)}s`;
 }

@@ -148,7 +148,8 @@ export function renderLadder(events: readonly TraceEvent[], opts: LadderOptions 
         e.why === 'challenge-ack' ||
         e.why === 'probe' ||
         e.why === 'window-update' ||
-        e.why === 'delayed-ack'
+        e.why === 'delayed-ack' ||
+        e.why === 'syn-data-resend'
       )
         label += ` (${e.why})`;
       if (
