@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findScenario, scenarios } from '../src/sim/scenarios/index.ts';
 import { runRandom } from '../src/sim/scenarios/random.ts';
-import { renderExplain } from '../src/trace/explain.ts';
+import {
+  checkText,
+  scenarioDescription,
+  scenarioTitle,
+  untranslated,
+  variantName,
+} from '../src/sim/scenarios/zh.ts';
+import { explainSegments, renderExplain } from '../src/trace/explain.ts';
 import { renderJson } from '../src/trace/json.ts';
 import { renderLadder } from '../src/trace/ladder.ts';
 import { renderPcap } from '../src/trace/pcap.ts';
@@ -230,4 +237,64 @@ describe('random: invariants hold for a few hundred seeds', () => {
     }
     expect(failed).toEqual([]);
   }, 120_000);
+});
+
+describe('explanations, in English and Chinese, for every scenario (reviewed snapshots)', () => {
+  const CJK = /[\u4e00-\u9fff]/;
+  for (const sc of scenarios) {
+    it(`${sc.name}: every segment explained in both languages, checks and title translated`, async () => {
+      const results = sc.run({ seed: 1, params: {} });
+      const texts: Record<string, string> = {};
+      for (const lang of ['en', 'zh'] as const) {
+        const parts: string[] = [];
+        for (const r of results) {
+          const lines = explainSegments(r.events, lang);
+          const sent = r.events.filter((e) => e.type === 'segment' && e.dir === 'out').length;
+          expect(lines.filter((l) => l.head !== '').length).toBe(sent);
+          for (const l of lines) {
+            expect(l.text.trim(), `${sc.name} ${lang}: ${l.head}`).not.toBe('');
+            expect(l.text).not.toMatch(/undefined|NaN|\$\{/);
+            if (lang === 'zh') expect(l.text, l.text).toMatch(CJK);
+            else expect(l.text, l.text).not.toMatch(CJK);
+          }
+          parts.push(
+            [
+              `== ${variantName(r.variant ?? '', lang)}`,
+              ...renderExplain(r.events, lang),
+              ...r.checks.map((c) => `${c.ok ? '✓' : '✗'} ${checkText(c, lang)}`),
+            ].join('\n'),
+          );
+          if (lang === 'zh') expect(untranslated(r.checks)).toEqual([]);
+        }
+        texts[lang] = parts.join('\n\n');
+      }
+      expect(scenarioTitle(sc, 'zh')).toMatch(CJK);
+      expect(scenarioDescription(sc, 'zh')).toMatch(CJK);
+      if (sc.name === 'random') return; // its text depends on every fault drawn: checked above, not snapshotted
+      await expect(`${texts.en}\n`).toMatchFileSnapshot(
+        `./__snapshots__/explain/${sc.name}.en.txt`,
+      );
+      await expect(`${texts.zh}\n`).toMatchFileSnapshot(
+        `./__snapshots__/explain/${sc.name}.zh.txt`,
+      );
+    });
+  }
+
+  it('old-duplicate-syn: the right reasons, not guesses from flags', () => {
+    const [three, two] = findScenario('old-duplicate-syn')!.run({ seed: 1, params: {} });
+    const keys = (r: typeof three) => explainSegments(r.events, 'en').flatMap((x) => x.keys);
+    // The SYN's data goes again because the SYN,ACK acknowledged only the SYN, not on a timer.
+    expect(keys(three)).toContain('synDataResend');
+    expect(keys(three)).not.toContain('retransmit');
+    // The stale SYN,ACK is refused; the RST frees a half-open record (three-way) ...
+    expect(keys(three)).toContain('rstOldSynAck');
+    // ... but tears down an established connection (two-way), whose SYN,ACK acked the SYN's data.
+    expect(keys(two)).toContain('rstTearsDown');
+    expect(keys(two)).toContain('synAckWithData');
+    expect(
+      explainSegments(two.events, 'en')
+        .map((x) => x.text)
+        .join(' '),
+    ).toMatch(/acknowledges 25 = the client's ISN\+1\+24/);
+  });
 });

@@ -7,6 +7,13 @@ import { dirname, resolve } from 'node:path';
 import { SimulationLimit } from '../sim/network.ts';
 import { findScenario, type ScenarioResult, scenarios } from '../sim/scenarios/index.ts';
 import { checkParam, paramRange, type Scenario } from '../sim/scenarios/scenario.ts';
+import {
+  checkText,
+  factName,
+  scenarioDescription,
+  scenarioTitle,
+  variantName,
+} from '../sim/scenarios/zh.ts';
 import { type Lang, renderExplain } from '../trace/explain.ts';
 import { renderJson } from '../trace/json.ts';
 import { renderLadder } from '../trace/ladder.ts';
@@ -132,18 +139,20 @@ export function render(
   }
 }
 
-export function checkLines(r: ScenarioResult, color: boolean): string[] {
+export function checkLines(r: ScenarioResult, color: boolean, lang: Lang = 'en'): string[] {
   const paint = (ok: boolean, s: string) =>
     color ? `${ok ? '\x1b[32m' : '\x1b[31m'}${s}\x1b[0m` : s;
   const lines = r.checks.map((c) =>
     paint(
       c.ok,
-      `  ${c.ok ? '✓' : '✗'} ${c.what}${!c.ok && c.detail ? ` — ${c.detail.slice(0, 400)}` : ''}`,
+      `  ${c.ok ? '✓' : '✗'} ${checkText(c, lang)}${!c.ok && c.detail ? ` — ${c.detail.slice(0, 400)}` : ''}`,
     ),
   );
   for (const [k, v] of Object.entries(r.facts)) {
     if (typeof v === 'number' || typeof v === 'string')
-      lines.push(`  · ${k}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`);
+      lines.push(
+        `  · ${factName(k, lang)}: ${typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(3) : v}`,
+      );
   }
   return lines;
 }
@@ -176,13 +185,16 @@ export function runCommand(
   const say = machine ? note : out;
   results.forEach((r, i) => {
     if (o.format !== 'json') {
-      say(`${sc.title}${r.variant ? ` — ${r.variant}` : ''}  (seed ${r.seed})`);
+      const variant = r.variant ? ` — ${variantName(r.variant, o.lang)}` : '';
+      say(
+        `${scenarioTitle(sc, o.lang)}${variant}  (${o.lang === 'zh' ? '种子' : 'seed'} ${r.seed})`,
+      );
       if (!machine) say('');
     }
     for (const l of render(r, o)) out(l);
     if (o.format !== 'json') {
       if (!machine) say('');
-      for (const l of checkLines(r, o.color)) say(l);
+      for (const l of checkLines(r, o.color, o.lang)) say(l);
       if (!machine) say('');
     }
     if (!r.checks.every((c) => c.ok)) ok = false;
@@ -221,12 +233,13 @@ export function tourCommand(
     const sc = findScenario(name)!;
     const rule = '═'.repeat(78);
     out(rule);
-    out(`${n + 1}. ${sc.title}   (synack run ${sc.name})`);
+    out(`${n + 1}. ${scenarioTitle(sc, o.lang)}   (synack run ${sc.name})`);
     out(rule);
-    for (const l of wrap(sc.description, 78)) out(l);
+    const desc = scenarioDescription(sc, o.lang);
+    for (const l of o.lang === 'zh' ? (desc.match(/.{1,38}/gu) ?? []) : wrap(desc, 78)) out(l);
     out('');
     for (const r of sc.run({ seed: 1, params: {} })) {
-      if (r.variant) out(`── ${r.variant}`);
+      if (r.variant) out(`── ${variantName(r.variant, o.lang)}`);
       for (const l of render(
         r,
         { format: 'ladder', lang: o.lang, absolute: false, color: o.color, width: o.width },
@@ -234,7 +247,7 @@ export function tourCommand(
       ))
         out(l);
       out('');
-      for (const l of checkLines(r, o.color)) out(l);
+      for (const l of checkLines(r, o.color, o.lang)) out(l);
       out('');
       if (!r.checks.every((c) => c.ok)) ok = false;
     }
