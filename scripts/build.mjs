@@ -53,6 +53,23 @@ await build({
   },
 });
 
+// The lab page, built by Vite into dist/web (served by `synack web`).
+execFileSync(
+  process.execPath,
+  [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    'build',
+    '--config',
+    'web/vite.config.ts',
+    '--logLevel',
+    'warn',
+  ],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
+
 // The browser core: what a web page pays for `import { ... } from 'synack'`.
 const core = await build({
   entryPoints: [join(dist, 'index.js')],

@@ -16,6 +16,7 @@ import {
 } from './lab.ts';
 import { connectCommand, type ServeMode, serveCommand, type WireOptions } from './realwire.ts';
 import { scriptCommand, UsageError } from './script.ts';
+import { webCommand } from './web.ts';
 
 // A reader that goes away (`synack ... | head`) ends the output quietly, as Unix tools do.
 for (const stream of [process.stdout, process.stderr]) {
@@ -326,6 +327,20 @@ wireOptions(
   );
   process.exit();
 });
+
+program
+  .command('web')
+  .description(
+    'serve the lab page (the engine running in your browser) on localhost and print its URL',
+  )
+  .option('--port <n>', 'port on 127.0.0.1 (default: any free one)', int('--port', 0, 65535), 0)
+  .action(async (o) => {
+    process.exitCode = await webCommand(
+      o.port,
+      (s) => console.log(s),
+      (s) => console.error(s),
+    );
+  });
 
 try {
   // `synack run SCENARIO --help`: that scenario, its description and options.

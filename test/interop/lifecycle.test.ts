@@ -3,6 +3,7 @@
 // `serve --http` speaks HTTP/1.1 to the kernel's curl. Each test makes and
 // removes its own network namespace.
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,49 @@ describe.skipIf(skipReason)(
       expect(ms).toBeLessThan(2000);
       expect(pcapCount(pcap)).toBeGreaterThanOrEqual(1);
     }, 30_000);
+
+    it('synack web serves the built lab page on localhost (inside the namespace) and stops on a signal', async () => {
+      ns = new Netns();
+      const root = join(import.meta.dirname, '../..');
+      execFileSync('npm', ['run', 'build:web'], { cwd: root, stdio: 'ignore' });
+      const web = ns.start(process.execPath, [
+        '--import',
+        'tsx',
+        join(root, 'src/cli/main.ts'),
+        'web',
+        '--port',
+        '8000',
+      ]);
+      await web.waitFor(/synack lab: http:\/\/127\.0\.0\.1:8000\//);
+      const page = ns.run('curl', ['-sS', '-m', '5', 'http://127.0.0.1:8000/']);
+      expect(page.stdout).toMatch(/<div id="app"><\/div>/);
+      const asset = /src="\.\/(assets\/[^"]+\.js)"/.exec(page.stdout)![1];
+      const js = ns.run('curl', [
+        '-sS',
+        '-m',
+        '5',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code} %{content_type}',
+        `http://127.0.0.1:8000/${asset}`,
+      ]);
+      expect(js.stdout).toBe('200 text/javascript');
+      const outside = ns.run('curl', [
+        '-sS',
+        '-m',
+        '5',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--path-as-is',
+        'http://127.0.0.1:8000/../../package.json',
+      ]);
+      expect(outside.stdout).toBe('404');
+      web.child.kill('SIGTERM');
+      expect(await web.done).toBe(0);
+    }, 60_000);
 
     it('serve --http speaks HTTP/1.1: keep-alive, HEAD, a sized body, 400 for garbage', async () => {
       ns = new Netns();

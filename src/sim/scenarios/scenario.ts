@@ -72,6 +72,12 @@ export interface RunOptions {
   loss?: number;
   /** One-way latency in ms. */
   delay?: number;
+  /** Other link faults on every link (jitter, duplication, reordering, corruption). */
+  link?: Partial<LinkParams>;
+  /** Drop the Nth segment put on the wire (1-based), once. */
+  dropNth?: number;
+  /** Hold the first SYN in the network this many ms. */
+  holdFirstSyn?: number;
   params: Record<string, string>;
 }
 
@@ -96,12 +102,24 @@ export function numParam(opts: RunOptions, p: ScenarioParam): number {
 }
 
 export function makeNetwork(opts: RunOptions, link: Partial<LinkParams> = {}): Network {
-  return new Network(opts.seed, {
+  const net = new Network(opts.seed, {
     ...defaultLink,
     latency: opts.delay ?? defaultLink.latency,
     loss: opts.loss ?? 0,
+    ...opts.link,
     ...link,
   });
+  if (opts.dropNth && opts.dropNth > 0)
+    net.dropNth(() => true, opts.dropNth, `segment ${opts.dropNth} dropped`);
+  if (opts.holdFirstSyn && opts.holdFirstSyn > 0) {
+    net.holdNth(
+      (p) => p.seg !== undefined && (p.seg.flags & 0x12) === 0x02,
+      opts.holdFirstSyn,
+      1,
+      `first SYN held ${opts.holdFirstSyn / 1000} s`,
+    );
+  }
+  return net;
 }
 
 /** The sequence of states a host's connections went through (all connection ids merged, in order). */
