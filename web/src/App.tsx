@@ -443,6 +443,7 @@ export function App() {
                     </p>
                   )}
                   <Ladder
+                    width={models.length > 1 ? 460 : 640}
                     model={m}
                     now={now}
                     absolute={abs}

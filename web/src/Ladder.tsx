@@ -9,9 +9,10 @@ import { ui } from './i18n.ts';
 import { type Arrow, arrowLabel, basesFor, flagLabel, type Model } from './model.ts';
 import { makeScale } from './scale.ts';
 
-const W = 640;
 const TOP = 40;
 const MARGIN = 90;
+/** Quiet stretches longer than this (ms) are folded. */
+const FOLD_GAP = 400;
 
 export function Ladder({
   model,
@@ -20,7 +21,9 @@ export function Ladder({
   lang,
   selected,
   onSelect,
+  width = 640,
 }: {
+  width?: number;
   model: Model;
   now: number;
   absolute: boolean;
@@ -29,6 +32,7 @@ export function Ladder({
   onSelect: (i: number) => void;
 }) {
   const t = ui[lang];
+  const W = width;
   const lanes = model.lanes;
   const x = (h: string) => {
     const k = lanes.indexOf(h);
@@ -37,15 +41,28 @@ export function Ladder({
   };
   const scale = useMemo(() => {
     const times = model.steps;
-    const span = Math.max(1, times[times.length - 1] ?? 1);
-    // 4 px a millisecond (a 10 ms hop is 40 px), less when the run is long and busy.
-    const px = Math.min(4, Math.max(0.05, 2400 / span));
-    return makeScale(times, px);
+    // The time that is drawn (quiet stretches are folded): 4 px a millisecond (a 10 ms
+    // hop is 40 px), less when the run is long and busy.
+    let busy = 0;
+    for (let k = 1; k < times.length; k++) busy += Math.min(times[k] - times[k - 1], FOLD_GAP);
+    const px = Math.min(4, Math.max(0.05, 2400 / Math.max(1, busy)));
+    return makeScale(times, px, FOLD_GAP);
   }, [model]);
-  const bases = useMemo(() => basesFor(model.arrows, absolute), [model, absolute]);
+  // Labels in time order, so that each connection's numbers are relative to its own ISNs
+  // (a 4-tuple used twice, as by a stale SYN, gets its second base only from then on).
+  const labels = useMemo(() => {
+    const bases = basesFor([], absolute);
+    const out = new Map<number, string>();
+    for (const a of model.arrows) {
+      if (a.seg) bases.note(`${a.src}:${a.seg.srcPort}`, a.seg);
+      out.set(a.i, arrowLabel(a, bases));
+    }
+    return out;
+  }, [model, absolute]);
   const y = (tm: number) => TOP + scale.y(tm);
   const H = TOP + scale.height + 60;
   const visible = model.arrows.filter((a) => a.t <= now);
+  const lastY = new Map<string, number>();
   // Arrows that leave the same host at the same instant: their labels are stacked, not overlaid.
   const rank = new Map<number, number>();
   const seen = new Map<string, number>();
@@ -112,7 +129,7 @@ export function Ladder({
         const x0 = x(a.from);
         const y0 = y(a.t);
         const [x1, y1, lost] = end(a);
-        const label = arrowLabel(a, bases);
+        const label = labels.get(a.i) ?? '';
         const f = a.seg ? flagLabel(a.seg.flags) : { short: '', long: 'packet' };
         const mx = (x0 + x1) / 2;
         const my = (y0 + y1) / 2 - 4 + 13 * (rank.get(a.i) ?? 0);
@@ -167,13 +184,18 @@ export function Ladder({
         .filter((s) => s.t <= now && lanes.includes(s.host))
         .map((s) => {
           const left = lanes.indexOf(s.host) === 0;
+          // States that change within a few pixels of each other are written one under the other.
+          let sy = y(s.t) - 2;
+          const prev = lastY.get(s.host);
+          if (prev !== undefined && sy < prev + 12) sy = prev + 12;
+          lastY.set(s.host, sy);
           return (
             <text
               class="st"
               data-host={s.host}
               data-state={s.to}
               x={x(s.host) + (left ? -6 : 6)}
-              y={y(s.t) - 2}
+              y={sy}
               text-anchor={left ? 'end' : 'start'}
             >
               {s.to}
