@@ -80,6 +80,18 @@ describe.skipIf(!existsSync(CHROMIUM))(
     const checks = (page: Page) =>
       page.locator('li.check').evaluateAll((els) => els.map((e) => e.getAttribute('data-ok')));
 
+    it('the built page has no Node APIs in it and loads with relative paths', async () => {
+      const { readdirSync, readFileSync } = await import('node:fs');
+      const assets = join(dist, 'assets');
+      const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
+      expect(js.length).toBeGreaterThan(0);
+      for (const f of js) {
+        const code = readFileSync(join(assets, f), 'utf8');
+        expect(code, f).not.toMatch(/from\s*["']node:|require\(["']node:|\bprocess\.env\b/);
+      }
+      expect(readFileSync(join(dist, 'index.html'), 'utf8')).toMatch(/src="\.\/assets\//);
+    });
+
     it('handshake: states on each lane, labels in both notations, every check ✓', async () => {
       const page = await open('s=handshake');
       expect(await states(page, 'client')).toEqual(['SYN-SENT', 'ESTABLISHED']);
