@@ -95,6 +95,9 @@ describe('synack CLI', () => {
     ],
     [['run', 'delayed-ack', '--quick-acks'], /--quick-acks needs a value/],
     [['tour', '--lang', 'fr'], /Allowed choices are en, zh/],
+    [['tour', '--width', 'wide'], /--width must be an integer from 60/],
+    [['web', '--port', '99999'], /--port must be an integer from 0 to 65,535/],
+    [['list', 'extra'], /too many arguments/],
     [['connect', '198.18.0.1', '80'], /required option '--tun <name>'/],
     [['connect', '198.18.0.1', '99999', ...wire], /PORT must be an integer from 1 to 65535/],
     [

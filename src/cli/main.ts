@@ -87,6 +87,7 @@ program
 program
   .command('list')
   .description('list the scenarios with one-line descriptions')
+  .allowExcessArguments(false)
   .action(() => {
     process.exitCode = listCommand((s) => console.log(s));
   });
@@ -168,6 +169,7 @@ program
 
 program
   .command('tour')
+  .allowExcessArguments(false)
   .description(
     "run the seed article's scenarios in order, each with a short heading, its ladder and its checks",
   )
@@ -241,6 +243,7 @@ const port = (v: string) => {
 wireOptions(
   program
     .command('connect')
+    .allowExcessArguments(false)
     .description(
       'connect to HOST PORT through a TUN device with the synack stack; sends stdin (or --data), prints what comes back',
     )
@@ -292,6 +295,7 @@ wireOptions(
 wireOptions(
   program
     .command('serve')
+    .allowExcessArguments(false)
     .description('serve on PORT through a TUN device with the synack stack, until interrupted')
     .argument('<port>', 'port', port)
     .option('--echo', 'echo what each client sends (the default)')
@@ -330,6 +334,7 @@ wireOptions(
 
 program
   .command('web')
+  .allowExcessArguments(false)
   .description(
     'serve the lab page (the engine running in your browser) on localhost and print its URL',
   )
