@@ -2,7 +2,8 @@
 // names, checks and fact names, so that a page or a CLI run in `zh` shows no
 // English of its own. synack's own words (not taken from the seed article).
 
-import type { Lang } from '../../trace/explain.ts';
+/** The languages of the lab (as `trace/explain.ts`'s Lang; declared here, below it). */
+type Lang = 'en' | 'zh';
 import type { Check, Scenario } from './scenario.ts';
 
 const TITLES: Record<string, [string, string]> = {
