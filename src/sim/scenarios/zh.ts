@@ -4,6 +4,7 @@
 
 /** The languages of the lab (as `trace/explain.ts`'s Lang; declared here, below it). */
 type Lang = 'en' | 'zh';
+
 import type { Check, Scenario } from './scenario.ts';
 
 const TITLES: Record<string, [string, string]> = {
