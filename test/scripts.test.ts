@@ -102,3 +102,53 @@ describe('the script runner fails when the stack does not do what the script say
     expect(r.skipped).toHaveLength(1);
   });
 });
+
+describe('packetdrill semantics in the runner', () => {
+  const head = `0   socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0  setsockopt(3, SOL_SOCKET, SO_REUSEADDR, [1], 4) = 0
++0  bind(3, ..., ...) = 0
++0  listen(3, 1) = 0
++0  < S 0:0(0) win 65535 <mss 1460,sackOK,nop,nop,nop,wscale 7>
+`;
+
+  it('a C-preprocessor subset: #define, #ifdef/#ifndef, #if defined() with ! && ||, #elif, #else, --define', () => {
+    const script = `#define SYNACK_WINDOW 1
+#ifdef LINUX
+--profile=linux
+#endif
+${head}#if defined(LINUX) && !defined(OLD_KERNEL)
++0  > S. 0:0(0) ack 1 win 64240 <mss 1460,nop,nop,sackOK,nop,wscale 7>
+#elif defined(SYNACK_WINDOW) || defined(FREEBSD)
++0  > S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,sackOK,nop,wscale 7>
+#else
++0  > S. 0:0(0) ack 1 win 1 <mss 1460>
+#endif
+#ifndef LINUX
++.1 < . 1:1(0) ack 1 win 257
+#endif
+`;
+    expect(runScript(script).status).toBe('pass');
+    expect(runScript(script, { defines: { LINUX: '1' } }).status).toBe('pass');
+    const r = runScript(script, { defines: { LINUX: '1', OLD_KERNEL: '1' } });
+    expect(r.status).toBe('fail');
+    expect(r.message).toMatch(/window differs/);
+    // Line numbers stay those of the file.
+    expect(r.line).toBe(13);
+    expect(runScript(`#if\n${head}`).message).toMatch(/cannot evaluate|#if/);
+    expect(runScript(`#endif\n${head}`).message).toMatch(/#endif without #if/);
+    expect(runScript(`#include "x.h"\n${head}`).message).toMatch(
+      /unknown preprocessor line "#include"/,
+    );
+  });
+
+  it('a * line fails with "nothing was sent" when the stack has nothing more scheduled, instead of waiting for ever', () => {
+    const script = `${head}+0  > S. 0:0(0) ack 1 <...>
++.1 < . 1:1(0) ack 1 win 257
+*   > F. 1:1(0) ack 1 <...>
+`;
+    const r = runScript(script);
+    expect(r.status).toBe('fail');
+    expect(r.message).toMatch(/nothing was sent \(the stack has nothing more scheduled\)/);
+    expect(r.line).toBe(8);
+  });
+});

@@ -76,6 +76,12 @@ program
     ),
   )
   .option('-v, --verbose', 'list skipped shell lines')
+  .option(
+    '-D, --define <name[=value]>',
+    "define a name for the scripts' #ifdef/#if lines (repeatable)",
+    (v: string, prev: string[] = []) => [...prev, v],
+  )
+  .option('--json', 'one JSON report: per file status, line and reason, and the summary')
   .addHelpText(
     'after',
     '\nOutput: one line per script (PASS/FAIL/SKIP), then "N passed, N failed, N skipped".\nExit status: 0 when all pass, 1 when any fails, 2 on a usage error.',

@@ -9,6 +9,20 @@ export interface ScriptCliOptions {
   lenient?: boolean;
   profile?: string;
   verbose?: boolean;
+  /** NAME or NAME=VALUE, for the scripts' #ifdef/#if lines. */
+  define?: string[];
+  /** One JSON report instead of lines. */
+  json?: boolean;
+}
+
+function defines(list: string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of list) {
+    const m = /^([A-Za-z_]\w*)(?:=(.*))?$/.exec(d);
+    if (!m) throw new UsageError(`--define takes NAME or NAME=VALUE (a C identifier), got "${d}"`);
+    out[m[1]] = m[2] ?? '1';
+  }
+  return out;
 }
 
 function expand(path: string): string[] {
@@ -42,29 +56,66 @@ export function scriptCommand(
   }
   const files = paths.flatMap(expand);
   if (files.length === 0) throw new UsageError('no .pkt files found in the given paths');
+  const defs = defines(opts.define);
   let passed = 0;
   let failed = 0;
   let skipped = 0;
+  let shell = 0;
+  const ignored = new Map<string, number>();
+  const report: Record<string, unknown>[] = [];
+  const say = opts.json ? () => {} : out;
   for (const f of files) {
-    const r = runScript(readFileSync(f, 'utf8'), { lenient: opts.lenient, profile: opts.profile });
+    const r = runScript(readFileSync(f, 'utf8'), {
+      lenient: opts.lenient,
+      profile: opts.profile,
+      defines: defs,
+    });
+    shell += r.skipped.length;
+    for (const o of r.ignoredOptions) ignored.set(o, (ignored.get(o) ?? 0) + 1);
     const ran = r.trace.events.length > 0 || r.status === 'fail';
     const notes: string[] = [];
     if (r.skipped.length > 0) notes.push(`${r.skipped.length} shell line(s) skipped`);
     if (r.ignoredOptions.length > 0)
       notes.push(`options not interpreted: ${r.ignoredOptions.join(', ')}`);
     const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
-    if (r.status === 'pass' && !ran) {
+    const status = r.status === 'pass' && !ran ? 'skip' : r.status;
+    if (status === 'skip') {
       skipped++;
-      out(`SKIP ${f}${note}`);
-    } else if (r.status === 'pass') {
+      say(`SKIP ${f}${note}`);
+    } else if (status === 'pass') {
       passed++;
-      out(`PASS ${f}${note}`);
+      say(`PASS ${f}${note}`);
     } else {
       failed++;
-      out(`FAIL ${f}:${r.line ?? 0}: ${r.message}${note}`);
+      say(`FAIL ${f}:${r.line ?? 0}: ${r.message}${note}`);
     }
-    if (opts.verbose) for (const s of r.skipped) out(`     skipped line ${s.line}: ${s.text}`);
+    if (opts.verbose) for (const s of r.skipped) say(`     skipped line ${s.line}: ${s.text}`);
+    report.push({
+      file: f,
+      status,
+      ...(status === 'fail' ? { line: r.line ?? 0, reason: r.message } : {}),
+      shellLinesSkipped: r.skipped.map((x) => ({ line: x.line, text: x.text })),
+      optionsNotInterpreted: r.ignoredOptions,
+    });
   }
-  out(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+  const unsupported = [...ignored].map(([o, n]) => `--${o} (${n})`).join(', ');
+  if (opts.json) {
+    out(
+      JSON.stringify({
+        passed,
+        failed,
+        skipped,
+        shellLinesSkipped: shell,
+        optionsNotInterpreted: Object.fromEntries(ignored),
+        files: report,
+      }),
+    );
+  } else {
+    out(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+    if (shell > 0 || ignored.size > 0)
+      out(
+        `not interpreted: ${shell} shell line(s)${ignored.size > 0 ? `; script options ${unsupported}` : ''}`,
+      );
+  }
   return failed > 0 ? 1 : 0;
 }

@@ -124,8 +124,89 @@ function stripComments(src: string): string {
   return out;
 }
 
-export function parseScript(src: string): Script {
-  const text = stripComments(src);
+/**
+ * The C-preprocessor subset packetdrill scripts use to serve several stacks:
+ * #define NAME [VALUE], #ifdef, #ifndef, #if defined(NAME) (with !, &&, ||),
+ * #else, #endif. Lines not taken become blank, so line numbers stay true.
+ */
+export function preprocess(src: string, defines: Record<string, string> = {}): string {
+  const defs = new Map(Object.entries(defines));
+  const lines = src.split('\n');
+  // Each open #if: [is this branch taken, was any branch taken, was the enclosing region live].
+  const stack: [boolean, boolean, boolean][] = [];
+  const live = () => stack.every((f) => f[0]);
+  const cond = (expr: string, n: number): boolean => {
+    if (expr.trim() === '')
+      throw new ScriptSyntaxError(n, '#if needs a condition, e.g. #if defined(LINUX)');
+    const js = expr
+      .replace(/defined\s*\(\s*(\w+)\s*\)/g, (_m, name) => (defs.has(name) ? '1' : '0'))
+      .replace(/defined\s+(\w+)/g, (_m, name) => (defs.has(name) ? '1' : '0'))
+      .replace(/\b[A-Za-z_]\w*\b/g, (name) => {
+        const v = defs.get(name);
+        return v !== undefined && /^\d+$/.test(v) ? v : '0';
+      });
+    if (!/^[\d\s!&|()<>=]*$/.test(js))
+      throw new ScriptSyntaxError(n, `#if: cannot evaluate "${expr}"`);
+    // Only digits, parentheses and ! && || == < > remain: a safe boolean expression.
+    return Boolean(Function(`"use strict"; return (${js || '0'});`)());
+  };
+  return lines
+    .map((raw, k) => {
+      const n = k + 1;
+      const m = /^\s*#\s*(\w+)\s*(.*?)\s*$/.exec(raw);
+      if (!m) return live() ? raw : '';
+      const [, dir, arg] = m;
+      switch (dir) {
+        case 'define': {
+          if (live()) {
+            const d = /^(\w+)(?:\s+(.*))?$/.exec(arg);
+            if (!d) throw new ScriptSyntaxError(n, `#define needs a name, got "${arg}"`);
+            defs.set(d[1], d[2] ?? '1');
+          }
+          return '';
+        }
+        case 'undef':
+          if (live()) defs.delete(arg);
+          return '';
+        case 'ifdef':
+        case 'ifndef':
+        case 'if': {
+          const outer = live();
+          const v =
+            dir === 'ifdef' ? defs.has(arg) : dir === 'ifndef' ? !defs.has(arg) : cond(arg, n);
+          stack.push([outer && v, outer && v, outer]);
+          return '';
+        }
+        case 'elif': {
+          const top = stack[stack.length - 1];
+          if (!top) throw new ScriptSyntaxError(n, '#elif without #if');
+          const v = top[2] && !top[1] && cond(arg, n);
+          top[0] = v;
+          top[1] ||= v;
+          return '';
+        }
+        case 'else': {
+          const top = stack[stack.length - 1];
+          if (!top) throw new ScriptSyntaxError(n, '#else without #if');
+          top[0] = top[2] && !top[1];
+          top[1] = true;
+          return '';
+        }
+        case 'endif':
+          if (!stack.pop()) throw new ScriptSyntaxError(n, '#endif without #if');
+          return '';
+        default:
+          throw new ScriptSyntaxError(
+            n,
+            `unknown preprocessor line "#${dir}" (accepted: #define, #undef, #ifdef, #ifndef, #if, #elif, #else, #endif)`,
+          );
+      }
+    })
+    .join('\n');
+}
+
+export function parseScript(src: string, defines: Record<string, string> = {}): Script {
+  const text = stripComments(preprocess(src, defines));
   const lines = text.split('\n');
   const options: Record<string, string> = {};
   const events: ScriptEvent[] = [];

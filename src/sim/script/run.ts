@@ -35,7 +35,13 @@ export interface RunOptions {
   lenient?: boolean;
   profile?: string;
   tracer?: Tracer;
+  /** Names for the script's #ifdef/#if lines (as `cc -D`). */
+  defines?: Record<string, string>;
 }
+
+/** Bounds on one script run: virtual time and engine events. */
+const MAX_VIRTUAL_MS = 24 * 3_600_000;
+const MAX_STEPS = 5_000_000;
 
 export interface ScriptResult {
   status: 'pass' | 'fail';
@@ -103,7 +109,7 @@ export function runScript(src: string, opts: RunOptions = {}): ScriptResult {
   const trace = new TraceLog();
   const result: ScriptResult = { status: 'pass', skipped: [], ignoredOptions: [], trace };
   try {
-    const script = parseScript(src);
+    const script = parseScript(src, opts.defines);
     new Runner(script.options, opts, trace, result).run(script.events);
   } catch (e) {
     result.status = 'fail';
@@ -256,12 +262,25 @@ class Runner {
       if (this.outbox.length > 0) this.unexpected();
       const next = this.clock.next();
       if (next > ms) break;
-      this.clock.runOne();
-      this.checkPending();
+      this.step();
     }
     this.clock.advance(ms);
     if (this.outbox.length > 0) this.unexpected();
   }
+
+  /** One engine event, within the run's bounds on events and virtual time. */
+  private step(): void {
+    if (++this.steps > MAX_STEPS || this.clock.next() > MAX_VIRTUAL_MS) {
+      throw new Fail(
+        this.curLine,
+        `the run stopped at its bound (${MAX_STEPS.toLocaleString('en')} events or ${MAX_VIRTUAL_MS / 3_600_000} h of virtual time)`,
+      );
+    }
+    this.clock.runOne();
+    this.checkPending();
+  }
+
+  private steps = 0;
 
   private unexpected(): never {
     const o = this.outbox[0];
@@ -304,12 +323,16 @@ class Runner {
   private expect(ev: PacketLine, lo: number, hi: number): void {
     const limit = hi + this.tolMs;
     while (this.outbox.length === 0) {
-      if (this.clock.next() > limit) {
+      const next = this.clock.next();
+      // Nothing scheduled at all (a `*` line with nothing left to come), or nothing by the deadline.
+      if (next > limit || next === Number.POSITIVE_INFINITY) {
         const when = hi === Number.POSITIVE_INFINITY ? '' : ` by ${(limit / 1000).toFixed(6)}s`;
-        throw new Fail(this.curLine, `expected ${this.lineText()}${when}, but nothing was sent`);
+        throw new Fail(
+          this.curLine,
+          `expected ${this.lineText()}${when}, but nothing was sent${next === Number.POSITIVE_INFINITY ? ' (the stack has nothing more scheduled)' : ''}`,
+        );
       }
-      this.clock.runOne();
-      this.checkPending();
+      this.step();
     }
     const { t, packet } = this.outbox.shift()!;
     const p = decodePacket(packet);
