@@ -96,10 +96,25 @@ describe('the script runner fails when the stack does not do what the script say
     expect(r.message).toMatch(/unknown TCP flag "Q"/);
   });
 
-  it('shell lines are reported as skipped, not failed', () => {
-    const r = runScript(`\`sysctl -w net.ipv4.tcp_sack=0\`\n${base}`);
-    expect(r.status).toBe('pass');
-    expect(r.skipped).toHaveLength(1);
+  it('a known sysctl configures the stack; any other shell line is an error, or skipped and counted with --lenient', () => {
+    // tcp_sack=0: the SYN,ACK no longer offers sackOK, so the unchanged script fails at that line.
+    const sackOff = runScript(`\`sysctl -w net.ipv4.tcp_sack=0\`\n${base}`);
+    expect(sackOff.status).toBe('fail');
+    expect(sackOff.message).toMatch(/options differ/);
+    const other = `\`ip link set dev tun0 mtu 1400\`\n${base}`;
+    const strict = runScript(other);
+    expect(strict.status).toBe('fail');
+    expect(strict.line).toBe(1);
+    expect(strict.message).toMatch(
+      /shell line not interpreted: "ip link set dev tun0 mtu 1400".*--lenient/,
+    );
+    const lenient = runScript(other, { lenient: true });
+    expect(lenient.status).toBe('pass');
+    expect(lenient.skipped).toHaveLength(1);
+    // A value out of range is not applied, and says so.
+    expect(runScript(`\`sysctl -q net.ipv4.tcp_syncookies=7\`\n${base}`).message).toMatch(
+      /out of range/,
+    );
   });
 });
 

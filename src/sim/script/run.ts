@@ -30,6 +30,7 @@ import {
   ScriptSyntaxError,
   type SyscallLine,
 } from './parse.ts';
+import { applyShell } from './sysctl.ts';
 
 export interface RunOptions {
   lenient?: boolean;
@@ -202,7 +203,17 @@ class Runner {
       this.curLine = ev.line;
       this.events.set(ev.line, ev.text);
       if (ev.type === 'shell') {
-        if (!this.sysctl(ev.command)) this.result.skipped.push({ line: ev.line, text: ev.text });
+        // Known sysctls configure the stack; anything else is skipped with --lenient, an error without.
+        const unknown = applyShell(ev.command, this.stack.cfg);
+        if (unknown !== null) {
+          if (!this.lenient) {
+            throw new Fail(
+              ev.line,
+              `shell line not interpreted: "${unknown}" (synack applies sysctl settings it knows, e.g. net.ipv4.tcp_sack=0; run with --lenient to skip the rest)`,
+            );
+          }
+          this.result.skipped.push({ line: ev.line, text: ev.text });
+        }
         continue;
       }
       const [lo, hi] = this.window(ev);
@@ -223,27 +234,6 @@ class Runner {
     if (this.pending.length > 0) {
       throw new Fail(this.pending[0].ev.line, `${this.pending[0].ev.name}() never returned`);
     }
-  }
-
-  /**
-   * The sysctls synack honours: net.ipv4.tcp_syncookies (0 off, 1 when the SYN
-   * queue is full, 2 always) and net.ipv4.tcp_fastopen (bit 0x2 server on,
-   * 0x200 no cookie required). Other shell lines are reported as skipped.
-   */
-  private sysctl(command: string): boolean {
-    const m =
-      /^\s*sysctl\s+(?:-\w+\s+)*net\.ipv4\.(tcp_syncookies|tcp_fastopen)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*$/.exec(
-        command,
-      );
-    if (!m) return false;
-    const v = Number(m[2]);
-    if (m[1] === 'tcp_syncookies') {
-      if (v > 2) return false;
-      this.stack.cfg.synCookies = (['off', 'auto', 'always'] as const)[v];
-    } else {
-      this.stack.cfg.fastOpen = !(v & 0x2) ? 'off' : v & 0x200 ? 'no-cookie' : 'on';
-    }
-    return true;
   }
 
   /** [earliest, latest] ms for an event's time spec. */
