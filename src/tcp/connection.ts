@@ -243,6 +243,9 @@ export class Connection implements Endpoints {
   keepAliveAt = Number.POSITIVE_INFINITY;
   /** @internal */ keepAliveProbes = 0;
   /** @internal */ keepAliveIdleMs: number;
+  /** @internal Keep-alive interval and probe count of this connection (TCP_KEEPINTVL, TCP_KEEPCNT). */
+  keepAliveIntervalMs: number;
+  keepAliveCount: number;
   keepAlive: boolean;
 
   /** @internal */ sendBuf: SendBuffer | null = null;
@@ -316,6 +319,8 @@ export class Connection implements Endpoints {
     this.noDelay = cfg.noDelay;
     this.keepAlive = cfg.keepAlive;
     this.keepAliveIdleMs = cfg.keepAliveIdle;
+    this.keepAliveIntervalMs = cfg.keepAliveInterval;
+    this.keepAliveCount = cfg.keepAliveProbes;
     this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
     this.rcvMss = Math.min(cfg.mss, 536);
     this.quickAcks = cfg.quickAcks;

@@ -9,7 +9,7 @@ import type { Connection } from './connection.ts';
 import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq.ts';
-import { ackOptions, output, retransmitOne, sendAck } from './snd.ts';
+import { ackOptions, output, retransmitOne, sendAbortReset, sendAck } from './snd.ts';
 import { State } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -143,7 +143,9 @@ function onKeepAlive(c: Connection, now: number): void {
     armKeepAlive(c, now, c.keepAliveIdleMs);
     return;
   }
-  if (c.keepAliveProbes >= c.cfg.keepAliveProbes) {
+  if (c.keepAliveProbes >= c.keepAliveCount) {
+    // The peer is gone or unreachable: say so with RST in case it is only half-gone (as Linux).
+    sendAbortReset(c, now);
     c.host.count('connections-timed-out');
     c.release(now, ConnectionTimedOut.quiet());
     return;
@@ -151,7 +153,7 @@ function onKeepAlive(c: Connection, now: number): void {
   c.keepAliveProbes++;
   c.host.count('keepalive-probes');
   c.transmit(c.mk(seqAdd(c.sndUna, -1), ACK, EMPTY, ackOptions(c, now)), 'keepalive', now);
-  armKeepAlive(c, now, c.cfg.keepAliveInterval);
+  armKeepAlive(c, now, c.keepAliveIntervalMs);
 }
 
 export function sampleRtt(c: Connection, ack: number, now: number): void {

@@ -79,6 +79,10 @@ class Fail extends Error {
 
 interface Fd {
   nonblock: boolean;
+  /** shutdown(SHUT_RD): reads return 0. */
+  readShut?: boolean;
+  /** SO_LINGER with a zero timeout: close() sends RST. */
+  lingerAbort?: boolean;
   bound?: number;
   cfg: Partial<TcpConfig>;
   sock?: TcpSocket;
@@ -443,6 +447,74 @@ class Runner {
       case 'setsockopt':
       case 'getsockopt':
         return this.sockopt(ev);
+      case 'ioctl': {
+        // FIONREAD / SIOCINQ: bytes waiting to be read (SIOCOUTQ: not yet acknowledged).
+        const fd = this.fd(ev);
+        const conn = fd.sock?.conn;
+        if (!conn) return [-1, 'ENOTCONN'];
+        const req = a[1] ?? '';
+        let v: number;
+        if (req === 'FIONREAD' || req === 'SIOCINQ') v = conn.recvQueued;
+        else if (req === 'SIOCOUTQ' || req === 'TIOCOUTQ') v = conn.sendQueued;
+        else
+          throw new Fail(
+            this.curLine,
+            `ioctl: unsupported request ${req} (supported: FIONREAD, SIOCINQ, SIOCOUTQ)`,
+          );
+        const want = /\[?\s*(\d+)\s*\]?/.exec(a[2] ?? '')?.[1];
+        if (want !== undefined && Number(want) !== v)
+          throw new Fail(this.curLine, `ioctl(${req}) gave [${v}], the script expects [${want}]`);
+        return [0];
+      }
+      case 'poll': {
+        // poll([{fd=N, events=POLLIN|POLLOUT, revents=...}], 1, timeout): the events that hold now.
+        const m =
+          /fd\s*=\s*(\d+)\s*,\s*events\s*=\s*([\w|]+)(?:\s*,\s*revents\s*=\s*([\w|]+))?/.exec(
+            ev.args[0] ?? '',
+          );
+        if (!m) throw new Fail(this.curLine, 'poll: expected [{fd=N, events=..., revents=...}]');
+        const fd = this.fds.get(Number(m[1]));
+        if (!fd) return [-1, 'EBADF'];
+        const ready = (): string[] => {
+          const out: string[] = [];
+          const conn = fd.sock?.conn;
+          const wanted = m[2].split('|');
+          if (wanted.includes('POLLIN')) {
+            const inReady = fd.server
+              ? fd.server.listener.acceptQueue.length > 0
+              : !!conn && (conn.recvQueued > 0 || conn.finReceived || conn.state === State.Closed);
+            if (inReady) out.push('POLLIN');
+          }
+          if (
+            wanted.includes('POLLOUT') &&
+            conn &&
+            conn.synchronized() &&
+            conn.sendSpace > 0 &&
+            !conn.finQueued
+          )
+            out.push('POLLOUT');
+          if (conn?.error) out.push('POLLERR');
+          if (conn && conn.state === State.Closed) out.push('POLLHUP');
+          return out;
+        };
+        const check = (): [number, string?] | null => {
+          const r = ready();
+          if (r.length === 0) return null;
+          if (m[3] !== undefined) {
+            const want = m[3].split('|').sort().join('|');
+            if (want !== [...r].sort().join('|'))
+              throw new Fail(
+                this.curLine,
+                `poll gave revents=${r.join('|')}, the script expects ${m[3]}`,
+              );
+          }
+          return [1];
+        };
+        const now = check();
+        if (now) return now;
+        const timeout = Number(a[2]);
+        return timeout === 0 ? [0] : null;
+      }
       case 'fcntl': {
         const fd = this.fd(ev);
         if (a[1] === 'F_GETFL') return [0x2 | (fd.nonblock ? 0x800 : 0)];
@@ -515,6 +587,14 @@ class Runner {
         const conn = fd.sock?.conn;
         if (!conn) return [-1, 'ENOTCONN'];
         const max = Number(a[2]);
+        if (fd.readShut) return [0];
+        if (ev.name === 'recv' && /MSG_PEEK/.test(a[3] ?? '')) {
+          // Look without taking: the bytes stay queued, the window does not move.
+          if (conn.recvQueued > 0) return [Math.min(max, conn.recvQueued)];
+          if (conn.error) return [-1, conn.error.code];
+          if (conn.finReceived || conn.state === State.Closed) return [0];
+          return fd.nonblock || /MSG_DONTWAIT/.test(a[3] ?? '') ? [-1, 'EAGAIN'] : null;
+        }
         const d = this.stack.step((now) => conn.read(max, now));
         if (d) return [d.length];
         if (conn.error) return [-1, conn.error.code];
@@ -525,7 +605,11 @@ class Runner {
         const fd = this.fd(ev);
         const conn = fd.sock?.conn;
         if (!conn) return [-1, 'ENOTCONN'];
-        if (/SHUT_WR|SHUT_RDWR/.test(a[1] ?? '')) this.stack.step((now) => conn.close(now));
+        const how = a[1] ?? '';
+        if (!/^(SHUT_RD|SHUT_WR|SHUT_RDWR)$/.test(how)) return [-1, 'EINVAL'];
+        // SHUT_RD: nothing goes on the wire; later reads return 0 (as Linux).
+        if (how !== 'SHUT_WR') fd.readShut = true;
+        if (how !== 'SHUT_RD') this.stack.step((now) => conn.close(now));
         return [0];
       }
       case 'close': {
@@ -535,15 +619,17 @@ class Runner {
         if (fd.server) fd.server.close();
         const conn = fd.sock?.conn;
         if (conn) {
-          // A full close: unread data is answered with RST (RFC 2525 §2.17), in the engine.
-          this.stack.step((now) => conn.close(now, false));
+          // A full close: unread data is answered with RST (RFC 2525 §2.17), in the engine;
+          // SO_LINGER with a zero timeout aborts at once.
+          if (fd.lingerAbort) this.stack.step((now) => conn.abort(now));
+          else this.stack.step((now) => conn.close(now, false));
         }
         return [0];
       }
       default:
         throw new Fail(
           this.curLine,
-          `unsupported system call "${ev.name}" (supported: socket, setsockopt, getsockopt, fcntl, bind, listen, accept, connect, read, write, send, recv, shutdown, close)`,
+          `unsupported system call "${ev.name}" (supported: socket, setsockopt, getsockopt, fcntl, ioctl, poll, bind, listen, accept, connect, read, write, send, recv, shutdown, close)`,
         );
     }
   }
@@ -582,10 +668,34 @@ class Runner {
         case 'TCP_MAXSEG':
           fd.cfg.mss = n;
           return [0];
+        case 'SO_KEEPALIVE':
+          fd.cfg.keepAlive = n !== 0;
+          if (conn) this.stack.step((now) => conn.setKeepAlive(n !== 0, now));
+          return [0];
+        case 'TCP_KEEPIDLE':
+          // Seconds, as Linux's.
+          fd.cfg.keepAliveIdle = n * 1000;
+          if (conn) this.stack.step((now) => conn.setKeepAlive(conn.keepAlive, now, n * 1000));
+          return [0];
+        case 'TCP_KEEPINTVL':
+          fd.cfg.keepAliveInterval = n * 1000;
+          if (conn) conn.keepAliveIntervalMs = n * 1000;
+          return [0];
+        case 'TCP_KEEPCNT':
+          fd.cfg.keepAliveProbes = n;
+          if (conn) conn.keepAliveCount = n;
+          return [0];
+        case 'SO_LINGER': {
+          // {l_onoff=1, l_linger=0}: close() aborts with RST (RFC 9293 ABORT).
+          const on = /l_onoff\s*=\s*1/.test(ev.args[3] ?? '');
+          const secs = Number(/l_linger\s*=\s*(\d+)/.exec(ev.args[3] ?? '')?.[1] ?? 0);
+          fd.lingerAbort = on && secs === 0;
+          return [0];
+        }
         default:
           throw new Fail(
             this.curLine,
-            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG)`,
+            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_LINGER)`,
           );
       }
     }
@@ -608,6 +718,9 @@ class Runner {
         break;
       case 'SO_REUSEADDR':
         actual = '1';
+        break;
+      case 'SO_KEEPALIVE':
+        actual = (conn ? conn.keepAlive : fd.cfg.keepAlive) ? '1' : '0';
         break;
       default:
         throw new Fail(
