@@ -487,8 +487,7 @@ class Runner {
           }
           if (
             wanted.includes('POLLOUT') &&
-            conn &&
-            conn.synchronized() &&
+            conn?.synchronized() &&
             conn.sendSpace > 0 &&
             !conn.finQueued
           )
