@@ -167,3 +167,16 @@ ${head}#if defined(LINUX) && !defined(OLD_KERNEL)
     expect(r.line).toBe(8);
   });
 });
+
+describe('outbound coalescing (packetdrill without --strict_segments)', () => {
+  const script = readFileSync(join(root, 'data/coalesced-sends-match-one-line.pkt'), 'utf8');
+  it('back-to-back segments match one larger expected segment; --strict_segments refuses that', () => {
+    expect(runScript(script).status).toBe('pass');
+    const strict = runScript(script, { strictSegments: true });
+    expect(strict.status).toBe('fail');
+    expect(strict.message).toMatch(/flags differ/);
+    expect(runScript(`--strict_segments\n${script}`).status).toBe('fail');
+    // Coalescing never hides a wrong total: 2999 bytes expected is still a mismatch.
+    expect(runScript(script.replace('1:3001(3000)', '1:3000(2999)')).status).toBe('fail');
+  });
+});

@@ -82,6 +82,10 @@ program
     (v: string, prev: string[] = []) => [...prev, v],
   )
   .option('--json', 'one JSON report: per file status, line and reason, and the summary')
+  .option(
+    '--strict-segments',
+    'match each segment the stack sends on its own (by default, as packetdrill, back-to-back segments may match one expected larger one)',
+  )
   .addHelpText(
     'after',
     '\nOutput: one line per script (PASS/FAIL/SKIP), then "N passed, N failed, N skipped".\nExit status: 0 when all pass, 1 when any fails, 2 on a usage error.',

@@ -13,6 +13,8 @@ export interface ScriptCliOptions {
   define?: string[];
   /** One JSON report instead of lines. */
   json?: boolean;
+  /** Each outbound segment matched on its own (packetdrill's --strict_segments). */
+  strictSegments?: boolean;
 }
 
 function defines(list: string[] = []): Record<string, string> {
@@ -69,6 +71,7 @@ export function scriptCommand(
       lenient: opts.lenient,
       profile: opts.profile,
       defines: defs,
+      strictSegments: opts.strictSegments,
     });
     shell += r.skipped.length;
     for (const o of r.ignoredOptions) ignored.set(o, (ignored.get(o) ?? 0) + 1);

@@ -19,7 +19,7 @@ import {
 } from '../../tcp/types.ts';
 import { parseAddr } from '../../wire/addr.ts';
 import { decodePacket } from '../../wire/packet.ts';
-import { ACK, encodePacket, type Segment, type TcpOption } from '../../wire/tcp.ts';
+import { ACK, encodePacket, FIN, PSH, type Segment, type TcpOption } from '../../wire/tcp.ts';
 import { VirtualClock } from '../clock.ts';
 import { formatScriptPacket } from './format.ts';
 import {
@@ -38,6 +38,8 @@ export interface RunOptions {
   tracer?: Tracer;
   /** Names for the script's #ifdef/#if lines (as `cc -D`). */
   defines?: Record<string, string>;
+  /** Match each outbound segment on its own (no TSO-style coalescing), as packetdrill's flag. */
+  strictSegments?: boolean;
 }
 
 /** Bounds on one script run: virtual time and engine events. */
@@ -61,6 +63,7 @@ export const SCRIPT_REMOTE_PORT = 40000;
 const DEFAULT_REMOTE_ISN = 2_000_000_000;
 const DEFAULT_TOLERANCE_US = 4000;
 const KNOWN_OPTIONS = new Set([
+  'strict_segments',
   'tolerance_usecs',
   'ip_version',
   'profile',
@@ -138,6 +141,7 @@ class Runner {
   private readonly localAddr: Uint8Array;
   private readonly remoteAddr: Uint8Array;
   private readonly lenient: boolean;
+  private readonly strictSegments: boolean;
   private readonly tolMs: number;
   private readonly remoteIsn: number;
   private localIss: number | undefined;
@@ -173,6 +177,7 @@ class Runner {
     this.localAddr = parseAddr(v6 ? '2001:2::1' : '198.18.0.1')!;
     this.remoteAddr = parseAddr(v6 ? '2001:2::2' : '198.19.0.1')!;
     this.lenient = run.lenient === true || options.lenient === 'true';
+    this.strictSegments = run.strictSegments === true || options.strict_segments === 'true';
     this.tolMs = Number(options.tolerance_usecs ?? DEFAULT_TOLERANCE_US) / 1000;
     this.remoteIsn = Number(options.remote_isn ?? DEFAULT_REMOTE_ISN) >>> 0;
     const profileName = run.profile ?? options.profile ?? 'synack';
@@ -262,6 +267,38 @@ class Runner {
     if (this.outbox.length > 0) this.unexpected();
   }
 
+  /**
+   * Merges the segments that follow `first` in the outbox while they continue
+   * its sequence space (same time, same ACK, same ports) and the total stays
+   * within `want` bytes: their flags are OR'ed (PSH or FIN from the last), the
+   * window and options are the last segment's.
+   */
+  private coalesce(first: Segment, t: number, want: number): Segment {
+    let len = first.payload.length;
+    let flags = first.flags;
+    let last = first;
+    while (len < want && this.outbox.length > 0 && Math.abs(this.outbox[0].t - t) <= this.tolMs) {
+      const q = decodePacket(this.outbox[0].packet);
+      if (typeof q === 'string') break;
+      const s = q.seg;
+      if (
+        s.seq !== seqAdd(first.seq, len) ||
+        s.ack !== first.ack ||
+        s.dstPort !== first.dstPort ||
+        s.payload.length === 0 ||
+        len + s.payload.length > want ||
+        (s.flags & ~(PSH | FIN)) !== (first.flags & ~(PSH | FIN))
+      )
+        break;
+      this.outbox.shift();
+      len += s.payload.length;
+      flags |= s.flags;
+      last = s;
+    }
+    if (last === first) return first;
+    return { ...last, seq: first.seq, flags, payload: new Uint8Array(len) };
+  }
+
   /** One engine event, within the run's bounds on events and virtual time. */
   private step(): void {
     if (++this.steps > MAX_STEPS || this.clock.next() > MAX_VIRTUAL_MS) {
@@ -332,7 +369,12 @@ class Runner {
     const p = decodePacket(packet);
     if (typeof p === 'string')
       throw new Fail(this.curLine, `the stack sent an undecodable packet: ${p}`);
-    const seg = p.seg;
+    let seg = p.seg;
+    // Without --strict_segments, as packetdrill: one expected data segment may be
+    // several back-to-back segments the stack sent (as TSO/GSO would send them as one).
+    if (!this.strictSegments && ev.len > seg.payload.length && seg.payload.length > 0) {
+      seg = this.coalesce(seg, t, ev.len);
+    }
     const flow = ev.port !== undefined && ev.port !== this.remotePort;
     let iss: number;
     if (flow) {
