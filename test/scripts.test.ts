@@ -180,3 +180,22 @@ describe('outbound coalescing (packetdrill without --strict_segments)', () => {
     expect(runScript(script.replace('1:3001(3000)', '1:3000(2999)')).status).toBe('fail');
   });
 });
+
+describe('multi-line shell commands, as packetdrill suites write them', () => {
+  it('a backquoted command may span lines; # lines inside it are the shell comments, not directives', () => {
+    const base = readFileSync(join(root, 'handshake/passive-open.pkt'), 'utf8');
+    const script = `\`sysctl -q net.ipv4.tcp_timestamps=1
+#Disable nothing: a shell comment
+sysctl -q net.ipv4.tcp_sack=1\`
+${base}`;
+    expect(runScript(script).status).toBe('pass');
+    const other = `\`echo one
+echo two\`
+${base}`;
+    expect(runScript(other).status).toBe('fail');
+    expect(runScript(other, { lenient: true }).skipped).toHaveLength(1);
+    expect(runScript(`\`echo never closed\n${base}`).message).toMatch(
+      /unterminated ` shell command/,
+    );
+  });
+});

@@ -39,7 +39,13 @@ function expand(path: string): string[] {
     .sort()
     .flatMap((name) => {
       const p = join(path, name);
-      return statSync(p).isDirectory() ? expand(p) : name.endsWith('.pkt') ? [p] : [];
+      let dir: boolean;
+      try {
+        dir = statSync(p).isDirectory();
+      } catch {
+        return []; // a dangling symbolic link, or a file gone meanwhile: not a script
+      }
+      return dir ? expand(p) : name.endsWith('.pkt') ? [p] : [];
     });
 }
 

@@ -150,10 +150,14 @@ export function preprocess(src: string, defines: Record<string, string> = {}): s
     // Only digits, parentheses and ! && || == < > remain: a safe boolean expression.
     return Boolean(Function(`"use strict"; return (${js || '0'});`)());
   };
+  let inShell = false;
   return lines
     .map((raw, k) => {
       const n = k + 1;
-      const m = /^\s*#\s*(\w+)\s*(.*?)\s*$/.exec(raw);
+      // Inside a multi-line backquoted shell command, a # line is the shell's comment.
+      const wasInShell = inShell;
+      if ((raw.match(/`/g) ?? []).length % 2 === 1) inShell = !inShell;
+      const m = wasInShell ? null : /^\s*#\s*(\w+)\s*(.*?)\s*$/.exec(raw);
       if (!m) return live() ? raw : '';
       const [, dir, arg] = m;
       switch (dir) {
@@ -227,6 +231,12 @@ export function parseScript(src: string, defines: Record<string, string> = {}): 
     if (line.includes('%{') && !line.includes('}%')) {
       while (++n < lines.length && !lines[n].includes('}%')) body += `\n${lines[n]}`;
       if (n >= lines.length) throw new ScriptSyntaxError(startLine, 'unterminated %{ block');
+      body += `\n${lines[n]}`;
+    }
+    // So may a backquoted shell command (packetdrill scripts set many sysctls in one).
+    if (/^[\d.+*~\s]*`/.test(line) && (line.match(/`/g) ?? []).length % 2 === 1) {
+      while (++n < lines.length && !lines[n].includes('`')) body += `\n${lines[n]}`;
+      if (n >= lines.length) throw new ScriptSyntaxError(startLine, 'unterminated ` shell command');
       body += `\n${lines[n]}`;
     }
     startLine = lineNo;

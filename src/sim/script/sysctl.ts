@@ -119,7 +119,8 @@ export function applyShell(command: string, cfg: TcpConfig): string | null {
   const parts = command
     .split(/[;\n]|&&/)
     .map((p) => p.trim())
-    .filter((p) => p !== '');
+    // Blank lines and the shell's own comments carry nothing.
+    .filter((p) => p !== '' && !p.startsWith('#'));
   if (parts.length === 0) return null;
   // Check everything first: a line is applied whole or not at all.
   const todo: [Apply, string][] = [];
