@@ -199,3 +199,19 @@ ${base}`;
     );
   });
 });
+
+describe('assertions as expressions over TCP_INFO', () => {
+  it('an expression assert is evaluated and can fail, naming the values it saw', () => {
+    const script = readFileSync(join(root, 'options/fastopen-tcpi-syn-data.pkt'), 'utf8');
+    expect(runScript(script).status).toBe('pass');
+    const r = runScript(script.replace('TCPI_OPT_SYN_DATA) != 0', 'TCPI_OPT_SYN_DATA) == 0'));
+    expect(r.status).toBe('fail');
+    expect(r.message).toMatch(
+      /assert \(tcpi_options & TCPI_OPT_SYN_DATA\) == 0 failed \(tcpi_options=\d+, TCPI_OPT_SYN_DATA=32\)/,
+    );
+    expect(
+      runScript(script.replace('tcpi_options }%', 'tcpi_options }%\n%{ assert tcpi_nosuch > 1 }%'))
+        .message,
+    ).toMatch(/unsupported field tcpi_nosuch/);
+  });
+});

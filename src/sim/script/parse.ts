@@ -62,6 +62,8 @@ export interface SyscallLine {
 export interface AssertLine {
   type: 'assert';
   checks: { field: string; op: '==' | '!='; value: string }[];
+  /** Other assertions, as C-like expressions over tcpi_* fields and TCPI_* constants. */
+  exprs: string[];
 }
 
 export interface ShellLine {
@@ -283,18 +285,25 @@ function parseBody(s: string, n: number): Body {
 function parseAssert(s: string, n: number): AssertLine {
   const inner = s.replace(/^%\{/, '').replace(/\}%\s*$/, '');
   const checks: AssertLine['checks'] = [];
+  const exprs: string[] = [];
   for (const raw of inner.split(/\n|;/)) {
     const l = raw.trim();
     if (l === '') continue;
     const m = /^assert\s+(\w+)\s*(==|!=)\s*([\w|]+)\s*(?:,.*)?$/.exec(l);
-    if (!m)
+    if (m) {
+      checks.push({ field: m[1], op: m[2] as '==' | '!=', value: m[3] });
+      continue;
+    }
+    // assert EXPR[, what to print]: the expression is checked when the line runs.
+    const e = /^assert\s+(.+?)\s*(?:,\s*[\w.]+\s*)?$/.exec(l);
+    if (!e || !/^[\w\s()&|!=<>+\-*/]+$/.test(e[1]))
       throw new ScriptSyntaxError(
         n,
-        `unsupported %{ }% statement "${l}": only "assert tcpi_<field> == VALUE" is run`,
+        `unsupported %{ }% statement "${l}": only "assert EXPRESSION" over tcpi_* fields is run`,
       );
-    checks.push({ field: m[1], op: m[2] as '==' | '!=', value: m[3] });
+    exprs.push(e[1]);
   }
-  return { type: 'assert', checks };
+  return { type: 'assert', checks, exprs };
 }
 
 function parsePacket(s: string, n: number): PacketLine {

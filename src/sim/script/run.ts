@@ -804,6 +804,30 @@ class Runner {
         throw new Fail(this.curLine, `assert ${c.field} ${c.op} ${c.value} failed: it is ${shown}`);
       }
     }
+    for (const expr of ev.exprs) {
+      // Names become numbers (fields from TCP_INFO, constants), then only arithmetic, comparisons and logic remain.
+      const values: string[] = [];
+      const js = expr.replace(/\b[A-Za-z_]\w*\b/g, (name) => {
+        let v: number;
+        if (name === 'tcpi_state') v = TCPI[state][1];
+        else if (name.startsWith('tcpi_')) {
+          if (!conn) throw new Fail(this.curLine, `${name}: fd ${this.lastFd} has no connection`);
+          v = tcpInfo(conn, name, this.curLine);
+        } else if (name in OPT_BITS) v = OPT_BITS[name];
+        else {
+          const st = Object.values(TCPI).find(([n]) => n === name.replace(/^TCPI?_/, ''));
+          if (!st) throw new Fail(this.curLine, `assert: unknown name ${name}`);
+          v = st[1];
+        }
+        values.push(`${name}=${v}`);
+        return String(v);
+      });
+      if (!/^[\d\s()&|!=<>+\-*/]+$/.test(js))
+        throw new Fail(this.curLine, `assert: cannot evaluate ${expr}`);
+      if (!Function(`"use strict"; return (${js});`)()) {
+        throw new Fail(this.curLine, `assert ${expr} failed (${values.join(', ')})`);
+      }
+    }
   }
 }
 
@@ -811,6 +835,9 @@ const OPT_BITS: Record<string, number> = {
   TCPI_OPT_TIMESTAMPS: 1,
   TCPI_OPT_SACK: 2,
   TCPI_OPT_WSCALE: 4,
+  TCPI_OPT_ECN: 8,
+  TCPI_OPT_ECN_SEEN: 16,
+  TCPI_OPT_SYN_DATA: 32,
 };
 
 function tcpInfo(c: Connection, field: string, line: number): number {
@@ -828,7 +855,22 @@ function tcpInfo(c: Connection, field: string, line: number): number {
         ? c.synRetransmits
         : c.retransmits;
     case 'tcpi_options':
-      return (c.tsOk ? 1 : 0) | (c.sackOk ? 2 : 0) | (c.sndWndScale || c.rcvWndScale ? 4 : 0);
+      return (
+        (c.tsOk ? 1 : 0) |
+        (c.sackOk ? 2 : 0) |
+        (c.sndWndScale || c.rcvWndScale ? 4 : 0) |
+        // SYN data accepted with Fast Open (Linux's TCPI_OPT_SYN_DATA on the server side).
+        (c.fastOpened ? 32 : 0)
+      );
+    case 'tcpi_ca_state':
+      // Open (0), Recovery after a fast retransmit (3), Loss after an RTO (4): as Linux reports them.
+      return c.retransmits > 0 ? 4 : c.dupAcks >= 3 ? 3 : 0;
+    case 'tcpi_total_retrans':
+      return c.synRetransmits + c.retransmits;
+    case 'tcpi_rcv_mss':
+      return c.rcvMss;
+    case 'tcpi_advmss':
+      return c.cfg.mss;
     case 'tcpi_snd_cwnd':
       return Math.floor(c.cwnd / c.sndMss);
     case 'tcpi_unacked':
@@ -836,7 +878,7 @@ function tcpInfo(c: Connection, field: string, line: number): number {
     default:
       throw new Fail(
         line,
-        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_options, tcpi_snd_cwnd, tcpi_unacked)`,
+        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_rcv_mss, tcpi_advmss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_total_retrans, tcpi_options, tcpi_snd_cwnd, tcpi_unacked, tcpi_ca_state)`,
       );
   }
 }
