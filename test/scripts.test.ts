@@ -200,6 +200,19 @@ ${base}`;
   });
 });
 
+describe('system calls whose arguments span lines', () => {
+  it('lines are joined until the parentheses balance; a call never closed is a syntax error', () => {
+    const base = readFileSync(join(root, 'handshake/passive-open.pkt'), 'utf8');
+    const ok = `${base}\n+0 poll([{fd=4,\n    events=POLLOUT,\n    revents=POLLOUT}], 1, 0) = 1\n`;
+    expect(runScript(ok).status).toBe('pass');
+    const wrong = ok.replace('revents=POLLOUT}', 'revents=POLLIN}');
+    expect(runScript(wrong).status).toBe('fail');
+    expect(runScript(`${base}\n+0 poll([{fd=4,\n events=POLLOUT}], 1, 0\n`).message).toMatch(
+      /unbalanced parentheses/,
+    );
+  });
+});
+
 describe('assertions as expressions over TCP_INFO', () => {
   it('an expression assert is evaluated and can fail, naming the values it saw', () => {
     const script = readFileSync(join(root, 'options/fastopen-tcpi-syn-data.pkt'), 'utf8');

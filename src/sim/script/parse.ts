@@ -235,6 +235,13 @@ export function parseScript(src: string, defines: Record<string, string> = {}): 
       if (n >= lines.length) throw new ScriptSyntaxError(startLine, 'unterminated %{ block');
       body += `\n${lines[n]}`;
     }
+    // A system call's arguments may span lines (structs in poll, sendmsg, recvmsg): join
+    // lines until the parentheses balance.
+    const depth = (t: string) => (t.match(/\(/g) ?? []).length - (t.match(/\)/g) ?? []).length;
+    if (!line.includes('%{') && !line.includes('`') && depth(body) > 0) {
+      while (depth(body) > 0 && ++n < lines.length) body += ` ${lines[n].trim()}`;
+      if (depth(body) > 0) throw new ScriptSyntaxError(startLine, 'unbalanced parentheses');
+    }
     // So may a backquoted shell command (packetdrill scripts set many sysctls in one).
     if (/^[\d.+*~\s]*`/.test(line) && (line.match(/`/g) ?? []).length % 2 === 1) {
       while (++n < lines.length && !lines[n].includes('`')) body += `\n${lines[n]}`;
