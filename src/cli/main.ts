@@ -86,6 +86,10 @@ program
     '--strict-segments',
     'match each segment the stack sends on its own (by default, as packetdrill, back-to-back segments may match one expected larger one)',
   )
+  .option(
+    '--strict-packets',
+    'fail on any packet the stack sends that no line lists (by default, as packetdrill, an unlisted packet fails only the next expected packet, and packets after the last line are not examined)',
+  )
   .addHelpText(
     'after',
     '\nOutput: one line per script (PASS/FAIL/SKIP), then "N passed, N failed, N skipped".\nExit status: 0 when all pass, 1 when any fails, 2 on a usage error.',

@@ -15,6 +15,7 @@ export interface ScriptCliOptions {
   json?: boolean;
   /** Each outbound segment matched on its own (packetdrill's --strict_segments). */
   strictSegments?: boolean;
+  strictPackets?: boolean;
 }
 
 function defines(list: string[] = []): Record<string, string> {
@@ -78,6 +79,7 @@ export function scriptCommand(
       profile: opts.profile,
       defines: defs,
       strictSegments: opts.strictSegments,
+      strictPackets: opts.strictPackets,
     });
     shell += r.skipped.length;
     for (const o of r.ignoredOptions) ignored.set(o, (ignored.get(o) ?? 0) + 1);

@@ -67,7 +67,10 @@ export interface ConnectOptions {
   localPort?: number;
   localAddress?: string | IpAddr;
   config?: Partial<TcpConfig>;
-  /** Data to carry on the SYN itself (at most 536 bytes); sent again if the peer does not acknowledge it. */
+  /**
+   * Data to carry on the SYN itself; sent again if the peer does not acknowledge it.
+   * What does not fit on the SYN (see `synDataRoom`) follows the handshake.
+   */
   synData?: Uint8Array;
   /**
    * TCP Fast Open (RFC 7413): ask for a cookie, or, with one cached from an
@@ -91,6 +94,10 @@ const OPTION_COUNTERS = {
   'option-overrun': 'options-overrun',
 } as const;
 
+/** Servers whose Fast Open cookie is remembered (Linux keeps its TCP metrics in a similar bound). */
+const FAST_OPEN_CACHE = 1024;
+/** The most TCP options a header carries: kept free on a SYN that carries data. */
+const MAX_OPTION_SPACE = 40;
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 
@@ -237,12 +244,19 @@ export class Stack implements ConnectionHost, ListenerHost {
       let later: Uint8Array | undefined;
       let fo: Uint8Array | undefined;
       if (opts.fastOpen) {
-        const cached = this.fastOpenCookies.get(formatAddr(remote));
+        const cached = this.fastOpenCookies.get(formatAddr(remote))?.cookie;
         fo = cached ?? new Uint8Array(0);
-        if (!cached && synData) {
+        if (!cached?.length && synData) {
           // No cookie yet: ask for one; the data follows the handshake.
           later = synData;
           synData = undefined;
+        }
+      }
+      if (synData && synData.length > 0) {
+        const room = this.synDataRoom(remote, cfg);
+        if (synData.length > room) {
+          later = synData.subarray(room);
+          synData = synData.subarray(0, room);
         }
       }
       conn.openActive(
@@ -588,11 +602,32 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (this.timers.update(t)) this.scheduleWake();
   }
 
-  /** Fast Open cookies learned from servers, by server address (RFC 7413 §4.1.3). */
-  readonly fastOpenCookies = new Map<string, Uint8Array>();
+  /**
+   * Fast Open cookies learned from servers, with the MSS each announced, by server
+   * address (RFC 7413 §4.1.3). Fed from the network, so bounded: the oldest goes first.
+   */
+  readonly fastOpenCookies = new Map<string, { cookie: Uint8Array; mss: number }>();
 
-  fastOpenCookie(conn: Connection, cookie: Uint8Array): void {
-    this.fastOpenCookies.set(formatAddr(conn.remoteAddr), cookie.slice());
+  fastOpenCookie(conn: Connection, cookie: Uint8Array | null, mss: number): void {
+    const key = formatAddr(conn.remoteAddr);
+    const kept = this.fastOpenCookies.get(key)?.cookie ?? new Uint8Array(0);
+    this.fastOpenCookies.delete(key);
+    if (this.fastOpenCookies.size >= FAST_OPEN_CACHE) {
+      this.fastOpenCookies.delete(this.fastOpenCookies.keys().next().value as string);
+    }
+    this.fastOpenCookies.set(key, { cookie: cookie ? cookie.slice() : kept, mss });
+  }
+
+  /**
+   * How many bytes of data a SYN to `remote` may carry. RFC 7413 §4.2.2: no more than
+   * the server's MSS (cached from its last SYN,ACK), less room for the SYN's options
+   * (40 bytes, as Linux reserves); with nothing cached, 536 — or, in the Linux and
+   * FreeBSD profiles, this host's own MSS less 40, as those stacks do.
+   */
+  synDataRoom(remote: IpAddr, cfg: TcpConfig = this.cfg): number {
+    const cached = this.fastOpenCookies.get(formatAddr(remote))?.mss;
+    if (cached !== undefined) return Math.max(0, cached - MAX_OPTION_SPACE);
+    return cfg.profile.name === 'synack' ? 536 : cfg.mss - MAX_OPTION_SPACE;
   }
 
   released(conn: Connection): void {

@@ -132,7 +132,8 @@ export interface ConnectionHost {
    */
   ackLater?(conn: Connection): void;
   /** A Fast Open cookie arrived from `conn`'s peer (RFC 7413 §4.1.3: the client caches it). */
-  fastOpenCookie?(conn: Connection, cookie: Uint8Array): void;
+  /** A Fast Open attempt was answered: the server's cookie (null: keep the one cached) and MSS. */
+  fastOpenCookie?(conn: Connection, cookie: Uint8Array | null, mss: number): void;
 }
 
 /** The error code and message an ICMP error becomes for the application. */
@@ -262,6 +263,8 @@ export class Connection implements Endpoints {
   fastOpen: Uint8Array | null = null;
   /** @internal Opened by Fast Open: the application already has the connection. */
   fastOpened = false;
+  /** Our SYN carried data and the peer's SYN,ACK acknowledged it (Linux's TCPI_OPT_SYN_DATA). */
+  synDataAcked = false;
   /** The application closed its sending side; a FIN follows the data. */
   finQueued = false;
   /** @internal */ finSent = false;

@@ -6,7 +6,14 @@ import { ACK, FIN, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts
 import { SendBuffer } from './buffers.ts';
 import type { Connection, HandshakeResult } from './connection.ts';
 import { ConnectionRefused } from './errors.ts';
-import { type Negotiated, negotiate, readSynOffer, synOptions, synWindow } from './options.ts';
+import {
+  defaultMss,
+  type Negotiated,
+  negotiate,
+  readSynOffer,
+  synOptions,
+  synWindow,
+} from './options.ts';
 import { enqueue, processText } from './rcv.ts';
 import { seqAdd, seqDiff, seqGt, seqLe } from './seq.ts';
 import { sendReset } from './snd.ts';
@@ -34,7 +41,7 @@ export function openActive(
     // Data on the SYN (RFC 9293 allows it; without Fast Open a server must not
     // deliver it early, and acknowledges only the SYN: we then send it again).
     c.sendBuf = new SendBuffer();
-    c.sendBuf.push(synData.subarray(0, Math.min(synData.length, 536)));
+    c.sendBuf.push(synData);
     c.synDataLen = c.sendBuf.length;
     c.sndNxt = seqAdd(c.sndNxt, c.synDataLen);
   }
@@ -147,10 +154,15 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     return;
   }
   const offer = readSynOffer(seg);
-  if (offer.fo && offer.fo.length > 0 && c.fastOpen) c.host.fastOpenCookie?.(c, offer.fo);
   c.irs = seg.seq;
   c.rcvNxt = seqAdd(seg.seq, 1);
   applyNegotiated(c, negotiate(c.cfg, offer, c.localAddr.length === 16));
+  // Cached with the MSS just learned: it sizes the data on the next SYN (RFC 7413 §4.1.3).
+  // An unsolicited cookie is not kept; the MSS is, whenever the SYN tried Fast Open.
+  if (c.fastOpen || c.synDataLen > 0) {
+    const cookie = c.fastOpen && offer.fo && offer.fo.length > 0 ? offer.fo : null;
+    c.host.fastOpenCookie?.(c, cookie, offer.mss ?? defaultMss(c.localAddr.length === 16));
+  }
   if (offer.tsVal !== undefined) c.tsRecent = offer.tsVal;
   c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
   c.maxSndWnd = c.sndWnd;
@@ -161,6 +173,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     if (c.synDataLen > 0) {
       // Whatever of the SYN's data the peer acknowledged is done; the rest goes again.
       const acked = Math.min(c.synDataLen, seqDiff(seg.ack, c.sndUna));
+      c.synDataAcked = acked > 0;
       c.sendBuf!.drop(acked);
       c.sndUna = seg.ack;
       c.sndNxt = c.sndUna;

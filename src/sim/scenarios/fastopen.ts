@@ -33,7 +33,11 @@ export const fastOpen: Scenario = {
       first.on('connect', () => first.end('hello'));
       first.on('data', () => {});
       net.run(1_000);
-      if (forged) c.fastOpenCookies.set('198.18.0.2', new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]));
+      if (forged)
+        c.fastOpenCookies.set('198.18.0.2', {
+          cookie: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
+          mss: 1460,
+        });
       const t0 = net.clock.now();
       const second = c.connect({
         host: '198.18.0.2',

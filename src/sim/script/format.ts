@@ -25,6 +25,7 @@ export function formatOption(o: TcpOption, sackBase = 0): string {
     case 'ts':
       return `TS val ${o.val} ecr ${o.ecr}`;
     case 'fo':
+      if (o.cookie.length === 0) return 'FO';
       return `FO ${[...o.cookie].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
     case 'unknown':
       return `opt${o.type}`;

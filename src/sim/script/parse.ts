@@ -263,9 +263,8 @@ function parseTime(line: string, n: number): { time: TimeSpec; rest: string } {
   if (line.startsWith('*')) return { time: { kind: 'any', value: 0 }, rest: line.slice(1) };
   if (line.startsWith('%{') || line.startsWith('`'))
     return { time: { kind: 'rel', value: 0 }, rest: line };
-  const t = /^(\+?)(\d*\.?\d+)(?:\s*~\s*(\+?)(\d*\.?\d+))?(?:\.\.\.(\+?)(\d*\.?\d+))?\s+/.exec(
-    line,
-  );
+  const t =
+    /^(\+?)(\d*\.?\d+)(?:\s*~\s*(\+?)(\d*\.?\d+))?(?:\s*\.\.\.\s*(\+?)(\d*\.?\d+))?\s+/.exec(line);
   if (!t)
     throw new ScriptSyntaxError(
       n,

@@ -5,7 +5,13 @@
 
 import type { TcpConfig } from '../../tcp/types.ts';
 
-type Apply = (cfg: TcpConfig, value: string) => boolean;
+/** What a script's shell lines set that is not stack configuration but how its calls behave. */
+export interface ScriptKnobs {
+  /** Linux's net.ipv4.tcp_fastopen bits: 0x1 client enabled (the default), 0x4 client sends data without a cookie. */
+  tcpFastOpen: number;
+}
+
+type Apply = (cfg: TcpConfig, value: string, knobs: ScriptKnobs) => boolean;
 
 const int = (v: string) => (/^-?\d+$/.test(v.trim()) ? Number(v) : Number.NaN);
 const onOff =
@@ -45,10 +51,11 @@ const SETTINGS: Record<string, Apply> = {
     cfg.synCookies = (['off', 'auto', 'always'] as const)[n];
     return true;
   },
-  'net.ipv4.tcp_fastopen': (cfg, v) => {
+  'net.ipv4.tcp_fastopen': (cfg, v, knobs) => {
     const n = int(v.startsWith('0x') ? String(Number.parseInt(v, 16)) : v);
     if (!Number.isFinite(n)) return false;
     cfg.fastOpen = !(n & 0x2) ? 'off' : n & 0x200 ? 'no-cookie' : 'on';
+    knobs.tcpFastOpen = n;
     return true;
   },
   'net.ipv4.tcp_syn_retries': count('synRetries', 1, 127),
@@ -111,32 +118,50 @@ const SETTINGS: Record<string, Apply> = {
 export const SYSCTLS = Object.keys(SETTINGS);
 
 /**
- * Applies a shell line if it is only sysctl settings synack knows
- * (`sysctl [-q] [-w] name=value ...`, one or more, `;` or newlines between).
- * Returns what was not understood, or null when everything was applied.
+ * Applies what a shell line sets that synack knows: `sysctl [-q] [-w] name=value ...`
+ * and packetdrill's `set_sysctls.py /proc/sys/net/ipv4/name=value ...`, one or more
+ * commands, `;`, `&&` or newlines between. Returns the commands not understood (they
+ * are skipped); an empty list means the whole line was applied. A recognised setting
+ * with a value out of range is returned too, and nothing of it is applied.
  */
-export function applyShell(command: string, cfg: TcpConfig): string | null {
+export function applyShell(command: string, cfg: TcpConfig, knobs: ScriptKnobs): string[] {
   const parts = command
+    .replace(/\\\n/g, ' ')
     .split(/[;\n]|&&/)
     .map((p) => p.trim())
     // Blank lines and the shell's own comments carry nothing.
     .filter((p) => p !== '' && !p.startsWith('#'));
-  if (parts.length === 0) return null;
-  // Check everything first: a line is applied whole or not at all.
-  const todo: [Apply, string][] = [];
+  const unknown: string[] = [];
   for (const p of parts) {
-    const m = /^sysctl\s+(?:-[a-zA-Z]+\s+)*(.+)$/.exec(p);
-    if (!m) return p;
-    for (const kv of m[1].match(/[\w.]+\s*=\s*(?:"[^"]*"|'[^']*'|\S+)/g) ?? [m[1]]) {
-      const a = /^([\w.]+)\s*=\s*(.*)$/.exec(kv);
-      const apply = a ? SETTINGS[a[1]] : undefined;
-      if (!a || !apply) return kv;
-      todo.push([apply, a[2].replace(/^["']|["']$/g, '')]);
+    const settings = parseSettings(p);
+    if (!settings) {
+      unknown.push(p);
+      continue;
     }
+    // One command is applied whole or not at all.
+    const copy = { ...cfg };
+    const knobsCopy = { ...knobs };
+    if (settings.every(([apply, v]) => apply(copy, v, knobsCopy))) {
+      Object.assign(cfg, copy);
+      Object.assign(knobs, knobsCopy);
+    } else unknown.push(`${p} (value out of range)`);
   }
-  const copy = { ...cfg };
-  for (const [apply, v] of todo)
-    if (!apply(copy, v)) return `${parts.join('; ')} (value out of range)`;
-  Object.assign(cfg, copy);
-  return null;
+  return unknown;
+}
+
+function parseSettings(p: string): [Apply, string][] | null {
+  const out: [Apply, string][] = [];
+  const sysctl = /^sysctl\s+(?:-[a-zA-Z]+\s+)*(.+)$/.exec(p);
+  const script = /^\S*set_sysctls\.py\s+(.+)$/.exec(p);
+  if (!sysctl && !script) return null;
+  const args = (sysctl ?? script)![1];
+  for (const kv of args.match(/[\w./]+\s*=\s*(?:"[^"]*"|'[^']*'|\S+)/g) ?? [args]) {
+    const a = /^([\w./]+)\s*=\s*(.*)$/.exec(kv);
+    // set_sysctls.py names the /proc/sys file: /proc/sys/net/ipv4/tcp_sack is net.ipv4.tcp_sack.
+    const name = a?.[1].replace(/^\/proc\/sys\//, '').replaceAll('/', '.');
+    const apply = name ? SETTINGS[name] : undefined;
+    if (!a || !apply) return null;
+    out.push([apply, a[2].replace(/^["']|["']$/g, '')]);
+  }
+  return out;
 }
