@@ -265,6 +265,8 @@ export class Connection implements Endpoints {
   fastOpened = false;
   /** Our SYN carried data and the peer's SYN,ACK acknowledged it (Linux's TCPI_OPT_SYN_DATA). */
   synDataAcked = false;
+  /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. */
+  rcvClamp = Number.POSITIVE_INFINITY;
   /** The application closed its sending side; a FIN follows the data. */
   finQueued = false;
   /** @internal */ finSent = false;
@@ -326,6 +328,7 @@ export class Connection implements Endpoints {
     this.keepAliveCount = cfg.keepAliveProbes;
     this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
     this.rcvMss = Math.min(cfg.mss, 536);
+    if (cfg.profile.growWindow) this.rcvClamp = cfg.profile.synWindow(cfg.timestamps);
     this.quickAcks = cfg.quickAcks;
     this.r1 = cfg.r1Retries;
     this.r2 = cfg.dataRetries;

@@ -13,6 +13,7 @@ import {
   readSynOffer,
   synOptions,
   synWindow,
+  withFastOpen,
 } from './options.ts';
 import { enqueue, processText } from './rcv.ts';
 import { seqAdd, seqDiff, seqGt, seqLe } from './seq.ts';
@@ -220,7 +221,7 @@ export function sendSyn(c: Connection, now: number, why: 'syn' | 'syn-ack'): voi
   let options: TcpOption[];
   if (why === 'syn') {
     options = synOptions(c.cfg, tsVal, c.localAddr.length === 16);
-    if (c.fastOpen) options = [...options, { kind: 'fo', cookie: c.fastOpen }];
+    if (c.fastOpen) options = withFastOpen(options, c.fastOpen);
   } else {
     // The SYN,ACK of a simultaneous open answers the peer's offer.
     options = synOptions(c.cfg, tsVal, c.localAddr.length === 16, {

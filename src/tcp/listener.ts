@@ -14,6 +14,7 @@ import {
   readSynOffer,
   synOptions,
   synWindow,
+  withFastOpen,
 } from './options.ts';
 import { resetFor } from './reset.ts';
 import { seqAdd, seqInWindow } from './seq.ts';
@@ -483,7 +484,7 @@ export class Listener {
 }
 
 function withFo(options: Segment['options'], fo: Uint8Array | undefined): Segment['options'] {
-  return fo ? [...options, { kind: 'fo', cookie: fo }] : options;
+  return fo ? withFastOpen(options, fo) : options;
 }
 
 /** What a connection needs from its completed (or Fast Open) handshake. */

@@ -38,6 +38,16 @@ export function defaultMss(ipv6: boolean): number {
 }
 
 /**
+ * Appends a Fast Open option (RFC 7413 §4.1.1) padded with NOPs to a 4-byte
+ * boundary, as Linux lays it out (`FO,nop,nop` when asking for a cookie).
+ */
+export function withFastOpen(options: TcpOption[], cookie: Uint8Array): TcpOption[] {
+  const out: TcpOption[] = [...options, { kind: 'fo', cookie }];
+  for (let n = (2 + cookie.length) % 4; n > 0 && n < 4; n++) out.push({ kind: 'nop' });
+  return out;
+}
+
+/**
  * The MSS we announce (RFC 9293 §3.7.1, MUST-67: from the largest datagram we
  * receive): `cfg.mss` is MTU − 40 for IPv4; IPv6's header is 20 bytes larger.
  */

@@ -99,7 +99,11 @@ export function processText(
   }
   if (payload.length > c.rcvMss) c.rcvMss = Math.min(payload.length, c.cfg.mss);
   if (seq === c.rcvNxt) {
-    if (payload.length > 0) enqueue(c, payload);
+    if (payload.length > 0) {
+      enqueue(c, payload);
+      if (c.rcvClamp < c.cfg.rcvBuf)
+        c.rcvClamp = Math.min(c.cfg.rcvBuf, c.rcvClamp + 2 * c.cfg.mss);
+    }
     c.rcvNxt = seqAdd(c.rcvNxt, payload.length);
     let gotFin = finHere;
     let filled = 0;
@@ -197,7 +201,7 @@ export function rcvWindow(c: Connection): number {
 
 /** Receive-buffer space not taken by data the application has yet to read. */
 function rcvFree(c: Connection): number {
-  return Math.max(0, c.cfg.rcvBuf - c.recvQueued);
+  return Math.max(0, Math.min(c.cfg.rcvBuf - c.recvQueued, c.rcvClamp));
 }
 
 /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): the right edge moves by at least this much. */

@@ -41,6 +41,12 @@ export interface Profile {
   /** SYN retransmissions before connect() fails (RFC 9293 MUST-23: at least 3 minutes by default). */
   synRetries: number;
   layout(o: { mss: number; wscale?: number; sackOk: boolean; ts?: [number, number] }): TcpOption[];
+  /**
+   * Linux's receive-window growth (rcv_ssthresh, tcp_grow_window): the window
+   * advertised starts at the SYN's and grows by two segments per in-order data
+   * segment, up to the buffer. Otherwise the whole free buffer is offered.
+   */
+  growWindow?: boolean;
 }
 
 function linuxLayout(o: {
@@ -98,6 +104,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     // net.ipv4.tcp_syn_retries = 6: connect() fails after 127 s.
     synRetries: 6,
     layout: linuxLayout,
+    growWindow: true,
   },
   freebsd: {
     name: 'freebsd',
