@@ -190,7 +190,13 @@ export function output(c: Connection, now: number, force = false): boolean {
     if (short && len === unsent && !c.noDelay && !wantFin && seqGt(c.sndSmall, c.sndUna)) break;
     const fin = wantFin && len === unsent;
     const payload = c.sendBuf!.peek(off, len);
-    sendData(c, payload, ACK | (len === unsent ? PSH : 0) | (fin ? FIN : 0), now, options);
+    // The window stops the burst here when what is left of it cannot take the next segment.
+    const left = room - len;
+    const lastOfBurst =
+      c.cfg.profile.pshPerBurst === true &&
+      (left <= 0 || (left < Math.min(mss, unsent - len) && left < c.maxSndWnd / 2));
+    const psh = len === unsent || lastOfBurst ? PSH : 0;
+    sendData(c, payload, ACK | psh | (fin ? FIN : 0), now, options);
     if (short) c.sndSmall = c.sndNxt;
     sent = true;
     force = false;

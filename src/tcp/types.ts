@@ -47,6 +47,12 @@ export interface Profile {
    * segment, up to the buffer. Otherwise the whole free buffer is offered.
    */
   growWindow?: boolean;
+  /**
+   * PSH on the last segment of every burst of new data (what Linux's segments
+   * show on the wire, as packetdrill scripts record them), not only on the one
+   * that empties the send buffer (the BSD rule, RFC 9293 §3.9.1).
+   */
+  pshPerBurst?: boolean;
 }
 
 function linuxLayout(o: {
@@ -105,6 +111,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synRetries: 6,
     layout: linuxLayout,
     growWindow: true,
+    pshPerBurst: true,
   },
   freebsd: {
     name: 'freebsd',
