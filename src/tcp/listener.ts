@@ -302,7 +302,7 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, offer.tsVal !== undefined && this.cfg.timestamps),
       urgent: 0,
-      options: withFo(synOptions(this.cfg, tsVal, dst.length === 16, offer), fo),
+      options: withFo(synOptions(this.cfg, tsVal, dst.length === 16, offer), fo, offer.foExp),
       payload: EMPTY,
     };
     this.host.count('cookies-sent');
@@ -434,7 +434,11 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, h.negotiated.tsOk),
       urgent: 0,
-      options: withFo(synOptions(this.cfg, tsVal, h.localAddr.length === 16, h.offer), h.fo),
+      options: withFo(
+        synOptions(this.cfg, tsVal, h.localAddr.length === 16, h.offer),
+        h.fo,
+        h.offer.foExp,
+      ),
       payload: EMPTY,
     };
     this.host.count('syn-acks-sent');
@@ -483,8 +487,12 @@ export class Listener {
   }
 }
 
-function withFo(options: Segment['options'], fo: Uint8Array | undefined): Segment['options'] {
-  return fo ? withFastOpen(options, fo) : options;
+function withFo(
+  options: Segment['options'],
+  fo: Uint8Array | undefined,
+  exp = false,
+): Segment['options'] {
+  return fo ? withFastOpen(options, fo, exp) : options;
 }
 
 /** What a connection needs from its completed (or Fast Open) handshake. */

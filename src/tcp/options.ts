@@ -12,7 +12,10 @@ export function readSynOffer(seg: Segment): SynOffer {
     else if (o.kind === 'wscale') offer.wscale = o.shift;
     else if (o.kind === 'sackOk') offer.sackOk = true;
     else if (o.kind === 'ts') offer.tsVal = o.val;
-    else if (o.kind === 'fo') offer.fo = o.cookie;
+    else if (o.kind === 'fo') {
+      offer.fo = o.cookie;
+      if (o.exp) offer.foExp = true;
+    }
   }
   return offer;
 }
@@ -41,9 +44,9 @@ export function defaultMss(ipv6: boolean): number {
  * Appends a Fast Open option (RFC 7413 §4.1.1) padded with NOPs to a 4-byte
  * boundary, as Linux lays it out (`FO,nop,nop` when asking for a cookie).
  */
-export function withFastOpen(options: TcpOption[], cookie: Uint8Array): TcpOption[] {
-  const out: TcpOption[] = [...options, { kind: 'fo', cookie }];
-  for (let n = (2 + cookie.length) % 4; n > 0 && n < 4; n++) out.push({ kind: 'nop' });
+export function withFastOpen(options: TcpOption[], cookie: Uint8Array, exp = false): TcpOption[] {
+  const out: TcpOption[] = [...options, exp ? { kind: 'fo', cookie, exp } : { kind: 'fo', cookie }];
+  for (let n = ((exp ? 4 : 2) + cookie.length) % 4; n > 0 && n < 4; n++) out.push({ kind: 'nop' });
   return out;
 }
 

@@ -28,6 +28,8 @@ export interface SynOffer {
   tsVal?: number;
   /** A TFO option: empty for a cookie request, else the cookie. */
   fo?: Uint8Array;
+  /** The TFO option came in its experimental form (kind 254): answer in the same form. */
+  foExp?: boolean;
 }
 
 /** The options a stack puts in its SYN or SYN,ACK, in the order it puts them. */

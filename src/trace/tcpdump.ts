@@ -137,6 +137,7 @@ function option(o: TcpOption, base: number): string {
       return s;
     }
     case 'fo':
+      // tcpdump names the experimental form "tfo" too.
       return o.cookie.length === 0
         ? 'tfo  cookiereq'
         : `tfo  cookie ${[...o.cookie].map((b) => b.toString(16).padStart(2, '0')).join('')}`;

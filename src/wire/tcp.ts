@@ -23,7 +23,11 @@ export type TcpOption =
   | { kind: 'sackOk' }
   | { kind: 'sack'; blocks: number[] } // [left0, right0, left1, right1, ...]
   | { kind: 'ts'; val: number; ecr: number }
-  | { kind: 'fo'; cookie: Uint8Array }
+  /**
+   * TCP Fast Open (RFC 7413, kind 34); `exp` marks the experimental form
+   * (kind 254 with magic 0xF989, RFC 6994) that early clients and servers use.
+   */
+  | { kind: 'fo'; cookie: Uint8Array; exp?: boolean }
   | { kind: 'unknown'; type: number; data: Uint8Array };
 
 export interface Segment {
@@ -163,6 +167,17 @@ export function decodeOptions(
           out.push({ kind: 'fo', cookie: b.slice(i + 2, i + len) });
         else bad('option-bad-length');
         break;
+      case 254:
+        // RFC 6994 experimental option: Fast Open's is magic 0xF989, as Linux sends and accepts.
+        if (
+          len >= 4 &&
+          b[i + 2] === 0xf9 &&
+          b[i + 3] === 0x89 &&
+          (len === 4 || (len >= 8 && len <= 20))
+        )
+          out.push({ kind: 'fo', cookie: b.slice(i + 4, i + len), exp: true });
+        else out.push({ kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) });
+        break;
       default:
         // RFC 9293 §3.1 (MUST-6): unknown options are skipped by their length.
         out.push({ kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) });
@@ -194,7 +209,7 @@ function optionLength(o: TcpOption): number {
     case 'ts':
       return 10;
     case 'fo':
-      return 2 + o.cookie.length;
+      return (o.exp ? 4 : 2) + o.cookie.length;
     case 'unknown':
       return 2 + o.data.length;
   }
@@ -249,12 +264,18 @@ function writeOptions(b: Uint8Array, start: number, options: readonly TcpOption[
         put32(b, i + 6, o.ecr);
         i += 10;
         break;
-      case 'fo':
-        b[i] = 34;
-        b[i + 1] = 2 + o.cookie.length;
-        b.set(o.cookie, i + 2);
-        i += 2 + o.cookie.length;
+      case 'fo': {
+        const head = o.exp ? 4 : 2;
+        b[i] = o.exp ? 254 : 34;
+        b[i + 1] = head + o.cookie.length;
+        if (o.exp) {
+          b[i + 2] = 0xf9;
+          b[i + 3] = 0x89;
+        }
+        b.set(o.cookie, i + head);
+        i += head + o.cookie.length;
         break;
+      }
       case 'unknown':
         b[i] = o.type;
         b[i + 1] = 2 + o.data.length;

@@ -36,6 +36,10 @@ const option: fc.Arbitrary<TcpOption> = fc.oneof(
   fc
     .oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 4, maxLength: 16 }))
     .map<TcpOption>((cookie) => ({ kind: 'fo', cookie })),
+  // The experimental form (kind 254, magic 0xF989) round-trips as itself.
+  fc
+    .oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ minLength: 4, maxLength: 16 }))
+    .map<TcpOption>((cookie) => ({ kind: 'fo', cookie, exp: true })),
   fc
     .tuple(fc.integer({ min: 9, max: 33 }), fc.uint8Array({ maxLength: 6 }))
     .map<TcpOption>(([type, data]) => ({ kind: 'unknown', type, data })),

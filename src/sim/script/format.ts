@@ -25,8 +25,8 @@ export function formatOption(o: TcpOption, sackBase = 0): string {
     case 'ts':
       return `TS val ${o.val} ecr ${o.ecr}`;
     case 'fo':
-      if (o.cookie.length === 0) return 'FO';
-      return `FO ${[...o.cookie].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+      if (o.cookie.length === 0) return o.exp ? 'FOEXP' : 'FO';
+      return `${o.exp ? 'FOEXP' : 'FO'} ${[...o.cookie].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
     case 'unknown':
       return `opt${o.type}`;
   }

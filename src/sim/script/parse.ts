@@ -34,7 +34,7 @@ export type OptSpec =
   | { kind: 'sackOk' }
   | { kind: 'sack'; blocks: number[] }
   | { kind: 'ts'; val: number; ecr: number }
-  | { kind: 'fo'; cookie: Uint8Array };
+  | { kind: 'fo'; cookie: Uint8Array; exp?: boolean };
 
 export interface PacketLine {
   type: 'packet';
@@ -399,8 +399,8 @@ function parsePacket(s: string, n: number): PacketLine {
       pkt.win = Number(v);
     } else throw new ScriptSyntaxError(n, `unknown packet field "${w}" (accepted: ack, win)`);
   }
-  if (flags & ACK && pkt.ack === undefined)
-    throw new ScriptSyntaxError(n, 'an ACK-flagged packet needs "ack N"');
+  // As packetdrill: an ACK-flagged line without "ack N" means ack 0 (relative to the ISN).
+  if (flags & ACK && pkt.ack === undefined) pkt.ack = 0;
   return pkt;
 }
 
@@ -449,19 +449,20 @@ function parseOptions(s: string, n: number): OptSpec[] | 'any' {
           throw bad();
         out.push({ kind: 'ts', val: Number(p[2]) >>> 0, ecr: Number(p[4]) >>> 0 });
         break;
-      case 'FO': {
+      case 'FO':
+      case 'FOEXP': {
         const hex = p[1] ?? '';
         if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) throw bad();
         const cookie = new Uint8Array(hex.length / 2);
         for (let i = 0; i < cookie.length; i++)
           cookie[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
-        out.push({ kind: 'fo', cookie });
+        out.push(p[0] === 'FOEXP' ? { kind: 'fo', cookie, exp: true } : { kind: 'fo', cookie });
         break;
       }
       default:
         throw new ScriptSyntaxError(
           n,
-          `unknown option "${p[0]}" (accepted: nop, eol, mss, wscale, sackOK, sack, TS val/ecr, FO)`,
+          `unknown option "${p[0]}" (accepted: nop, eol, mss, wscale, sackOK, sack, TS val/ecr, FO, FOEXP)`,
         );
     }
   }

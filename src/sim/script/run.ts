@@ -374,7 +374,7 @@ class Runner {
     const flow = ev.port !== undefined && ev.port !== this.remotePort;
     if (ev.flags & ACK && !flow) this.localIss ??= 0;
     const iss = flow ? (this.flowIss.get(ev.port!) ?? 0) : (this.localIss ?? 0);
-    if (ev.flags & SYN) {
+    if (ev.flags & SYN && !flow) {
       // As packetdrill: the first SYN to a listener (or with no socket at all) opens the
       // connection under test; a SYN,ACK opens it when our SYN is outstanding.
       const opening = ev.flags & ACK ? this.lastConn?.state === State.SynSent : this.awaitingSyn;
@@ -386,7 +386,11 @@ class Runner {
     const seg: Segment = {
       srcPort: ev.port ?? this.remotePort,
       dstPort: this.localPort,
-      seq: seqAdd(this.remoteIsn, ev.flags & SYN ? ev.seqStart : this.remoteSynSeq + ev.seqStart),
+      // Other flows (<:PORT) count from the script's ISN, SYN or not.
+      seq: seqAdd(
+        this.remoteIsn,
+        ev.flags & SYN || flow ? ev.seqStart : this.remoteSynSeq + ev.seqStart,
+      ),
       ack: ev.flags & ACK ? seqAdd(iss, ev.ack!) : 0,
       flags: ev.flags,
       window: ev.win ?? 65535,
@@ -436,7 +440,7 @@ class Runner {
       iss = this.localIss;
     }
     if (this.localPort === undefined) this.localPort = seg.srcPort;
-    const remote = this.remoteBase(seg);
+    const remote = flow ? this.remoteIsn : this.remoteBase(seg);
     const seen = `${formatScriptPacket(seg, '>', iss, remote)}${seg.dstPort !== this.remotePort ? ` (to port ${seg.dstPort})` : ''}`;
     const mismatch = (what: string) => {
       throw new Fail(
@@ -1077,6 +1081,7 @@ function optionsMatch(want: OptSpec[], got: TcpOption[], remoteIsn: number): boo
       }
       case 'fo': {
         const gc = (g as typeof w).cookie;
+        if (!w.exp !== !(g as typeof w).exp) return false;
         if (w.cookie.length !== gc.length || w.cookie.some((b, j) => b !== gc[j])) return false;
         break;
       }
