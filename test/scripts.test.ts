@@ -216,6 +216,28 @@ ${base}`;
   });
 });
 
+describe('%{ }% blocks as packetdrill suites write them', () => {
+  const base = readFileSync(join(root, 'handshake/passive-open.pkt'), 'utf8');
+  const run = (block: string) => runScript(`${base}%{\n${block}\n}%\n`);
+  it('Python spellings: chained comparisons, and/or/not, hex, a message after the comma, print(), assignments', () => {
+    expect(run("assert 0 < tcpi_rto <= 0x7fffffff, 'rto=%d' % tcpi_rto").status).toBe('pass');
+    expect(run('assert 200000 <= tcpi_rto <= 500000').message).toMatch(
+      /assert 200000 <= tcpi_rto <= 500000 failed \(tcpi_rto=1000000\)/,
+    );
+    expect(run('assert tcpi_snd_mss == 1460 and not tcpi_retransmits').status).toBe('pass');
+    expect(run('assert tcpi_snd_mss == 1000 or tcpi_retransmits == 1').status).toBe('fail');
+    expect(run('print(tcpi_snd_cwnd)\nLIMIT = 2 * 1460\nassert tcpi_snd_mss < LIMIT').status).toBe(
+      'pass',
+    );
+    expect(run('LIMIT = 1000\nassert tcpi_snd_mss < LIMIT').status).toBe('fail');
+    expect(run('assert tcpi_ca_state == TCP_CA_Open').status).toBe('pass');
+    // Anything but names, numbers and operators is refused before it could run.
+    expect(run('assert process.exit(1)').message).toMatch(
+      /unsupported %\{ \}% statement|cannot evaluate|unknown name/,
+    );
+  });
+});
+
 describe('system calls whose arguments span lines', () => {
   it('lines are joined until the parentheses balance; a call never closed is a syntax error', () => {
     const base = readFileSync(join(root, 'handshake/passive-open.pkt'), 'utf8');

@@ -63,7 +63,11 @@ export interface AssertLine {
   type: 'assert';
   checks: { field: string; op: '==' | '!='; value: string }[];
   /** Other assertions, as C-like expressions over tcpi_* fields and TCPI_* constants. */
-  exprs: string[];
+  /**
+   * Other statements in order: `assert EXPR` (a C- or Python-like expression over
+   * tcpi_* fields, TCPI_* constants and names set earlier) or `NAME = EXPR`.
+   */
+  exprs: { expr: string; assign?: string }[];
 }
 
 export interface ShellLine {
@@ -288,26 +292,53 @@ function parseBody(s: string, n: number): Body {
   return parseSyscall(s, n);
 }
 
+/** What an expression may hold: names, numbers (hex too), arithmetic, comparisons, logic. */
+const EXPRESSION = /^[\w\s()&|!=<>+\-*/%~^]+$/;
+
+/** `EXPR, 'message' % x` → `EXPR`: the part before a comma outside parentheses and quotes. */
+function beforeTopLevelComma(s: string): string {
+  let depth = 0;
+  let quote = '';
+  for (let i = 0; i < s.length; i++) {
+    const ch = s[i];
+    if (quote) {
+      if (ch === quote) quote = '';
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === '(') depth++;
+    else if (ch === ')') depth--;
+    else if (ch === ',' && depth === 0) return s.slice(0, i);
+  }
+  return s;
+}
+
 function parseAssert(s: string, n: number): AssertLine {
   const inner = s.replace(/^%\{/, '').replace(/\}%\s*$/, '');
   const checks: AssertLine['checks'] = [];
-  const exprs: string[] = [];
+  const exprs: AssertLine['exprs'] = [];
   for (const raw of inner.split(/\n|;/)) {
     const l = raw.trim();
-    if (l === '') continue;
+    if (l === '' || l.startsWith('#')) continue;
+    // print(...) shows a value in packetdrill; here it has nothing to check.
+    if (/^print\s*\(.*\)$/.test(l)) continue;
+    const a = /^([A-Za-z_]\w*)\s*=(?!=)\s*(.+)$/.exec(l);
+    if (a && EXPRESSION.test(a[2])) {
+      exprs.push({ expr: a[2], assign: a[1] });
+      continue;
+    }
     const m = /^assert\s+(\w+)\s*(==|!=)\s*([\w|]+)\s*(?:,.*)?$/.exec(l);
     if (m) {
       checks.push({ field: m[1], op: m[2] as '==' | '!=', value: m[3] });
       continue;
     }
     // assert EXPR[, what to print]: the expression is checked when the line runs.
-    const e = /^assert\s+(.+?)\s*(?:,\s*[\w.]+\s*)?$/.exec(l);
-    if (!e || !/^[\w\s()&|!=<>+\-*/]+$/.test(e[1]))
+    const e = /^assert\s+(.+)$/.exec(l);
+    const expr = e ? beforeTopLevelComma(e[1]).trim() : '';
+    if (!e || !EXPRESSION.test(expr))
       throw new ScriptSyntaxError(
         n,
-        `unsupported %{ }% statement "${l}": only "assert EXPRESSION" over tcpi_* fields is run`,
+        `unsupported %{ }% statement "${l}": only "assert EXPRESSION" and "NAME = EXPRESSION" over tcpi_* fields are run`,
       );
-    exprs.push(e[1]);
+    exprs.push({ expr });
   }
   return { type: 'assert', checks, exprs };
 }

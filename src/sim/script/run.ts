@@ -180,6 +180,8 @@ class Runner {
   private nextFd = 3;
   private lastFd = -1;
   private readonly knobs: ScriptKnobs = { tcpFastOpen: 1 };
+  /** Names a script set in %{ NAME = EXPR }%. */
+  private readonly vars = new Map<string, number>();
   private prevMs = 0;
   private pending: Pending[] = [];
   private curLine = 0;
@@ -973,29 +975,30 @@ class Runner {
         throw new Fail(this.curLine, `assert ${c.field} ${c.op} ${c.value} failed: it is ${shown}`);
       }
     }
-    for (const expr of ev.exprs) {
-      // Names become numbers (fields from TCP_INFO, constants), then only arithmetic, comparisons and logic remain.
+    for (const { expr, assign } of ev.exprs) {
+      // Names become numbers (fields from TCP_INFO, constants, names set earlier); then only
+      // arithmetic, comparisons and logic remain, which are evaluated.
       const values: string[] = [];
-      const js = expr.replace(/\b[A-Za-z_]\w*\b/g, (name) => {
-        let v: number;
-        if (name === 'tcpi_state') v = TCPI[state][1];
+      const v = evaluate(expr, (name) => {
+        let n: number;
+        if (this.vars.has(name)) n = this.vars.get(name)!;
+        else if (name === 'tcpi_state') n = TCPI[state][1];
         else if (name.startsWith('tcpi_')) {
           if (!conn) throw new Fail(this.curLine, `${name}: fd ${this.lastFd} has no connection`);
-          v = tcpInfo(conn, name, this.curLine);
-        } else if (name in OPT_BITS) v = OPT_BITS[name];
+          n = tcpInfo(conn, name, this.curLine);
+        } else if (name in OPT_BITS) n = OPT_BITS[name];
+        else if (name in CA_STATES) n = CA_STATES[name];
         else {
-          const st = Object.values(TCPI).find(([n]) => n === name.replace(/^TCPI?_/, ''));
+          const st = Object.values(TCPI).find(([x]) => x === name.replace(/^TCPI?_/, ''));
           if (!st) throw new Fail(this.curLine, `assert: unknown name ${name}`);
-          v = st[1];
+          n = st[1];
         }
-        values.push(`${name}=${v}`);
-        return String(v);
+        values.push(`${name}=${n}`);
+        return n;
       });
-      if (!/^[\d\s()&|!=<>+\-*/]+$/.test(js))
-        throw new Fail(this.curLine, `assert: cannot evaluate ${expr}`);
-      if (!Function(`"use strict"; return (${js});`)()) {
-        throw new Fail(this.curLine, `assert ${expr} failed (${values.join(', ')})`);
-      }
+      if (v === undefined) throw new Fail(this.curLine, `cannot evaluate ${expr}`);
+      if (assign !== undefined) this.vars.set(assign, Number(v));
+      else if (!v) throw new Fail(this.curLine, `assert ${expr} failed (${values.join(', ')})`);
     }
   }
 }
@@ -1008,6 +1011,43 @@ const OPT_BITS: Record<string, number> = {
   TCPI_OPT_ECN_SEEN: 16,
   TCPI_OPT_SYN_DATA: 32,
 };
+
+/** Linux's congestion-avoidance states, as tcpi_ca_state reports them. */
+const CA_STATES: Record<string, number> = {
+  TCP_CA_Open: 0,
+  TCP_CA_Disorder: 1,
+  TCP_CA_CWR: 2,
+  TCP_CA_Recovery: 3,
+  TCP_CA_Loss: 4,
+};
+
+/**
+ * Evaluates a script expression (C or Python spelling: `and`/`or`/`not`, chained
+ * comparisons such as `a <= x <= b`, hex numbers). Names go through `lookup`; what
+ * remains must be numbers and operators only, so nothing else can run.
+ * Returns undefined when the expression is not of that form.
+ */
+export function evaluate(
+  expr: string,
+  lookup: (name: string) => number,
+): number | boolean | undefined {
+  let js = expr
+    .replace(/\b0x[0-9a-fA-F]+\b/g, (h) => String(Number.parseInt(h, 16)))
+    .replace(/\band\b/g, '&&')
+    .replace(/\bor\b/g, '||')
+    .replace(/\bnot\b/g, '!')
+    .replace(/\b[A-Za-z_]\w*\b/g, (name) => String(lookup(name)));
+  // Python's a < b < c means a < b and b < c.
+  const num = String.raw`-?\d+(?:\.\d+)?`;
+  const chain = new RegExp(`(${num})\\s*(<=|>=|<|>)\\s*(${num})\\s*(<=|>=|<|>)\\s*(${num})`, 'g');
+  js = js.replace(chain, '($1 $2 $3 && $3 $4 $5)');
+  if (!/^[\d\s()&|!=<>+\-*/%~^.]+$/.test(js)) return undefined;
+  try {
+    return Function(`"use strict"; return (${js});`)() as number | boolean;
+  } catch {
+    return undefined;
+  }
+}
 
 function tcpInfo(c: Connection, field: string, line: number): number {
   switch (field) {
@@ -1044,10 +1084,17 @@ function tcpInfo(c: Connection, field: string, line: number): number {
       return Math.floor(c.cwnd / c.sndMss);
     case 'tcpi_unacked':
       return Math.ceil(((c.sndMax - c.sndUna) >>> 0) / c.sndMss);
+    case 'tcpi_rtt':
+      // Smoothed RTT and its variation in microseconds, as Linux reports them.
+      return Math.round(c.rto.srtt * 1000);
+    case 'tcpi_rttvar':
+      return Math.round(c.rto.rttvar * 1000);
+    case 'tcpi_snd_ssthresh':
+      return Math.min(Math.floor(c.ssthresh / c.sndMss), 0x7fffffff);
     default:
       throw new Fail(
         line,
-        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_rcv_mss, tcpi_advmss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_total_retrans, tcpi_options, tcpi_snd_cwnd, tcpi_unacked, tcpi_ca_state)`,
+        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_rcv_mss, tcpi_advmss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_total_retrans, tcpi_options, tcpi_snd_cwnd, tcpi_unacked, tcpi_ca_state, tcpi_rtt, tcpi_rttvar, tcpi_snd_ssthresh)`,
       );
   }
 }
