@@ -216,6 +216,31 @@ ${base}`;
   });
 });
 
+describe("packetdrill's sequence numbering", () => {
+  it("a SYN's number is a label: the peer's later numbers count from its SYN, ours from our ISS", () => {
+    const script = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0 bind(3, ..., ...) = 0
++0 listen(3, 1) = 0
++0 < S 999000:999000(0) win 32792 <mss 1460,nop,nop,sackOK,nop,wscale 6>
++0 > S. 1234:1234(0) ack 999001 <...>
++0 < . 1:1(0) ack 1 win 100
++0 accept(3, ..., ...) = 4
++0 < P. 1:11(10) ack 1 win 100
++0 > . 1:1(0) ack 11 <...>
+`;
+    expect(runScript(script, { lenient: true }).status).toBe('pass');
+    // Counting the peer's data from 0 instead of its SYN is a different segment altogether.
+    expect(
+      runScript(script.replace('> . 1:1(0) ack 11', '> . 1:1(0) ack 999011'), { lenient: true })
+        .message,
+    ).toMatch(/ack number differs/);
+    expect(
+      runScript(script.replace('> . 1:1(0) ack 11', '> . 1235:1235(0) ack 11'), { lenient: true })
+        .message,
+    ).toMatch(/sequence number differs/);
+  });
+});
+
 describe('%{ }% blocks as packetdrill suites write them', () => {
   const base = readFileSync(join(root, 'handshake/passive-open.pkt'), 'utf8');
   const run = (block: string) => runScript(`${base}%{\n${block}\n}%\n`);

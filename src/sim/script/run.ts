@@ -429,6 +429,7 @@ class Runner {
     }
     const flow = ev.port !== undefined && ev.port !== this.remotePort;
     let iss: number;
+    let synLabel = 0;
     if (flow) {
       if (!this.flowIss.has(ev.port!)) this.flowIss.set(ev.port!, seqAdd(seg.seq, -ev.seqStart));
       iss = this.flowIss.get(ev.port!)!;
@@ -436,8 +437,11 @@ class Runner {
       // A SYN from a new local port is a new connection: its ISS starts a new numbering.
       const fresh = seg.flags === SYN && seg.srcPort !== this.localIssPort;
       if (this.localIss === undefined || fresh) {
-        this.localIss = seqAdd(seg.seq, -ev.seqStart);
+        // As packetdrill: the number on the stack's first SYN (or SYN,ACK) line only
+        // names its ISS; later lines count from the ISS.
+        this.localIss = seg.flags & SYN ? seg.seq : seqAdd(seg.seq, -ev.seqStart);
         this.localIssPort = seg.srcPort;
+        synLabel = seg.flags & SYN ? ev.seqStart : 0;
       }
       iss = this.localIss;
     }
@@ -459,7 +463,7 @@ class Runner {
       mismatch(`sent to port ${seg.dstPort}, expected port ${ev.port ?? this.remotePort}`);
     }
     if (seg.flags !== ev.flags) mismatch('flags differ');
-    if ((seg.seq - iss) >>> 0 !== ev.seqStart >>> 0) mismatch('sequence number differs');
+    if ((seg.seq - iss + synLabel) >>> 0 !== ev.seqStart >>> 0) mismatch('sequence number differs');
     if (seg.payload.length !== ev.len) mismatch('payload length differs');
     if (ev.flags & ACK && (seg.ack - remote) >>> 0 !== ev.ack! >>> 0)
       mismatch('ack number differs');
