@@ -153,6 +153,11 @@ export class Listener {
     let offer: SynOffer | undefined;
     if (this.cfg.fastOpen !== 'off') {
       offer = readSynOffer(seg);
+      // Cookie not required (Linux's 0x200): any SYN's data is taken, FO option or not.
+      if (this.cfg.fastOpen === 'no-cookie' && seg.payload.length > 0) {
+        this.openFastOpen(src, dst, seg, offer, now);
+        return;
+      }
       if (offer.fo !== undefined) {
         const jar = this.host.cookieJar(now);
         const valid = this.cfg.fastOpen === 'no-cookie' || fastOpenCookieValid(jar, src, offer.fo);
