@@ -1,7 +1,7 @@
 // The synack command as a user meets it: help, exit codes, clear errors.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,11 @@ describe('synack CLI', () => {
     [['script'], /missing required argument/],
     [['script', '/nonexistent.pkt'], /no such file or directory: \/nonexistent\.pkt/],
     [['script', '--profile', 'bsd', 'x.pkt'], /Allowed choices are synack, linux, freebsd/],
+    [
+      ['script', '--ip-version', 'ipv5', 'x.pkt'],
+      /unknown --ip-version "ipv5" \(accepted: ipv4, ipv6, ipv4-mapped-ipv6\)/,
+    ],
+    [['script', '--tolerance-usecs', '-3', 'x.pkt'], /--tolerance-usecs takes a whole number/],
     [['run'], /missing required argument 'scenario'/],
     [['run', 'handshake', '--seed', '-1'], /--seed must be a number from 0/],
     [['run', 'handshake', '--delay', 'abc'], /--delay must be a number/],
@@ -212,5 +217,17 @@ describe('synack CLI', () => {
     const ok = run('script', join(root, 'test/scripts/handshake'));
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/^\d+ passed, 0 failed, 0 skipped$/m);
+    // --ip-version: IPv4-mapped IPv6 is IPv4 on the wire; IPv6 changes what a v4 script sees (MSS 1440).
+    const one = join(root, 'test/scripts/handshake/passive-open.pkt');
+    expect(run('script', '--ip-version', 'ipv4-mapped-ipv6', one).code).toBe(0);
+    const v6 = run('script', '--ip-version', 'ipv6', one);
+    expect(v6.code).toBe(1);
+    expect(v6.out).toMatch(/seen: .*<mss 1440/);
+    // --tolerance-usecs: a packet 1 ms late passes only with the tolerance widened.
+    const late = join(tmpdir(), `late-${process.pid}.pkt`);
+    writeFileSync(late, readFileSync(one, 'utf8').replace('+0  > S.', '+.001 > S.'));
+    expect(run('script', '--tolerance-usecs', '0', late).code).toBe(1);
+    expect(run('script', '--tolerance-usecs', '2000', late).code).toBe(0);
+    rmSync(late);
   });
 });

@@ -87,6 +87,14 @@ program
     'match each segment the stack sends on its own (by default, as packetdrill, back-to-back segments may match one expected larger one)',
   )
   .option(
+    '--ip-version <v>',
+    'IP version for scripts that do not set --ip_version: ipv4 (default), ipv6, ipv4-mapped-ipv6 (IPv4 on the wire)',
+  )
+  .option(
+    '--tolerance-usecs <n>',
+    'how far from its time an outbound packet may be, for scripts that do not set --tolerance_usecs (default 4000)',
+  )
+  .option(
     '--strict-packets',
     'fail on any packet the stack sends that no line lists (by default, as packetdrill, an unlisted packet fails only the next expected packet, and packets after the last line are not examined)',
   )

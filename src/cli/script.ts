@@ -2,7 +2,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { runScript } from '../sim/script/run.ts';
+import { IP_VERSIONS, runScript } from '../sim/script/run.ts';
 import { profiles } from '../tcp/types.ts';
 
 export interface ScriptCliOptions {
@@ -16,6 +16,8 @@ export interface ScriptCliOptions {
   /** Each outbound segment matched on its own (packetdrill's --strict_segments). */
   strictSegments?: boolean;
   strictPackets?: boolean;
+  ipVersion?: string;
+  toleranceUsecs?: string;
 }
 
 function defines(list: string[] = []): Record<string, string> {
@@ -63,6 +65,20 @@ export function scriptCommand(
       `unknown profile "${opts.profile}" (accepted: ${Object.keys(profiles).join(', ')})`,
     );
   }
+  if (opts.ipVersion !== undefined && !IP_VERSIONS.includes(opts.ipVersion)) {
+    throw new UsageError(
+      `unknown --ip-version "${opts.ipVersion}" (accepted: ${IP_VERSIONS.join(', ')})`,
+    );
+  }
+  let toleranceUsecs: number | undefined;
+  if (opts.toleranceUsecs !== undefined) {
+    toleranceUsecs = Number(opts.toleranceUsecs);
+    if (!/^\d+$/.test(opts.toleranceUsecs) || toleranceUsecs > 10_000_000) {
+      throw new UsageError(
+        `--tolerance-usecs takes a whole number of microseconds from 0 to 10000000, got "${opts.toleranceUsecs}"`,
+      );
+    }
+  }
   const files = paths.flatMap(expand);
   if (files.length === 0) throw new UsageError('no .pkt files found in the given paths');
   const defs = defines(opts.define);
@@ -80,6 +96,8 @@ export function scriptCommand(
       defines: defs,
       strictSegments: opts.strictSegments,
       strictPackets: opts.strictPackets,
+      ipVersion: opts.ipVersion,
+      toleranceUsecs,
     });
     shell += r.skipped.length;
     for (const o of r.ignoredOptions) ignored.set(o, (ignored.get(o) ?? 0) + 1);

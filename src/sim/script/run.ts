@@ -38,6 +38,10 @@ export interface RunOptions {
   tracer?: Tracer;
   /** Names for the script's #ifdef/#if lines (as `cc -D`). */
   defines?: Record<string, string>;
+  /** The IP version when the script does not say (`--ip_version`); ipv4-mapped-ipv6 is IPv4 on the wire. */
+  ipVersion?: string;
+  /** How far from its time an outbound packet may be, when the script does not say (µs). */
+  toleranceUsecs?: number;
   /** Match each outbound segment on its own (no TSO-style coalescing), as packetdrill's flag. */
   strictSegments?: boolean;
   /**
@@ -48,6 +52,9 @@ export interface RunOptions {
    */
   strictPackets?: boolean;
 }
+
+/** packetdrill's --ip_version values. */
+export const IP_VERSIONS = ['ipv4', 'ipv6', 'ipv4-mapped-ipv6'];
 
 /** Bounds on one script run: virtual time and engine events. */
 const MAX_VIRTUAL_MS = 24 * 3_600_000;
@@ -197,16 +204,23 @@ class Runner {
     private readonly result: ScriptResult,
   ) {
     for (const k of Object.keys(options)) if (!KNOWN_OPTIONS.has(k)) result.ignoredOptions.push(k);
-    const v6 = (options.ip_version ?? 'ipv4') === 'ipv6';
-    if (options.ip_version && !['ipv4', 'ipv6'].includes(options.ip_version)) {
-      throw new ScriptSyntaxError(0, `--ip_version=${options.ip_version}: accepted ipv4, ipv6`);
+    // The script's own option lines win over the command line, as in packetdrill.
+    const ipVersion = options.ip_version ?? run.ipVersion ?? 'ipv4';
+    if (!IP_VERSIONS.includes(ipVersion)) {
+      throw new ScriptSyntaxError(
+        0,
+        `--ip_version=${ipVersion}: accepted ${IP_VERSIONS.join(', ')}`,
+      );
     }
+    // An AF_INET6 socket talking to an IPv4 peer (::ffff:a.b.c.d) puts IPv4 on the wire.
+    const v6 = ipVersion === 'ipv6';
     this.localAddr = parseAddr(v6 ? '2001:2::1' : '198.18.0.1')!;
     this.remoteAddr = parseAddr(v6 ? '2001:2::2' : '198.19.0.1')!;
     this.lenient = run.lenient === true || options.lenient === 'true';
     this.strictSegments = run.strictSegments === true || options.strict_segments === 'true';
     this.strictPackets = run.strictPackets === true;
-    this.tolMs = Number(options.tolerance_usecs ?? DEFAULT_TOLERANCE_US) / 1000;
+    this.tolMs =
+      Number(options.tolerance_usecs ?? run.toleranceUsecs ?? DEFAULT_TOLERANCE_US) / 1000;
     this.remoteIsn = Number(options.remote_isn ?? DEFAULT_REMOTE_ISN) >>> 0;
     const profileName = run.profile ?? options.profile ?? 'synack';
     const profile = profiles[profileName as keyof typeof profiles];
