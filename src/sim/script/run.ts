@@ -856,6 +856,16 @@ class Runner {
     return [k];
   }
 
+  /**
+   * The buffer a SO_RCVBUF/SO_SNDBUF request gives: Linux doubles it (room for its
+   * bookkeeping) with a floor (SOCK_MIN_RCVBUF/SOCK_MIN_SNDBUF on 64-bit), and
+   * getsockopt() reports the doubled size; the other profiles take it as asked.
+   */
+  private bufferSize(n: number, linuxMin: number): number {
+    if (this.stack.cfg.profile.name !== 'linux') return n;
+    return Math.max(2 * n, linuxMin);
+  }
+
   private connectStatus(fd: Fd, blocking: boolean): [number, string?] | null {
     const conn = fd.sock!.conn;
     if (conn.error) return [-1, conn.error.code];
@@ -878,10 +888,10 @@ class Runner {
         case 'SO_REUSEADDR':
           return [0];
         case 'SO_RCVBUF':
-          fd.cfg.rcvBuf = n;
+          fd.cfg.rcvBuf = this.bufferSize(n, 2304);
           return [0];
         case 'SO_SNDBUF':
-          fd.cfg.sndBuf = n;
+          fd.cfg.sndBuf = this.bufferSize(n, 4608);
           return [0];
         case 'TCP_NODELAY':
           fd.cfg.noDelay = n !== 0;
