@@ -216,6 +216,22 @@ ${base}`;
   });
 });
 
+describe('ICMP lines', () => {
+  const base = readFileSync(join(root, 'icmp/port-unreachable-aborts-syn-sent.pkt'), 'utf8');
+  it('an unknown type or code, or an outbound ICMP line, is refused with what is accepted', () => {
+    expect(runScript(base.replace('port_unreachable', 'port_closed')).message).toMatch(
+      /unknown code port_closed for ICMP unreachable \(accepted: net_unreachable, .*code_N\)/,
+    );
+    expect(runScript(base.replace('icmp unreachable', 'icmp unreach')).message).toMatch(
+      /unknown ICMP type unreach \(accepted: unreachable, /,
+    );
+    expect(runScript(base.replace('< icmp', '> icmp')).message).toMatch(/only inbound ICMP lines/);
+    // code_N names a code by number: 3 is port unreachable.
+    expect(runScript(base.replace('port_unreachable', 'code_3')).status).toBe('pass');
+    expect(runScript(base.replace('port_unreachable', 'code_1')).status).toBe('fail');
+  });
+});
+
 describe("packetdrill's sequence numbering", () => {
   it("a SYN's number is a label: the peer's later numbers count from its SYN, ours from our ISS", () => {
     const script = `0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3

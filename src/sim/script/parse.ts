@@ -70,6 +70,21 @@ export interface AssertLine {
   exprs: { expr: string; assign?: string }[];
 }
 
+/**
+ * `< icmp TYPE [CODE] [mtu N] [[start:end(len)]]`: an ICMP error from the
+ * script's side about a segment the stack sent (packetdrill's syntax). The
+ * bracket names that segment by the stack's relative sequence numbers; without
+ * it the error quotes SND.UNA.
+ */
+export interface IcmpLine {
+  type: 'icmp';
+  /** Type and code names as written (resolved for IPv4 or IPv6 when run). */
+  icmpType: string;
+  code?: string;
+  mtu?: number;
+  quote?: { seqStart: number; len: number };
+}
+
 export interface ShellLine {
   type: 'shell';
   command: string;
@@ -77,6 +92,7 @@ export interface ShellLine {
 
 export type ScriptEvent = { line: number; text: string; time: TimeSpec } & (
   | PacketLine
+  | IcmpLine
   | SyscallLine
   | AssertLine
   | ShellLine
@@ -280,7 +296,7 @@ function parseTime(line: string, n: number): { time: TimeSpec; rest: string } {
   return { time, rest: line.slice(t[0].length) };
 }
 
-type Body = PacketLine | SyscallLine | AssertLine | ShellLine;
+type Body = PacketLine | IcmpLine | SyscallLine | AssertLine | ShellLine;
 
 function parseBody(s: string, n: number): Body {
   if (s.startsWith('`')) {
@@ -288,6 +304,7 @@ function parseBody(s: string, n: number): Body {
     return { type: 'shell', command: s.slice(1, end > 0 ? end : undefined) };
   }
   if (s.startsWith('%{')) return parseAssert(s, n);
+  if (/^[<>]\s*icmp\b/.test(s)) return parseIcmp(s, n);
   if (s.startsWith('<') || s.startsWith('>')) return parsePacket(s, n);
   return parseSyscall(s, n);
 }
@@ -341,6 +358,34 @@ function parseAssert(s: string, n: number): AssertLine {
     exprs.push({ expr });
   }
   return { type: 'assert', checks, exprs };
+}
+
+function parseIcmp(s: string, n: number): IcmpLine {
+  if (s[0] !== '<')
+    throw new ScriptSyntaxError(n, 'only inbound ICMP lines ("< icmp ...") are supported');
+  const m =
+    /^<\s*icmp\s+([a-z_]+)(?:\s+(?!mtu\b)([a-z_]+|code_\d+))?(?:\s+mtu\s+(\d+))?(?:\s*\[\s*(\d+):(\d+)\((\d+)\)\s*\])?\s*$/.exec(
+      s,
+    );
+  if (!m)
+    throw new ScriptSyntaxError(
+      n,
+      `bad ICMP line "${s}" (accepted: < icmp TYPE [CODE] [mtu N] [[start:end(len)]])`,
+    );
+  const line: IcmpLine = { type: 'icmp', icmpType: m[1] };
+  if (m[2] !== undefined) line.code = m[2];
+  if (m[3] !== undefined) {
+    line.mtu = Number(m[3]);
+    if (line.mtu > 65535) throw new ScriptSyntaxError(n, `mtu ${m[3]} out of range 0..65535`);
+  }
+  if (m[4] !== undefined) {
+    const start = Number(m[4]);
+    const len = Number(m[6]);
+    if (start > 0xffffffff || Number(m[5]) - start !== len)
+      throw new ScriptSyntaxError(n, `bad quoted segment [${m[4]}:${m[5]}(${m[6]})]`);
+    line.quote = { seqStart: start, len };
+  }
+  return line;
 }
 
 function parsePacket(s: string, n: number): PacketLine {

@@ -18,11 +18,13 @@ import {
   type Tracer,
 } from '../../tcp/types.ts';
 import { formatAddr, parseAddr } from '../../wire/addr.ts';
+import { encodeIcmpError } from '../../wire/icmp.ts';
 import { decodePacket } from '../../wire/packet.ts';
 import { ACK, encodePacket, FIN, PSH, type Segment, SYN, type TcpOption } from '../../wire/tcp.ts';
 import { VirtualClock } from '../clock.ts';
 import { formatScriptPacket } from './format.ts';
 import {
+  type IcmpLine,
   type OptSpec,
   type PacketLine,
   parseScript,
@@ -52,6 +54,53 @@ export interface RunOptions {
    */
   strictPackets?: boolean;
 }
+
+/** ICMP types and codes by the names packetdrill scripts use (RFC 792, RFC 1812, RFC 4443). */
+const ICMP4_TYPES: Record<string, { type: number; codes?: Record<string, number> }> = {
+  unreachable: {
+    type: 3,
+    codes: {
+      net_unreachable: 0,
+      host_unreachable: 1,
+      protocol_unreachable: 2,
+      port_unreachable: 3,
+      frag_needed: 4,
+      source_route_failed: 5,
+      net_unknown: 6,
+      host_unknown: 7,
+      source_host_isolated: 8,
+      net_prohibited: 9,
+      host_prohibited: 10,
+      net_unreachable_for_tos: 11,
+      host_unreachable_for_tos: 12,
+      packet_filtered: 13,
+      precedence_violation: 14,
+      precedence_cutoff: 15,
+    },
+  },
+  source_quench: { type: 4 },
+  time_exceeded: { type: 11 },
+  parameter_problem: { type: 12 },
+};
+const ICMP6_TYPES: Record<string, { type: number; codes?: Record<string, number> }> = {
+  unreachable: {
+    type: 1,
+    codes: {
+      net_unreachable: 0,
+      no_route: 0,
+      admin_prohibited: 1,
+      not_neighbour: 2,
+      address_unreachable: 3,
+      port_unreachable: 4,
+    },
+  },
+  packet_too_big: { type: 2 },
+  time_exceeded: { type: 3, codes: { exceeded_hop_limit: 0, exceeded_frag_time: 1 } },
+  parameter_problem: {
+    type: 4,
+    codes: { header_field: 0, unknown_next_header: 1, unknown_option: 2 },
+  },
+};
 
 /** packetdrill's --ip_version values. */
 export const IP_VERSIONS = ['ipv4', 'ipv6', 'ipv4-mapped-ipv6'];
@@ -275,6 +324,7 @@ class Runner {
       }
       this.advanceTo(lo);
       if (ev.type === 'packet') this.inject(ev);
+      else if (ev.type === 'icmp') this.injectIcmp(ev);
       else if (ev.type === 'syscall') this.syscall(ev);
       else this.assertInfo(ev);
       this.prevMs = lo;
@@ -376,6 +426,49 @@ class Runner {
   }
 
   // ---- Packets ---------------------------------------------------------------
+
+  /**
+   * An ICMP error from the script's side (as a router on the path would send it)
+   * quoting a segment the stack sent: the quoted or, by default, SND.UNA.
+   */
+  private injectIcmp(ev: IcmpLine & { line: number }): void {
+    const v6 = this.localAddr.length === 16;
+    const table = v6 ? ICMP6_TYPES : ICMP4_TYPES;
+    const t = table[ev.icmpType];
+    if (!t)
+      throw new Fail(
+        ev.line,
+        `unknown ICMP${v6 ? 'v6' : ''} type ${ev.icmpType} (accepted: ${Object.keys(table).join(', ')})`,
+      );
+    let code = 0;
+    if (ev.code !== undefined) {
+      const numbered = /^code_(\d+)$/.exec(ev.code);
+      const named = t.codes?.[ev.code];
+      if (numbered && Number(numbered[1]) < 256) code = Number(numbered[1]);
+      else if (named !== undefined) code = named;
+      else
+        throw new Fail(
+          ev.line,
+          `unknown code ${ev.code} for ICMP ${ev.icmpType} (accepted: ${Object.keys(t.codes ?? {}).join(', ') || 'none'}, code_N)`,
+        );
+    }
+    const conn = this.lastConn;
+    const iss = this.localIss ?? 0;
+    const seq = ev.quote ? seqAdd(iss, ev.quote.seqStart) : (conn?.sndUna ?? iss);
+    const offending = encodePacket(this.localAddr, this.remoteAddr, {
+      srcPort: this.localPort ?? SCRIPT_LOCAL_PORT,
+      dstPort: this.remotePort,
+      seq,
+      ack: 0,
+      flags: ACK,
+      window: 0,
+      urgent: 0,
+      options: [],
+      payload: new Uint8Array(ev.quote?.len ?? 0),
+    });
+    // The MTU sits in the low 16 bits of the second word (IPv4 frag_needed), or the whole word (IPv6).
+    this.stack.receive(encodeIcmpError(this.remoteAddr, offending, t.type, code, ev.mtu ?? 0));
+  }
 
   /** Where the peer's numbers start in an outbound segment: a SYN,ACK's ACK is absolute. */
   private remoteBase(seg: Segment): number {
