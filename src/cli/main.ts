@@ -239,6 +239,12 @@ const wireOptions = (cmd: Command) =>
       'hold every arriving packet this long before the stack sees it (added latency)',
       num('--delay-in', 0, 60_000),
     )
+    .addOption(
+      new Option(
+        '--profile <name>',
+        'behave as this stack where the peer can see it (windows, options, PSH, buffers; see the README table)',
+      ).choices(Object.keys(profiles)),
+    )
     .option(
       '--no-configure',
       'do not bring the device up or route its prefix to it (configure it yourself)',
@@ -253,6 +259,7 @@ const wireOpts = (o: Record<string, unknown>): WireOptions => ({
   configure: o.configure !== false,
   absolute: o.absolute === true,
   delayIn: o.delayIn as number | undefined,
+  profile: o.profile as string | undefined,
 });
 
 const port = (v: string) => {

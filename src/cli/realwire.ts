@@ -11,7 +11,7 @@ import { PcapFile } from '../node/pcapfile.ts';
 import { realClock } from '../stack/clock.ts';
 import type { TcpSocket } from '../stack/socket.ts';
 import { Stack } from '../stack/stack.ts';
-import type { TraceEvent, Tracer } from '../tcp/types.ts';
+import { defaultConfig, profiles, type TraceEvent, type Tracer } from '../tcp/types.ts';
 import { tcpdumpPrinter } from '../trace/tcpdump.ts';
 import { formatAddr, parseAddr } from '../wire/addr.ts';
 import { UsageError } from './script.ts';
@@ -28,6 +28,8 @@ export interface WireOptions {
   delayIn?: number;
   /** Print a counters line every this many seconds. */
   stats?: number;
+  /** Behave as this stack where a peer can see it (`synack`, `linux`, `freebsd`). */
+  profile?: string;
 }
 
 function parsePrefix(text: string): { addr: string; prefix: number } {
@@ -105,7 +107,13 @@ function start(
             }
           },
         };
-  const stack = new Stack({ name: 'synack', addresses: [addr], clock, tracer });
+  const stack = new Stack({
+    name: 'synack',
+    addresses: [addr],
+    clock,
+    tracer,
+    config: o.profile ? defaultConfig(profiles[o.profile as keyof typeof profiles]) : undefined,
+  });
   stack.attach(tun);
   if (o.delayIn && o.delayIn > 0) {
     const deliver = tun.onPackets!;
