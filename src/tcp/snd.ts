@@ -329,8 +329,15 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
   return opts;
 }
 
-/** An RST for the current connection (ABORT). */
+/**
+ * An RST for the current connection (ABORT). With timestamps in use it carries
+ * one (RFC 7323 §3.2: SHOULD be sent in an <RST>; Linux and FreeBSD do), so a
+ * peer doing PAWS checks takes it.
+ */
 export function sendAbortReset(c: Connection, now: number): void {
-  c.transmit(c.mk(c.sndNxt, RST | ACK, EMPTY, NO_OPTIONS), 'reset', now);
+  const options: TcpOption[] = c.tsOk
+    ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }]
+    : NO_OPTIONS;
+  c.transmit(c.mk(c.sndNxt, RST | ACK, EMPTY, options), 'reset', now);
   c.host.count('resets-sent');
 }
