@@ -265,6 +265,10 @@ export class Connection implements Endpoints {
   fastOpened = false;
   /** Our SYN carried data and the peer's SYN,ACK acknowledged it (Linux's TCPI_OPT_SYN_DATA). */
   synDataAcked = false;
+  /** @internal This connection's receive and send buffers (the configured sizes, rounded by some profiles). */
+  rcvBuf: number;
+  /** @internal */
+  sndBuf: number;
   /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. */
   rcvClamp = Number.POSITIVE_INFINITY;
   /** The application closed its sending side; a FIN follows the data. */
@@ -328,6 +332,8 @@ export class Connection implements Endpoints {
     this.keepAliveCount = cfg.keepAliveProbes;
     this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
     this.rcvMss = Math.min(cfg.mss, 536);
+    this.rcvBuf = cfg.rcvBuf;
+    this.sndBuf = cfg.sndBuf;
     if (cfg.profile.growWindow) this.rcvClamp = cfg.profile.synWindow(cfg.timestamps);
     this.quickAcks = cfg.quickAcks;
     this.r1 = cfg.r1Retries;
@@ -383,7 +389,7 @@ export class Connection implements Endpoints {
 
   /** Bytes the send buffer still accepts. */
   get sendSpace(): number {
-    return this.cfg.sndBuf - (this.sendBuf ? this.sendBuf.length : 0);
+    return this.sndBuf - (this.sendBuf ? this.sendBuf.length : 0);
   }
 
   /** Bytes written but not yet acknowledged (or not yet sent). */

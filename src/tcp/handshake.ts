@@ -90,6 +90,12 @@ export function applyNegotiated(c: Connection, n: Negotiated): void {
   c.sackOk = n.sackOk;
   c.tsOk = n.tsOk;
   c.cwnd = Math.min(10 * n.sndMss, Math.max(2 * n.sndMss, 14600));
+  if (c.cfg.profile.bsdBuffers) {
+    // FreeBSD tcp_mss(): buffers rounded up to whole segments (RFC 9293 leaves sizes to the host).
+    const mss = n.sndMss + (n.tsOk ? 12 : 0);
+    c.rcvBuf = Math.ceil(c.rcvBuf / mss) * mss;
+    c.sndBuf = Math.ceil(c.sndBuf / mss) * mss;
+  }
 }
 
 /**

@@ -101,8 +101,7 @@ export function processText(
   if (seq === c.rcvNxt) {
     if (payload.length > 0) {
       enqueue(c, payload);
-      if (c.rcvClamp < c.cfg.rcvBuf)
-        c.rcvClamp = Math.min(c.cfg.rcvBuf, c.rcvClamp + 2 * c.cfg.mss);
+      if (c.rcvClamp < c.rcvBuf) c.rcvClamp = Math.min(c.rcvBuf, c.rcvClamp + 2 * c.cfg.mss);
     }
     c.rcvNxt = seqAdd(c.rcvNxt, payload.length);
     let gotFin = finHere;
@@ -201,12 +200,12 @@ export function rcvWindow(c: Connection): number {
 
 /** Receive-buffer space not taken by data the application has yet to read. */
 function rcvFree(c: Connection): number {
-  return Math.max(0, Math.min(c.cfg.rcvBuf - c.recvQueued, c.rcvClamp));
+  return Math.max(0, Math.min(c.rcvBuf - c.recvQueued, c.rcvClamp));
 }
 
 /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): the right edge moves by at least this much. */
 function swsThreshold(c: Connection): number {
-  return Math.max(1, Math.min(c.cfg.rcvBuf >>> 1, c.rcvMss));
+  return Math.max(1, Math.min(c.rcvBuf >>> 1, c.rcvMss));
 }
 
 /**
@@ -220,9 +219,18 @@ export function advertise(c: Connection): number {
   const shift = c.rcvWndScale;
   const free = rcvFree(c);
   const promised = rcvWindow(c);
-  const wnd = free - promised >= swsThreshold(c) ? free : promised;
+  // FreeBSD (tcp_output) offers all the free space, never less than already promised,
+  // and keeps receiver SWS avoidance to when it sends a window update; otherwise the
+  // edge moves only by the SWS threshold (MUST-39).
+  const wnd = c.cfg.profile.bsdBuffers
+    ? Math.max(free, promised)
+    : free - promised >= swsThreshold(c)
+      ? free
+      : promised;
   const limit = free + (1 << shift) - 1;
-  let field = (wnd + (1 << shift) - 1) >>> shift;
+  // FreeBSD shifts the free space down; otherwise round up while the rounded edge stays
+  // within the buffer (below).
+  let field = c.cfg.profile.bsdBuffers ? wnd >>> shift : (wnd + (1 << shift) - 1) >>> shift;
   if (field << shift > limit) field = limit >>> shift;
   if (field > 0xffff) field = 0xffff;
   const edge = seqAdd(c.rcvNxt, field << shift);
@@ -244,7 +252,7 @@ function maybeWindowUpdate(c: Connection, freeBefore: number, now: number): void
   if (
     free - promised >= threshold &&
     freeBefore - promised < threshold &&
-    promised < c.cfg.rcvBuf / 2
+    promised < c.rcvBuf / 2
   ) {
     sendAck(c, now, 'window-update');
   }

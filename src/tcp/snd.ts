@@ -30,7 +30,7 @@ const DUPACK_THRESHOLD = 3; // RFC 5681 §3.2
 export function send(c: Connection, data: Uint8Array, now: number): number {
   if (c.finQueued || c.state === State.Closed) return -1;
   c.sendBuf ??= new SendBuffer();
-  const room = c.cfg.sndBuf - c.sendBuf.length;
+  const room = c.sndBuf - c.sendBuf.length;
   const n = Math.min(room, data.length);
   if (n < data.length) c.writeBlocked = true;
   if (n <= 0) return 0;
@@ -46,7 +46,7 @@ export function send(c: Connection, data: Uint8Array, now: number): number {
 export function sendUrgent(c: Connection, data: Uint8Array, now: number): number {
   if (c.finQueued || c.state === State.Closed) return -1;
   c.sendBuf ??= new SendBuffer();
-  const n = Math.min(c.cfg.sndBuf - c.sendBuf.length, data.length);
+  const n = Math.min(c.sndBuf - c.sendBuf.length, data.length);
   if (n <= 0) return 0;
   c.sndUp = seqAdd(c.sndUna, c.sendBuf.length + n + (c.state === State.SynSent ? 1 : 0));
   c.sndUpValid = true;

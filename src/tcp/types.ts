@@ -55,6 +55,14 @@ export interface Profile {
    * that empties the send buffer (the BSD rule, RFC 9293 §3.9.1).
    */
   pshPerBurst?: boolean;
+  /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
+  buffers?: { rcv: number; snd: number };
+  /**
+   * FreeBSD's tcp_mss(): once the MSS is known, both socket buffers are rounded
+   * up to a whole number of segments, and the window announced is the free
+   * space shifted down (truncated) by the window scale.
+   */
+  bsdBuffers?: boolean;
 }
 
 function linuxLayout(o: {
@@ -123,6 +131,9 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     initialRto: 1000,
     synRetries: 6,
     layout: freebsdLayout,
+    // net.inet.tcp.recvspace and sendspace.
+    buffers: { rcv: 65536, snd: 32768 },
+    bsdBuffers: true,
   },
 };
 
@@ -195,8 +206,8 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
   return {
     profile,
     mss: profile.mss,
-    rcvBuf: 256 * 1024,
-    sndBuf: 256 * 1024,
+    rcvBuf: profile.buffers?.rcv ?? 256 * 1024,
+    sndBuf: profile.buffers?.snd ?? 256 * 1024,
     windowScaling: true,
     sack: true,
     timestamps: true,

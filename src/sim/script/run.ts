@@ -1044,10 +1044,11 @@ class Runner {
         actual = (conn ? conn.noDelay : fd.cfg.noDelay) ? '1' : '0';
         break;
       case 'SO_RCVBUF':
-        actual = String(fd.cfg.rcvBuf ?? this.stack.cfg.rcvBuf);
+        // A connection's own buffer: some profiles round it once the MSS is known.
+        actual = String(conn ? conn.rcvBuf : (fd.cfg.rcvBuf ?? this.stack.cfg.rcvBuf));
         break;
       case 'SO_SNDBUF':
-        actual = String(fd.cfg.sndBuf ?? this.stack.cfg.sndBuf);
+        actual = String(conn ? conn.sndBuf : (fd.cfg.sndBuf ?? this.stack.cfg.sndBuf));
         break;
       case 'SO_REUSEADDR':
         actual = '1';
