@@ -28,7 +28,8 @@ export function flagWords(f: number): string {
   return w.length === 0 ? '(no flags)' : w.join(',');
 }
 
-function opt(o: TcpOption): string {
+/** A short label for an option, as the ladder prints it. */
+export function optionLabel(o: TcpOption): string {
   switch (o.kind) {
     case 'mss':
       return `mss ${o.value}`;
@@ -71,7 +72,7 @@ export function segmentLabel(seg: Segment, from: string, to: string, bases: SeqB
   let s = `${flagWords(seg.flags)} seq ${bases.seq(from, seg.seq)}`;
   if (seg.flags & ACK) s += ` ack ${bases.ack(to, seg.ack)}`;
   if (seg.payload.length > 0) s += ` len ${seg.payload.length}`;
-  const o = seg.options.map(opt).filter((x) => x !== '');
+  const o = seg.options.map(optionLabel).filter((x) => x !== '');
   if (seg.flags & SYN && o.length > 0) s += ` <${o.join(',')}>`;
   else if (o.includes('SACK')) s += ' <SACK>';
   return s;

@@ -24,7 +24,8 @@ function time(ms: number): string {
   return `${p2(h)}:${p2(m)}:${p2(s)}.${String(f).padStart(6, '0')}`;
 }
 
-function flags(f: number): string {
+/** Flags as tcpdump prints them inside [...]: `S.`, `F.`, `none`. */
+export function tcpdumpFlags(f: number): string {
   let s = '';
   if (f & FIN) s += 'F';
   if (f & SYN) s += 'S';
@@ -83,7 +84,7 @@ export function tcpdumpPrinter(
       thack = c.ack;
     }
     const len = seg.payload.length;
-    let line = `${time(t)} ${v6 ? 'IP6' : 'IP'} ${src} > ${dst}: Flags [${flags(seg.flags)}]`;
+    let line = `${time(t)} ${v6 ? 'IP6' : 'IP'} ${src} > ${dst}: Flags [${tcpdumpFlags(seg.flags)}]`;
     if (len > 0 || seg.flags & (SYN | FIN | RST)) {
       line += `, seq ${seq}`;
       if (len > 0) line += `:${(seq + len) >>> 0}`;

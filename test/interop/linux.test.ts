@@ -3,29 +3,24 @@
 // /dev/net/tun (CI does); elsewhere the suite is reported as skipped, with why.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodePacket } from '../../src/wire/packet.ts';
-import { ACK, type Segment, SYN } from '../../src/wire/tcp.ts';
-import { KERNEL, KERNEL6, Netns, SYNACK, SYNACK6, skipReason, tsharkErrors } from './netns.ts';
+import { ACK, SYN } from '../../src/wire/tcp.ts';
+import {
+  KERNEL,
+  KERNEL6,
+  Netns,
+  pcapSegments,
+  SYNACK,
+  SYNACK6,
+  skipReason,
+  tsharkErrors,
+} from './netns.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'synack-interop-'));
 const _hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
-
-/** Packets of a pcap file, decoded (raw-IP link type, as synack writes). */
-function pcapSegments(file: string): { src: string; seg: Segment }[] {
-  const b = readFileSync(file);
-  const out: { src: string; seg: Segment }[] = [];
-  for (let o = 24; o + 16 <= b.length; ) {
-    const len = b.readUInt32LE(o + 8);
-    const p = decodePacket(new Uint8Array(b.subarray(o + 16, o + 16 + len)));
-    if (typeof p !== 'string') out.push({ src: [...p.src].join('.'), seg: p.seg });
-    o += 16 + len;
-  }
-  return out;
-}
 
 function tsharkClean(file: string): void {
   expect(tsharkErrors(file), file).toBe('');

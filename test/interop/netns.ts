@@ -5,9 +5,11 @@
 // removed afterwards.
 
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { decodePacket } from '../../src/wire/packet.ts';
+import type { Segment } from '../../src/wire/tcp.ts';
 
 const root = join(import.meta.dirname, '../..');
 export const KERNEL = '198.18.0.1';
@@ -162,6 +164,19 @@ export class Proc {
 }
 
 const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
+
+/** Packets of a pcap file, decoded (raw-IP link type, as synack writes), with their source address. */
+export function pcapSegments(file: string): { src: string; seg: Segment }[] {
+  const b = readFileSync(file);
+  const out: { src: string; seg: Segment }[] = [];
+  for (let o = 24; o + 16 <= b.length; ) {
+    const len = b.readUInt32LE(o + 8);
+    const p = decodePacket(new Uint8Array(b.subarray(o + 16, o + 16 + len)));
+    if (typeof p !== 'string') out.push({ src: [...p.src].join('.'), seg: p.seg });
+    o += 16 + len;
+  }
+  return out;
+}
 
 /** Problems tshark's expert system reports as errors in a capture ('' when clean or no tshark). */
 export function tsharkErrors(file: string): string {

@@ -4,25 +4,11 @@
 // client), and what each server decided — its SYN,ACK, the window it first
 // announces, PSH on what it echoes — is compared.
 
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodePacket } from '../../src/wire/packet.ts';
-import { ACK, PSH, type Segment, SYN } from '../../src/wire/tcp.ts';
-import { KERNEL, Netns, SYNACK, skipReason } from './netns.ts';
-
-function pcapSegments(file: string): { src: string; seg: Segment }[] {
-  const b = readFileSync(file);
-  const out: { src: string; seg: Segment }[] = [];
-  for (let o = 24; o + 16 <= b.length; ) {
-    const len = b.readUInt32LE(o + 8);
-    const p = decodePacket(new Uint8Array(b.subarray(o + 16, o + 16 + len)));
-    if (typeof p !== 'string') out.push({ src: [...p.src].join('.'), seg: p.seg });
-    o += 16 + len;
-  }
-  return out;
-}
+import { ACK, PSH, SYN } from '../../src/wire/tcp.ts';
+import { KERNEL, Netns, pcapSegments, SYNACK, skipReason } from './netns.ts';
 
 /** What a server decided, read from a capture: the observable choices to compare. */
 function serverDecisions(file: string, server: string) {

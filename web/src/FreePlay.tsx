@@ -22,16 +22,8 @@ interface World {
 }
 
 function newWorld(): World {
-  const net = new Network(1, {
-    latency: 10,
-    jitter: 0,
-    bandwidth: 0,
-    loss: 0,
-    duplicate: 0,
-    corrupt: 0,
-    reorder: 0,
-    reorderDelay: 30,
-  });
+  // The simulator's default link: 10 ms each way, nothing lost or reordered.
+  const net = new Network(1);
   for (const [n, a] of HOSTS) net.addHost(n, a);
   return { net, servers: new Map(), sockets: new Map() };
 }

@@ -4,7 +4,8 @@
 
 import type { ScenarioResult } from '../../src/sim/scenarios/scenario.ts';
 import type { State, TraceEvent } from '../../src/tcp/types.ts';
-import { SeqBases } from '../../src/trace/ladder.ts';
+import { flagWords, optionLabel, SeqBases } from '../../src/trace/ladder.ts';
+import { tcpdumpFlags } from '../../src/trace/tcpdump.ts';
 import { formatAddr } from '../../src/wire/addr.ts';
 import { decodePacket } from '../../src/wire/packet.ts';
 import { ACK, FIN, PSH, RST, type Segment, SYN, type TcpOption } from '../../src/wire/tcp.ts';
@@ -159,40 +160,18 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Flags in tcpdump's notation (`[S.]`) and in words (`SYN,ACK`). */
+/** Flags in tcpdump's notation (`[S.]`) and in words (`SYN,ACK`), as the terminal renderers print them. */
 export function flagLabel(f: number): { short: string; long: string } {
-  let s = '';
-  if (f & SYN) s += 'S';
-  if (f & FIN) s += 'F';
-  if (f & RST) s += 'R';
-  if (f & PSH) s += 'P';
-  if (f & ACK) s += '.';
-  const w: string[] = [];
-  if (f & SYN) w.push('SYN');
-  if (f & FIN) w.push('FIN');
-  if (f & RST) w.push('RST');
-  if (f & PSH) w.push('PSH');
-  if (f & ACK) w.push('ACK');
-  return { short: `[${s || 'none'}]`, long: w.join(',') || 'none' };
+  return {
+    short: `[${tcpdumpFlags(f)}]`,
+    long: f & (SYN | FIN | RST | PSH | ACK) ? flagWords(f) : 'none',
+  };
 }
 
+/** The ladder's option label, except that a Fast Open option says whether it carries a cookie. */
 function optionText(o: TcpOption): string {
-  switch (o.kind) {
-    case 'mss':
-      return `mss ${o.value}`;
-    case 'wscale':
-      return `ws ${o.shift}`;
-    case 'sackOk':
-      return 'sackOK';
-    case 'ts':
-      return 'TS';
-    case 'sack':
-      return 'SACK';
-    case 'fo':
-      return o.cookie.length ? 'FO cookie' : 'FO request';
-    default:
-      return '';
-  }
+  if (o.kind === 'fo') return o.cookie.length ? 'FO cookie' : 'FO request';
+  return optionLabel(o);
 }
 
 /** The label of an arrow: both notations, seq/ack (relative unless `absolute`), len and options. */
