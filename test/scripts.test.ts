@@ -166,6 +166,10 @@ ${head}#if defined(LINUX) && !defined(OLD_KERNEL)
     // Line numbers stay those of the file.
     expect(r.line).toBe(13);
     expect(runScript(`#if\n${head}`).message).toMatch(/cannot evaluate|#if/);
+    // A malformed condition is a syntax error at its line, not an internal error.
+    const bad = runScript(`#if defined(A) &&\n#endif\n${head}`);
+    expect(bad.line).toBe(1);
+    expect(bad.message).toMatch(/#if: cannot evaluate "defined\(A\) &&"/);
     expect(runScript(`#endif\n${head}`).message).toMatch(/#endif without #if/);
     expect(runScript(`#include "x.h"\n${head}`).message).toMatch(
       /unknown preprocessor line "#include"/,

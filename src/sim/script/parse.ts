@@ -147,6 +147,20 @@ function stripComments(src: string): string {
 }
 
 /**
+ * Evaluates an expression already reduced to numbers and operators (names
+ * replaced by values): anything else left in it, or a malformed one, gives
+ * undefined — nothing but arithmetic, comparisons and logic can run.
+ */
+export function evaluateReduced(js: string): number | boolean | undefined {
+  if (!/^[\d\s()&|!=<>+\-*/%~^.]+$/.test(js)) return undefined;
+  try {
+    return Function(`"use strict"; return (${js});`)() as number | boolean;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The C-preprocessor subset packetdrill scripts use to serve several stacks:
  * #define NAME [VALUE], #ifdef, #ifndef, #if defined(NAME) (with !, &&, ||),
  * #else, #endif. Lines not taken become blank, so line numbers stay true.
@@ -167,10 +181,10 @@ export function preprocess(src: string, defines: Record<string, string> = {}): s
         const v = defs.get(name);
         return v !== undefined && /^\d+$/.test(v) ? v : '0';
       });
-    if (!/^[\d\s!&|()<>=]*$/.test(js))
-      throw new ScriptSyntaxError(n, `#if: cannot evaluate "${expr}"`);
-    // Only digits, parentheses and ! && || == < > remain: a safe boolean expression.
-    return Boolean(Function(`"use strict"; return (${js || '0'});`)());
+    // Only digits, parentheses and ! && || == < > may remain: a safe boolean expression.
+    const v = /^[\d\s!&|()<>=]*$/.test(js) ? evaluateReduced(js || '0') : undefined;
+    if (v === undefined) throw new ScriptSyntaxError(n, `#if: cannot evaluate "${expr}"`);
+    return Boolean(v);
   };
   let inShell = false;
   return lines

@@ -24,6 +24,7 @@ import { ACK, encodePacket, FIN, PSH, type Segment, SYN, type TcpOption } from '
 import { VirtualClock } from '../clock.ts';
 import { formatScriptPacket } from './format.ts';
 import {
+  evaluateReduced,
   type IcmpLine,
   type OptSpec,
   type PacketLine,
@@ -1149,11 +1150,8 @@ const CA_STATES: Record<string, number> = {
  * remains must be numbers and operators only, so nothing else can run.
  * Returns undefined when the expression is not of that form.
  */
-export function evaluate(
-  expr: string,
-  lookup: (name: string) => number,
-): number | boolean | undefined {
-  let js = expr
+function evaluate(expr: string, lookup: (name: string) => number): number | boolean | undefined {
+  const js = expr
     .replace(/\b0x[0-9a-fA-F]+\b/g, (h) => String(Number.parseInt(h, 16)))
     .replace(/\band\b/g, '&&')
     .replace(/\bor\b/g, '||')
@@ -1162,13 +1160,7 @@ export function evaluate(
   // Python's a < b < c means a < b and b < c.
   const num = String.raw`-?\d+(?:\.\d+)?`;
   const chain = new RegExp(`(${num})\\s*(<=|>=|<|>)\\s*(${num})\\s*(<=|>=|<|>)\\s*(${num})`, 'g');
-  js = js.replace(chain, '($1 $2 $3 && $3 $4 $5)');
-  if (!/^[\d\s()&|!=<>+\-*/%~^.]+$/.test(js)) return undefined;
-  try {
-    return Function(`"use strict"; return (${js});`)() as number | boolean;
-  } catch {
-    return undefined;
-  }
+  return evaluateReduced(js.replace(chain, '($1 $2 $3 && $3 $4 $5)'));
 }
 
 function tcpInfo(c: Connection, field: string, line: number): number {
