@@ -915,7 +915,9 @@ class Runner {
         return [-1, 'EINPROGRESS'];
       }
       // Only what fits on the SYN is taken; the caller writes the rest later.
-      const n = Math.min(len, this.stack.synDataRoom(this.remoteAddr, this.stack.cfg));
+      // The same configuration the connection will have (TCP_MAXSEG and the like included).
+      const cfg = { ...this.stack.cfg, ...fd.cfg };
+      const n = Math.min(len, this.stack.synDataRoom(this.remoteAddr, cfg));
       this.stack.step(() => this.open(fd, { fastOpen: !cookieless, synData: data.subarray(0, n) }));
       return n > 0 ? [n] : [-1, 'EINPROGRESS'];
     }
