@@ -95,6 +95,10 @@ program
     'how far from its time an outbound packet may be, for scripts that do not set --tolerance_usecs (default 4000)',
   )
   .option(
+    '--kernel',
+    'also replay each run on the Linux kernel (root: a network namespace and TUN device of its own, removed afterwards) and report where its packets or call results differ; the profile defaults to linux',
+  )
+  .option(
     '--strict-packets',
     'fail on any packet the stack sends that no line lists (by default, as packetdrill, an unlisted packet fails only the next expected packet, and packets after the last line are not examined)',
   )
@@ -380,7 +384,13 @@ try {
   // `synack run SCENARIO --help`: that scenario, its description and options.
   const argv = process.argv.slice(2);
   const sc = argv[0] === 'run' && argv[1] ? findScenario(argv[1]) : undefined;
-  if (sc && argv.slice(2).some((a) => a === '--help' || a === '-h')) {
+  if (argv[0] === '__kernel-replay') {
+    // Internal: the kernel side of `script --kernel`, run inside its namespace.
+    const { replayOnKernel } = await import('../node/kernelreplay.ts');
+    const { readFileSync } = await import('node:fs');
+    const plan = JSON.parse(readFileSync(0, 'utf8'));
+    process.stdout.write(JSON.stringify(replayOnKernel(plan)));
+  } else if (sc && argv.slice(2).some((a) => a === '--help' || a === '-h')) {
     scenarioHelp(sc, (s) => console.log(s), Math.min(100, process.stdout.columns ?? 80));
   } else {
     await program.parseAsync();

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IP_VERSIONS, runScript } from '../sim/script/run.ts';
 import { profiles } from '../tcp/types.ts';
+import { compareWithKernel, kernelUnavailable } from './kernelscript.ts';
 
 export interface ScriptCliOptions {
   lenient?: boolean;
@@ -18,6 +19,8 @@ export interface ScriptCliOptions {
   strictPackets?: boolean;
   ipVersion?: string;
   toleranceUsecs?: string;
+  /** Replay each run on the Linux kernel and compare (root, Linux). */
+  kernel?: boolean;
 }
 
 function defines(list: string[] = []): Record<string, string> {
@@ -82,6 +85,7 @@ export function scriptCommand(
   const files = paths.flatMap(expand);
   if (files.length === 0) throw new UsageError('no .pkt files found in the given paths');
   const defs = defines(opts.define);
+  if (opts.kernel) return kernelCommand(files, opts, defs, toleranceUsecs, out);
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -147,4 +151,51 @@ export function scriptCommand(
       );
   }
   return failed > 0 ? 1 : 0;
+}
+
+/** `--kernel`: each script on synack and replayed on the kernel; one line per script. */
+function kernelCommand(
+  files: string[],
+  opts: ScriptCliOptions,
+  defs: Record<string, string>,
+  toleranceUsecs: number | undefined,
+  out: (s: string) => void,
+): number {
+  const why = kernelUnavailable();
+  if (why) throw new UsageError(`--kernel: ${why}`);
+  const counts = { same: 0, different: 0, fail: 0, skip: 0 };
+  const report: Record<string, unknown>[] = [];
+  const say = opts.json ? () => {} : out;
+  for (const f of files) {
+    const v = compareWithKernel(readFileSync(f, 'utf8'), {
+      lenient: opts.lenient,
+      profile: opts.profile,
+      fallbackProfile: 'linux',
+      defines: defs,
+      strictSegments: opts.strictSegments,
+      ipVersion: opts.ipVersion,
+      toleranceUsecs,
+    });
+    counts[v.status]++;
+    report.push({ file: f, ...v });
+    if (v.status === 'same') say(`SAME ${f}`);
+    else if (v.status === 'skip') say(`SKIP ${f}: ${v.reason}`);
+    else if (v.status === 'fail') say(`FAIL ${f}:${v.line ?? 0}: on synack: ${v.reason}`);
+    else {
+      say(`DIFF ${f}: ${v.differences[0]}`);
+      if (opts.verbose) {
+        for (const d of v.differences.slice(1)) say(`     ${d}`);
+        say('     synack:');
+        for (const l of v.ours) say(`       ${l}`);
+        say('     kernel:');
+        for (const l of v.theirs) say(`       ${l}`);
+      }
+    }
+  }
+  if (opts.json) out(JSON.stringify({ ...counts, files: report }));
+  else
+    out(
+      `${counts.same} same as the kernel, ${counts.different} different, ${counts.fail} failed on synack, ${counts.skip} not replayed`,
+    );
+  return counts.different + counts.fail > 0 ? 1 : 0;
 }

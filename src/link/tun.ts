@@ -59,11 +59,22 @@ function loadIoctl(): Ioctl {
     );
   }
   const libc = koffi.load('libc.so.6');
+  loaded = { libc, errno: () => koffi.errno() as number };
   ioctl = libc.func('int ioctl(int fd, unsigned long request, void *arg)') as Ioctl;
   const poll = libc.func('int poll(void *fds, unsigned long nfds, int timeout)');
   pollAsync = poll.async as PollAsync;
   errno = () => koffi.errno() as number;
   return ioctl;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: koffi's library objects are untyped.
+let loaded: { libc: any; errno: () => number } | undefined;
+
+/** libc through koffi, for other system calls (the kernel replay of packet scripts). */
+// biome-ignore lint/suspicious/noExplicitAny: koffi's library objects are untyped.
+export function libc(): { libc: any; errno: () => number } {
+  loadIoctl();
+  return loaded!;
 }
 
 export interface TunLink extends Link {
@@ -72,8 +83,11 @@ export interface TunLink extends Link {
   close(): void;
 }
 
-/** Opens the TUN device `name` (creating it if it does not exist) and starts reading packets. */
-export function openTun(name: string): TunLink {
+/**
+ * Attaches a non-blocking descriptor to the TUN device `name` (creating it if it
+ * does not exist): IP packets, no packet-information header.
+ */
+export function attachTun(name: string): { fd: number; name: string } {
   if (process.platform !== 'linux')
     throw new TunError('TUN devices are available on Linux only', 'EINVAL');
   if (!/^[\w.-]{1,15}$/.test(name)) {
@@ -116,6 +130,12 @@ export function openTun(name: string): TunLink {
     throw new TunError(`ioctl(TUNSETIFF) on ${name} failed with errno ${e}`, 'EIO');
   }
   const actual = ifr.toString('ascii', 0, IFNAMSIZ).replace(/\0.*$/, '');
+  return { fd, name: actual };
+}
+
+/** Opens the TUN device `name` (creating it if it does not exist) and starts reading packets. */
+export function openTun(name: string): TunLink {
+  const { fd, name: actual } = attachTun(name);
   let open = true;
   let polling = false;
   const buf = Buffer.alloc(65536);

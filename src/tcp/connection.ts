@@ -176,6 +176,8 @@ export interface HandshakeResult {
   tsRecent: number;
   tsOffset: number;
   synRetransmitted: boolean;
+  /** When the SYN,ACK went out, if it went once (an RTT sample, RFC 6298 §3 / Karn). */
+  synAckSentAt?: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -334,7 +336,7 @@ export class Connection implements Endpoints {
     this.rcvMss = Math.min(cfg.mss, 536);
     this.rcvBuf = cfg.rcvBuf;
     this.sndBuf = cfg.sndBuf;
-    if (cfg.profile.growWindow) this.rcvClamp = cfg.profile.synWindow(cfg.timestamps);
+    if (cfg.profile.growWindow) this.rcvClamp = cfg.profile.synWindow(cfg.timestamps, false, cfg);
     this.quickAcks = cfg.quickAcks;
     this.r1 = cfg.r1Retries;
     this.r2 = cfg.dataRetries;
@@ -515,6 +517,7 @@ export class Connection implements Endpoints {
 
     // Simultaneous open: the peer's SYN,ACK in SYN-RECEIVED repeats the SYN we
     // already acknowledged; RFC 9293 Figure 8 accepts it (Linux does likewise).
+    let repeatedSyn = false;
     if (
       this.state === State.SynReceived &&
       (f & (SYN | ACK | RST)) === (SYN | ACK) &&
@@ -523,6 +526,7 @@ export class Connection implements Endpoints {
     ) {
       f &= ~SYN;
       seq = this.rcvNxt;
+      repeatedSyn = true;
     }
 
     // RFC 7323 §5.3: PAWS, before the sequence check.
@@ -565,7 +569,10 @@ export class Connection implements Endpoints {
           if (processAck(this, seg, seq, now)) processUrgent(this, seg, seq, now);
           if ((this.state as State) === State.Closed) return;
         }
-        if (!invalidAckLimited(this, seg, now)) sendAck(this, now, 'dup-ack');
+        // Data wholly below RCV.NXT is a duplicate: D-SACK names it (RFC 2883).
+        const dup: [number, number] | undefined =
+          len > 0 && seqLe(seqAdd(seq, len), this.rcvNxt) ? [seq, seqAdd(seq, len)] : undefined;
+        if (!invalidAckLimited(this, seg, now)) sendAck(this, now, 'dup-ack', dup);
         this.host.drop(this, seg, 'out-of-window', now);
       }
       return;
@@ -621,6 +628,9 @@ export class Connection implements Endpoints {
       this.sndUna = seqAdd(this.iss, 1);
       stopRexmit(this, now);
       enterEstablished(this, now);
+      // Linux takes the repeated SYN as a duplicate and says so at once (D-SACK).
+      if (repeatedSyn && this.cfg.profile.dsack)
+        sendAck(this, now, 'dup-ack', [this.irs, seqAdd(this.irs, 1)]);
     }
     if (!processAck(this, seg, seq, now)) return;
 

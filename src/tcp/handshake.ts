@@ -63,6 +63,8 @@ export function openFromHandshake(c: Connection, h: HandshakeResult, now: number
   c.sndWl1 = c.rcvNxt;
   c.sndWl2 = c.sndUna;
   if (h.synRetransmitted) c.rto.resetAfterSynTimeout();
+  else if (h.synAckSentAt !== undefined && c.cfg.profile.synAckRtt)
+    c.rto.sample(now - h.synAckSentAt);
   c.host.count('passive-opens');
   c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
   enterEstablished(c, now);
@@ -71,6 +73,7 @@ export function openFromHandshake(c: Connection, h: HandshakeResult, now: number
 /** The TCB of a passive open from its handshake; SND.UNA is `una` (ISS while our SYN is unacknowledged). */
 function adoptHandshake(c: Connection, h: HandshakeResult, una: number): void {
   c.passive = true;
+  if (c.cfg.profile.growWindow) c.rcvClamp = c.cfg.profile.synWindow(c.cfg.timestamps, true, c.cfg);
   c.iss = h.iss;
   c.irs = h.irs;
   c.sndUna = una;
@@ -192,7 +195,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     stopRexmit(c, now);
     if (c.synRetransmits > 0) c.rto.resetAfterSynTimeout();
     // Our SYN offered this window (unscaled); it is the edge the peer may fill.
-    c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.cfg.timestamps));
+    c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.cfg.timestamps, false));
     enterEstablished(c, now);
     // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
     c.ackNeeded = true;
@@ -228,6 +231,12 @@ export function sendSyn(c: Connection, now: number, why: 'syn' | 'syn-ack'): voi
   if (why === 'syn') {
     options = synOptions(c.cfg, tsVal, c.localAddr.length === 16);
     if (c.fastOpen) options = withFastOpen(options, c.fastOpen);
+  } else if (!c.passive && c.cfg.profile.simultaneousSynAckAsSyn) {
+    // Linux builds this SYN,ACK as it built its SYN (tcp_syn_options): every
+    // option it offers, whatever the peer's SYN had; the echo is the peer's.
+    options = synOptions(c.cfg, tsVal, c.localAddr.length === 16).map((o) =>
+      o.kind === 'ts' ? { ...o, ecr: c.tsOk ? c.tsRecent : 0 } : o,
+    );
   } else {
     // The SYN,ACK of a simultaneous open answers the peer's offer.
     options = synOptions(c.cfg, tsVal, c.localAddr.length === 16, {
@@ -239,7 +248,7 @@ export function sendSyn(c: Connection, now: number, why: 'syn' | 'syn-ack'): voi
   }
   const flags = why === 'syn' ? SYN : SYN | ACK;
   const payload = why === 'syn' && c.synDataLen > 0 ? c.sendBuf!.peek(0, c.synDataLen) : EMPTY;
-  const win = synWindow(c.cfg, c.cfg.timestamps);
+  const win = synWindow(c.cfg, c.cfg.timestamps, c.passive);
   const seg: Segment = {
     srcPort: c.localPort,
     dstPort: c.remotePort,

@@ -38,6 +38,8 @@ export class HalfOpen implements Timed {
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
   fo: Uint8Array | undefined;
+  /** When the first SYN,ACK went out. */
+  readonly sentAt: number;
 
   constructor(
     readonly listener: Listener,
@@ -55,6 +57,7 @@ export class HalfOpen implements Timed {
     now: number,
   ) {
     this.deadline = now + listener.cfg.initialRto;
+    this.sentAt = now;
   }
 
   onTimer(now: number): void {
@@ -510,5 +513,6 @@ function handshakeOf(h: HalfOpen, peerWindow: number, tsOffset: number): Handsha
     tsRecent: h.offer.tsVal ?? 0,
     tsOffset,
     synRetransmitted: h.retransmits > 0,
+    synAckSentAt: h.retransmits === 0 ? h.sentAt : undefined,
   };
 }

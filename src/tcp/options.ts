@@ -68,7 +68,7 @@ export function negotiate(cfg: TcpConfig, offer: SynOffer, ipv6: boolean): Negot
     sndMss: Math.max(mss, 64),
     // RFC 7323 §2.3: a shift above 14 is treated as 14.
     sndWndScale: wsOk ? Math.min(offer.wscale!, 14) : 0,
-    rcvWndScale: wsOk ? cfg.profile.windowScale : 0,
+    rcvWndScale: wsOk ? ownWindowScale(cfg) : 0,
     sackOk: cfg.sack && offer.sackOk,
     tsOk,
   };
@@ -89,13 +89,18 @@ export function synOptions(
   const ts = cfg.timestamps && (!peer || peer.tsVal !== undefined);
   return cfg.profile.layout({
     mss: ownMss(cfg, ipv6),
-    wscale: ws ? cfg.profile.windowScale : undefined,
+    wscale: ws ? ownWindowScale(cfg) : undefined,
     sackOk: sack,
     ts: ts ? [tsVal, peer ? peer.tsVal! : 0] : undefined,
   });
 }
 
-/** The window field of a SYN or SYN,ACK. */
-export function synWindow(cfg: TcpConfig, tsOn: boolean): number {
-  return Math.min(cfg.profile.synWindow(tsOn), cfg.rcvBuf, 0xffff);
+/** The window scale this end offers. */
+export function ownWindowScale(cfg: TcpConfig): number {
+  return cfg.profile.synWindowScale?.(cfg) ?? cfg.profile.windowScale;
+}
+
+/** The window field of a SYN or SYN,ACK (`passive`: a listener's SYN,ACK). */
+export function synWindow(cfg: TcpConfig, tsOn: boolean, passive = true): number {
+  return Math.min(cfg.profile.synWindow(tsOn, passive, cfg), cfg.rcvBuf, 0xffff);
 }

@@ -153,6 +153,8 @@ export function output(c: Connection, now: number, force = false): boolean {
     return false;
   }
   let sent = false;
+  const chunk = c.cfg.profile.pshPerBurst === true ? gsoChunk(c) : 0;
+  let n = 0;
   for (;;) {
     const off = seqDiff(c.sndNxt, c.sndUna);
     const dataLen = c.sendBuf ? c.sendBuf.length : 0;
@@ -193,8 +195,10 @@ export function output(c: Connection, now: number, force = false): boolean {
     // The window stops the burst here when what is left of it cannot take the next segment.
     const left = room - len;
     const lastOfBurst =
-      c.cfg.profile.pshPerBurst === true &&
-      (left <= 0 || (left < Math.min(mss, unsent - len) && left < c.maxSndWnd / 2));
+      chunk > 0 &&
+      (++n % chunk === 0 ||
+        left <= 0 ||
+        (left < Math.min(mss, unsent - len) && left < c.maxSndWnd / 2));
     const psh = len === unsent || lastOfBurst ? PSH : 0;
     sendData(c, payload, ACK | psh | (fin ? FIN : 0), now, options);
     if (short) c.sndSmall = c.sndNxt;
@@ -202,6 +206,17 @@ export function output(c: Connection, now: number, force = false): boolean {
     force = false;
   }
   return sent;
+}
+
+/**
+ * Segments in one of Linux's GSO chunks (tcp_tso_autosize): what the pacing
+ * rate — twice cwnd/SRTT in slow start, 1.2 times after — sends in 1/1024 s,
+ * at least 2, at most 64 KiB.
+ */
+function gsoChunk(c: Connection): number {
+  const srttS = Math.max(c.rto.srtt, 0.001) / 1000;
+  const segs = (c.cwnd < c.ssthresh ? 2 : 1.2) * (c.cwnd / c.sndMss);
+  return Math.max(2, Math.min(Math.floor(segs / srttS / 1024), Math.floor(65536 / c.sndMss)));
 }
 
 function sendData(
@@ -263,14 +278,38 @@ export function retransmitOne(c: Connection, now: number): void {
   c.sndNxt = seqMax(saved, c.sndNxt);
 }
 
-/** A pure ACK (a SYN,ACK again while our SYN is unacknowledged). */
-export function sendAck(c: Connection, now: number, why: SendReason): void {
+/**
+ * A pure ACK (a SYN,ACK again while our SYN is unacknowledged). `dsack`: the
+ * duplicate it answers, reported first in its SACK option (RFC 2883) when SACK
+ * is in use and the profile sends D-SACK.
+ */
+export function sendAck(
+  c: Connection,
+  now: number,
+  why: SendReason,
+  dsack?: [number, number],
+): void {
   if (c.state === State.SynReceived) {
     sendSyn(c, now, 'syn-ack');
     return;
   }
   if (c.state === State.SynSent || c.state === State.Closed) return;
-  c.transmit(c.mk(c.sndNxt, ACK, EMPTY, ackOptions(c, now)), why, now);
+  let options = ackOptions(c, now);
+  if (dsack && c.sackOk && c.cfg.profile.dsack) {
+    const prior = options.find((o) => o.kind === 'sack');
+    const blocks = [...dsack, ...(prior?.kind === 'sack' ? prior.blocks : [])].slice(
+      0,
+      2 * (c.tsOk ? 3 : 4),
+    );
+    const ts = options.find((o) => o.kind === 'ts');
+    options = [
+      ...(ts ? ([{ kind: 'nop' }, { kind: 'nop' }, ts] as TcpOption[]) : []),
+      { kind: 'nop' },
+      { kind: 'nop' },
+      { kind: 'sack', blocks },
+    ];
+  }
+  c.transmit(c.mk(c.sndNxt, ACK, EMPTY, options), why, now);
 }
 
 /**

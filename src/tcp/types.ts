@@ -36,9 +36,14 @@ export interface SynOffer {
 export interface Profile {
   name: string;
   mss: number;
-  /** Window field of SYN and SYN,ACK (never scaled, RFC 7323 §2.2). */
-  synWindow(tsOn: boolean): number;
+  /**
+   * Window field of SYN and SYN,ACK (never scaled, RFC 7323 §2.2): `passive`
+   * for a listener's SYN,ACK, false for what connect() sends.
+   */
+  synWindow(tsOn: boolean, passive: boolean, cfg: TcpConfig): number;
   windowScale: number;
+  /** The window scale offered, when it depends on the configuration (else `windowScale`). */
+  synWindowScale?(cfg: TcpConfig): number;
   initialRto: number;
   /** SYN retransmissions before connect() fails (RFC 9293 MUST-23: at least 3 minutes by default). */
   synRetries: number;
@@ -50,11 +55,29 @@ export interface Profile {
    */
   growWindow?: boolean;
   /**
-   * PSH on the last segment of every burst of new data (what Linux's segments
-   * show on the wire, as packetdrill scripts record them), not only on the one
-   * that empties the send buffer (the BSD rule, RFC 9293 §3.9.1).
+   * PSH on the last segment of every burst of new data and of every GSO chunk
+   * within it (what Linux's segments show on the wire: each chunk of
+   * tcp_tso_autosize() segments, about a millisecond at the pacing rate and at
+   * least two, leaves with PSH at its end), not only on the one that empties
+   * the send buffer (the BSD rule, RFC 9293 §3.9.1).
    */
   pshPerBurst?: boolean;
+  /**
+   * The ACK of a SYN,ACK sent once is an RTT sample for the new connection
+   * (Linux's tcp_synack_rtt_meas; RFC 6298 leaves it open).
+   */
+  synAckRtt?: boolean;
+  /**
+   * In a simultaneous open, the SYN,ACK carries the options of our own SYN (as
+   * Linux's tcp_send_synack on a full socket), not only those the peer offered.
+   */
+  simultaneousSynAckAsSyn?: boolean;
+  /**
+   * A duplicate segment (data already received, or the SYN repeated by a
+   * simultaneous open's SYN,ACK) is answered at once with its range as the
+   * first SACK block (D-SACK, RFC 2883), as Linux's tcp_dsack_set.
+   */
+  dsack?: boolean;
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
   buffers?: { rcv: number; snd: number };
   /**
@@ -114,14 +137,30 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
   linux: {
     name: 'linux',
     mss: 1460,
-    synWindow: (ts) => (ts ? 65160 : 64240),
+    // tcp_select_initial_window(): half the receive buffer (tcp_rmem[1] = 128 KiB
+    // unless SO_RCVBUF set it), rounded down to whole segments of the MSS the
+    // listener will use (less the timestamp option on a SYN,ACK; connect() uses
+    // its full advmss), at most 65535.
+    synWindow: (ts, passive, cfg) => {
+      const mss = 1460 - (ts && passive ? 12 : 0);
+      const space = cfg.rcvBufLocked ? cfg.rcvBuf >> 1 : 65536;
+      return Math.min(space > mss ? space - (space % mss) : space, 0xffff);
+    },
     windowScale: 7,
+    // The scale covers tcp_rmem[2] (6 MiB: 7), or only the buffer SO_RCVBUF set.
+    synWindowScale: (cfg) =>
+      cfg.rcvBufLocked
+        ? Math.max(0, Math.min(14, Math.floor(Math.log2(Math.max(1, cfg.rcvBuf >> 1))) - 15))
+        : 7,
     initialRto: 1000,
     // net.ipv4.tcp_syn_retries = 6: connect() fails after 127 s.
     synRetries: 6,
     layout: linuxLayout,
     growWindow: true,
     pshPerBurst: true,
+    synAckRtt: true,
+    simultaneousSynAckAsSyn: true,
+    dsack: true,
   },
   freebsd: {
     name: 'freebsd',
@@ -145,6 +184,8 @@ export interface TcpConfig {
    */
   mss: number;
   rcvBuf: number;
+  /** The receive buffer was set by the application (SO_RCVBUF), as Linux's SOCK_RCVBUF_LOCK. */
+  rcvBufLocked?: boolean;
   sndBuf: number;
   windowScaling: boolean;
   sack: boolean;

@@ -54,7 +54,34 @@ export interface RunOptions {
    * sent after the last line are not examined.
    */
   strictPackets?: boolean;
+  /**
+   * Filled with what the run did, in time order: every packet in and out, every
+   * system call with its result, every shell line. It is a plan another stack can
+   * be driven by (`synack script --kernel` replays it on the Linux kernel).
+   */
+  record?: RecordedStep[];
+  /** The profile when neither the caller nor the script names one (default synack). */
+  fallbackProfile?: string;
+  /** Told, for each outbound line matched, what the stack sent (in script notation). */
+  onMatch?: (line: number, seen: string) => void;
 }
+
+/** One step of a recorded run (times in ms of virtual time from the start). */
+export type RecordedStep =
+  | { t: number; kind: 'in' | 'out'; packet: Uint8Array }
+  | {
+      t: number;
+      kind: 'call';
+      line: number;
+      name: string;
+      args: string[];
+      /** The script fd the call returned (socket/accept), or the fd it acted on. */
+      ret: number;
+      errno?: string;
+      /** When it returned: later than `t` for a call that blocked. */
+      returned: number;
+    }
+  | { t: number; kind: 'shell'; line: number; command: string };
 
 /** ICMP types and codes by the names packetdrill scripts use (RFC 792, RFC 1812, RFC 4443). */
 const ICMP4_TYPES: Record<string, { type: number; codes?: Record<string, number> }> = {
@@ -167,6 +194,7 @@ interface Pending {
   ev: ScriptEvent & SyscallLine;
   poll: () => [number, string?] | null;
   returnsMs?: [number, number];
+  step?: { returned: number };
 }
 
 const TCPI: Record<State, [string, number]> = {
@@ -244,8 +272,13 @@ class Runner {
   private curLine = 0;
   private readonly link = {
     onPacket: null as ((p: Uint8Array) => void) | null,
-    send: (p: Uint8Array) => this.outbox.push({ t: this.clock.now(), packet: p }),
+    send: (p: Uint8Array) => {
+      this.outbox.push({ t: this.clock.now(), packet: p });
+      this.rec?.push({ t: this.clock.now(), kind: 'out', packet: p });
+    },
   };
+  private readonly rec: RecordedStep[] | undefined;
+  private readonly onMatch: RunOptions['onMatch'];
 
   constructor(
     options: Record<string, string>,
@@ -266,13 +299,15 @@ class Runner {
     const v6 = ipVersion === 'ipv6';
     this.localAddr = parseAddr(v6 ? '2001:2::1' : '198.18.0.1')!;
     this.remoteAddr = parseAddr(v6 ? '2001:2::2' : '198.19.0.1')!;
+    this.rec = run.record;
+    this.onMatch = run.onMatch;
     this.lenient = run.lenient === true || options.lenient === 'true';
     this.strictSegments = run.strictSegments === true || options.strict_segments === 'true';
     this.strictPackets = run.strictPackets === true;
     this.tolMs =
       Number(options.tolerance_usecs ?? run.toleranceUsecs ?? DEFAULT_TOLERANCE_US) / 1000;
     this.remoteIsn = Number(options.remote_isn ?? DEFAULT_REMOTE_ISN) >>> 0;
-    const profileName = run.profile ?? options.profile ?? 'synack';
+    const profileName = run.profile ?? options.profile ?? run.fallbackProfile ?? 'synack';
     const profile = profiles[profileName as keyof typeof profiles];
     if (!profile)
       throw new ScriptSyntaxError(
@@ -304,6 +339,7 @@ class Runner {
       this.curLine = ev.line;
       this.events.set(ev.line, ev.text);
       if (ev.type === 'shell') {
+        this.rec?.push({ t: this.prevMs, kind: 'shell', line: ev.line, command: ev.command });
         // Known sysctls configure the stack; anything else is skipped with --lenient, an error without.
         const unknown = applyShell(ev.command, this.stack.cfg, this.knobs);
         if (unknown.length > 0) {
@@ -468,7 +504,7 @@ class Runner {
       payload: new Uint8Array(ev.quote?.len ?? 0),
     });
     // The MTU sits in the low 16 bits of the second word (IPv4 frag_needed), or the whole word (IPv6).
-    this.stack.receive(encodeIcmpError(this.remoteAddr, offending, t.type, code, ev.mtu ?? 0));
+    this.receive(encodeIcmpError(this.remoteAddr, offending, t.type, code, ev.mtu ?? 0));
   }
 
   /** Where the peer's numbers start in an outbound segment: a SYN,ACK's ACK is absolute. */
@@ -508,7 +544,12 @@ class Runner {
       options: ev.options === 'any' || !ev.options ? [] : ev.options.map((o) => toWire(o, iss)),
       payload: new Uint8Array(ev.len),
     };
-    this.stack.receive(encodePacket(this.remoteAddr, this.localAddr, seg));
+    this.receive(encodePacket(this.remoteAddr, this.localAddr, seg));
+  }
+
+  private receive(packet: Uint8Array): void {
+    this.rec?.push({ t: this.clock.now(), kind: 'in', packet });
+    this.stack.receive(packet);
   }
 
   private expect(ev: PacketLine, lo: number, hi: number): void {
@@ -585,6 +626,7 @@ class Runner {
         if (!optionsMatch(want, got, remote)) mismatch('TCP options differ');
       }
     }
+    this.onMatch?.(this.curLine, seen);
     this.prevMs = t;
   }
 
@@ -605,6 +647,18 @@ class Runner {
   }
 
   private syscall(ev: ScriptEvent & SyscallLine): void {
+    const now = this.clock.now();
+    const step = this.rec && {
+      t: now,
+      kind: 'call' as const,
+      line: ev.line,
+      name: ev.name,
+      args: ev.args,
+      ret: ev.ret,
+      errno: ev.errno,
+      returned: now,
+    };
+    if (step) this.rec!.push(step);
     const r = this.call(ev);
     if (r === null) {
       // Blocking call that cannot complete yet.
@@ -617,7 +671,7 @@ class Runner {
             return [at, at];
           })()
         : undefined;
-      this.pending.push({ ev, poll: () => this.call(ev, true), returnsMs });
+      this.pending.push({ ev, poll: () => this.call(ev, true), returnsMs, step });
       return;
     }
     this.checkReturn(ev, r);
@@ -645,6 +699,7 @@ class Runner {
           `${p.ev.name}() returned at ${(now / 1000).toFixed(6)}s, expected at ${(p.returnsMs[0] / 1000).toFixed(6)}s`,
         );
       }
+      if (p.step) p.step.returned = now;
       this.checkReturn(p.ev, r);
     }
   }
@@ -985,6 +1040,7 @@ class Runner {
           return [0];
         case 'SO_RCVBUF':
           fd.cfg.rcvBuf = this.bufferSize(n, 2304);
+          fd.cfg.rcvBufLocked = true;
           return [0];
         case 'SO_SNDBUF':
           fd.cfg.sndBuf = this.bufferSize(n, 4608);
