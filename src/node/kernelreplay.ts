@@ -278,7 +278,13 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
     const e = errno();
     return [-1, ERRNO[e] ?? `errno ${e}`];
   };
-  const intArg = (s: string | undefined): number => Number(/-?\d+/.exec(s ?? '')?.[0] ?? 0);
+  const errnoNumber = new Map(Object.entries(ERRNO).map(([n, name]) => [name, Number(n)]));
+  /** A number in a call's argument: `[4]`, `4`, or an errno name (`[ECONNREFUSED]`). */
+  const intArg = (s: string | undefined): number => {
+    const name = /[A-Z][A-Z0-9_]+/.exec(s ?? '')?.[0];
+    if (name && errnoNumber.has(name)) return errnoNumber.get(name)!;
+    return Number(/-?\d+/.exec(s ?? '')?.[0] ?? 0);
+  };
 
   /** One attempt at a call: [ret, errno?, note?]. */
   const attempt = (

@@ -73,7 +73,8 @@ export function openFromHandshake(c: Connection, h: HandshakeResult, now: number
 /** The TCB of a passive open from its handshake; SND.UNA is `una` (ISS while our SYN is unacknowledged). */
 function adoptHandshake(c: Connection, h: HandshakeResult, una: number): void {
   c.passive = true;
-  if (c.cfg.profile.growWindow) c.rcvClamp = c.cfg.profile.synWindow(c.cfg.timestamps, true, c.cfg);
+  if (c.cfg.profile.growWindow)
+    c.rcvClamp = c.cfg.profile.synWindow(h.negotiated.tsOk, true, c.cfg);
   c.iss = h.iss;
   c.irs = h.irs;
   c.sndUna = una;
@@ -145,6 +146,11 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   // First: an ACK must acknowledge our SYN.
   const hasAck = (f & ACK) !== 0;
   if (hasAck && (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndNxt))) {
+    // Linux: our SYN may have met a stale connection's state; unless it was
+    // already retransmitted, send it again almost at once (2 jiffies).
+    if (c.cfg.profile.synSentQuickRetry && c.synRetransmits === 0 && !(f & RST)) {
+      armRexmit(c, now, c.cfg.profile.synSentQuickRetry, true);
+    }
     if (!(f & RST)) sendReset(c, seg, now);
     c.host.drop(c, seg, 'unacceptable-ack', now);
     return;

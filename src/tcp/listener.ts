@@ -233,7 +233,9 @@ export class Listener {
         this.sendSynAck(h, now);
         return;
       }
-      // A SYN with another ISN in SYN-RECEIVED: back to LISTEN (RFC 9293 §3.10.7.4).
+      // A SYN with another ISN in SYN-RECEIVED: back to LISTEN (RFC 9293 §3.10.7.4);
+      // Linux's tcp_check_req also answers it with a reset (embryonic_reset).
+      if (this.cfg.profile.halfOpenAcks) this.reset(h.localAddr, h.remoteAddr, h.id, seg, now);
       this.forget(h, now, 'syn');
       this.host.dropFor(h.id, seg, 'syn-in-window', now);
       return;
@@ -246,7 +248,7 @@ export class Listener {
       } else if (seqInWindow(seg.seq, rcvNxt, wnd)) {
         if (this.host.challengeAckAllowed(now)) {
           this.host.count('challenge-acks-sent');
-          this.sendSynAck(h, now, 'challenge-ack');
+          this.answer(h, now, 'challenge-ack');
         } else {
           this.host.count('challenge-acks-suppressed');
         }
@@ -268,7 +270,7 @@ export class Listener {
     const len = seg.payload.length + (f & FIN ? 1 : 0);
     const acceptable = len === 0 ? seg.seq === rcvNxt : seqInWindow(seg.seq, rcvNxt, wnd);
     if (!acceptable) {
-      this.sendSynAck(h, now);
+      this.answer(h, now, 'dup-ack');
       this.host.dropFor(h.id, seg, 'out-of-window', now);
       return;
     }
@@ -297,6 +299,10 @@ export class Listener {
     fo?: Uint8Array,
   ): void {
     if (seg.payload.length > 0) this.host.count('syn-data-ignored');
+    // Without timestamps a cookie cannot carry window scale or SACK: Linux then
+    // offers neither (tcp_clear_options), rather than offer what it will forget.
+    if (this.cfg.profile.cookieOptionsNeedTs && (offer.tsVal === undefined || !this.cfg.timestamps))
+      offer = { mss: offer.mss, sackOk: false };
     const mss = offer.mss ?? (dst.length === 16 ? 1220 : 536);
     const iss = this.host
       .cookieJar(now)
@@ -430,6 +436,46 @@ export class Listener {
     this.sendSynAck(h, now, 'retransmit');
     h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
     this.host.timerChanged(h);
+  }
+
+  /**
+   * The answer to an unacceptable segment in SYN-RECEIVED: our SYN,ACK again
+   * (RFC 9293), or, as Linux's request sockets do, a bare ACK (ISS+1).
+   */
+  private answer(h: HalfOpen, now: number, why: SendReason): void {
+    if (!this.cfg.profile.halfOpenAcks) {
+      this.sendSynAck(h, now, why === 'dup-ack' ? 'syn-ack' : why);
+      return;
+    }
+    const ts = h.negotiated.tsOk
+      ? ([
+          { kind: 'nop' },
+          { kind: 'nop' },
+          { kind: 'ts', val: (Math.floor(now) + h.tsOffset) >>> 0, ecr: h.offer.tsVal ?? 0 },
+        ] as Segment['options'])
+      : [];
+    const seg: Segment = {
+      srcPort: h.localPort,
+      dstPort: h.remotePort,
+      seq: seqAdd(h.iss, 1),
+      ack: seqAdd(h.irs, 1),
+      flags: ACK,
+      // The SYN,ACK's window, now scaled (rounded down).
+      window: synWindow(this.cfg, h.negotiated.tsOk) >>> h.negotiated.rcvWndScale,
+      urgent: 0,
+      options: ts,
+      payload: EMPTY,
+    };
+    this.host.transmitFor(
+      h.localAddr,
+      h.remoteAddr,
+      h.id,
+      seg,
+      why,
+      now,
+      this.cfg.ttl,
+      this.cfg.tos,
+    );
   }
 
   private sendSynAck(h: HalfOpen, now: number, why: SendReason = 'syn-ack'): void {

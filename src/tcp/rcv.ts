@@ -101,7 +101,13 @@ export function processText(
   if (seq === c.rcvNxt) {
     if (payload.length > 0) {
       enqueue(c, payload);
-      if (c.rcvClamp < c.rcvBuf) c.rcvClamp = Math.min(c.rcvBuf, c.rcvClamp + 2 * c.cfg.mss);
+      // Linux's tcp_grow_window: a full-sized segment grows the window clamp by two
+      // segments while the buffer's half meant for data has room beyond it.
+      if (
+        payload.length >= c.cfg.mss - (c.tsOk ? 12 : 0) &&
+        c.rcvClamp < (c.rcvBuf >> 1) - c.recvQueued
+      )
+        c.rcvClamp = Math.min(c.rcvBuf >> 1, c.rcvClamp + 2 * c.cfg.mss);
     }
     c.rcvNxt = seqAdd(c.rcvNxt, payload.length);
     let gotFin = finHere;
@@ -117,9 +123,22 @@ export function processText(
       if (ooo.empty) c.ooo = null;
     }
     if (payload.length > 0 || filled > 0) c.host.deliver(c, { type: 'readable' }, now);
+    // Linux's tcp_fin enters pingpong (no more quick ACKs): data with a FIN is then
+    // acknowledged by the delayed-ACK timer.
+    const pingpong =
+      gotFin &&
+      !hole &&
+      payload.length > 0 &&
+      c.cfg.profile.finPingpong === true &&
+      c.state === State.Established;
     if (gotFin) receiveFin(c, now);
+    if (pingpong) {
+      c.ackNeeded = false;
+      c.quickAcks = 0;
+      acknowledgeData(c, payload.length, now);
+    }
     // RFC 5681 §4.2: a segment that fills (part of) a hole is acknowledged at once.
-    if (hole || gotFin) c.ackNeeded = true;
+    else if (hole || gotFin) c.ackNeeded = true;
     else acknowledgeData(c, payload.length, now);
   } else {
     c.ooo ??= new Reassembly(c.cfg.oooMaxSegments);
@@ -200,7 +219,10 @@ export function rcvWindow(c: Connection): number {
 
 /** Receive-buffer space not taken by data the application has yet to read. */
 function rcvFree(c: Connection): number {
-  return Math.max(0, Math.min(c.rcvBuf - c.recvQueued, c.rcvClamp));
+  // With a window clamp (Linux's rcv_ssthresh) unread data counts against it.
+  if (c.rcvClamp !== Number.POSITIVE_INFINITY)
+    return Math.max(0, Math.min(c.rcvBuf, c.rcvClamp) - c.recvQueued);
+  return Math.max(0, c.rcvBuf - c.recvQueued);
 }
 
 /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): the right edge moves by at least this much. */

@@ -289,7 +289,8 @@ export function sendAck(
   why: SendReason,
   dsack?: [number, number],
 ): void {
-  if (c.state === State.SynReceived) {
+  // Linux answers from SYN-RECEIVED with a bare ACK too (tcp_send_challenge_ack).
+  if (c.state === State.SynReceived && !c.cfg.profile.halfOpenAcks) {
     sendSyn(c, now, 'syn-ack');
     return;
   }

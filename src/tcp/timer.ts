@@ -82,7 +82,8 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     c.synRetransmits++;
     if (c.synRetransmits === c.r1) reachedR1(c, now);
     c.rttTiming = false;
-    c.rto.backoff();
+    // Linux backs off only after tcp_syn_linear_timeouts retransmissions of a SYN.
+    if (st !== State.SynSent || c.synRetransmits > c.cfg.synLinearTimeouts) c.rto.backoff();
     c.host.count('retransmits');
     // The same ISS every time (RFC 9293 §3.8.1).
     sendSyn(c, now, st === State.SynSent ? 'syn' : 'syn-ack');

@@ -78,6 +78,24 @@ export interface Profile {
    * first SACK block (D-SACK, RFC 2883), as Linux's tcp_dsack_set.
    */
   dsack?: boolean;
+  /**
+   * A listener's half-open connection answers an unacceptable segment (or a
+   * challenge) with a bare ACK rather than its SYN,ACK, and a SYN with another
+   * ISN with a reset, as Linux's tcp_check_req.
+   */
+  halfOpenAcks?: boolean;
+  /**
+   * In SYN-SENT, an unacceptable ACK (answered with RST) also re-arms the SYN's
+   * retransmission to this many ms if it was not yet retransmitted (Linux:
+   * TCP_TIMEOUT_MIN, 2 jiffies).
+   */
+  synSentQuickRetry?: number;
+  /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
+  finPingpong?: boolean;
+  /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
+  cookieOptionsNeedTs?: boolean;
+  /** Configuration defaults where the stack differs from the RFC-strict ones (timers, delayed ACKs). */
+  defaults?: Partial<Omit<TcpConfig, 'profile'>>;
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
   buffers?: { rcv: number; snd: number };
   /**
@@ -142,7 +160,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     // listener will use (less the timestamp option on a SYN,ACK; connect() uses
     // its full advmss), at most 65535.
     synWindow: (ts, passive, cfg) => {
-      const mss = 1460 - (ts && passive ? 12 : 0);
+      const mss = cfg.mss - (ts && passive ? 12 : 0);
       const space = cfg.rcvBufLocked ? cfg.rcvBuf >> 1 : 65536;
       return Math.min(space > mss ? space - (space % mss) : space, 0xffff);
     },
@@ -157,10 +175,22 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synRetries: 6,
     layout: linuxLayout,
     growWindow: true,
+    // tcp_rmem[1]: 128 KiB, half of it for data (the rest is Linux's overhead).
+    buffers: { rcv: 131072, snd: 256 * 1024 },
     pshPerBurst: true,
     synAckRtt: true,
     simultaneousSynAckAsSyn: true,
     dsack: true,
+    halfOpenAcks: true,
+    finPingpong: true,
+    cookieOptionsNeedTs: true,
+    // 2 jiffies at HZ=250 (Debian's kernels).
+    synSentQuickRetry: 8,
+    defaults: {
+      // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
+      // wait 1 s each before the backoff doubles; connect() fails after 11 s.
+      synLinearTimeouts: 4,
+    },
   },
   freebsd: {
     name: 'freebsd',
@@ -172,6 +202,15 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     layout: freebsdLayout,
     // net.inet.tcp.recvspace and sendspace.
     buffers: { rcv: 65536, snd: 32768 },
+    defaults: {
+      // net.inet.tcp.delacktime 100 ms (TCPTV_DELACK = hz/10), no quick-ack mode:
+      // the first data segment already waits (tcp_input.c DELAY_ACK).
+      ackDelayMin: 100,
+      ackDelayMax: 100,
+      quickAcks: 0,
+      // TIME-WAIT 2 × net.inet.tcp.msl (30 s).
+      timeWait: 60_000,
+    },
     bsdBuffers: true,
   },
 };
@@ -196,6 +235,8 @@ export interface TcpConfig {
   maxRto: number;
   /** Retransmissions before giving up (defaults as Linux's tcp_syn_retries, tcp_synack_retries, tcp_retries2). */
   synRetries: number;
+  /** SYN retransmissions that keep the initial RTO before it doubles (Linux's tcp_syn_linear_timeouts). */
+  synLinearTimeouts: number;
   synAckRetries: number;
   dataRetries: number;
   /**
@@ -256,6 +297,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     minRto: 200,
     maxRto: 120_000,
     synRetries: profile.synRetries,
+    synLinearTimeouts: 0,
     synAckRetries: 5,
     dataRetries: 15,
     r1Retries: 3,
@@ -276,6 +318,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     keepAliveProbes: 9,
     synCookies: 'auto',
     fastOpen: 'off',
+    ...profile.defaults,
   };
 }
 

@@ -59,6 +59,7 @@ const SETTINGS: Record<string, Apply> = {
     return true;
   },
   'net.ipv4.tcp_syn_retries': count('synRetries', 1, 127),
+  'net.ipv4.tcp_syn_linear_timeouts': count('synLinearTimeouts', 0, 127),
   'net.ipv4.tcp_synack_retries': count('synAckRetries', 0, 255),
   'net.ipv4.tcp_retries1': count('r1Retries', 1, 255),
   'net.ipv4.tcp_retries2': count('dataRetries', 1, 255),
