@@ -30,7 +30,7 @@ export function kernelUnavailable(): string | undefined {
 }
 
 /** The longest script the replay runs (it runs in real time). */
-const MAX_REPLAY_MS = 30_000;
+const MAX_REPLAY_MS = Number(process.env.SYNACK_REPLAY_MAX_MS ?? 30_000);
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 let seq = 0;

@@ -130,6 +130,11 @@ export function unreplayable(plan: ReplayPlan): string | undefined {
         return `line ${s.line}: socket option ${s.args[2]} is not replayed`;
       if (s.name === 'ioctl' && !IOCTLS[s.args[1]])
         return `line ${s.line}: ioctl ${s.args[1]} is not replayed`;
+      if (
+        s.name === 'setsockopt' &&
+        /l_onoff\s*=\s*1\s*,\s*l_linger\s*=\s*[1-9]/.test(s.args[3] ?? '')
+      )
+        return `line ${s.line}: a linger time makes the kernel's close() block the replay`;
       if (s.name === 'send' && /MSG_FASTOPEN/.test(s.args[3] ?? ''))
         return `line ${s.line}: Fast Open sends are not replayed (the kernel's cookies differ)`;
     } else if (s.kind === 'in') {
@@ -374,7 +379,9 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
         return r < 0 ? err() : [0];
       }
       case 'shutdown': {
-        const how = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 }[a[1] as string] ?? intArg(a[1]);
+        const named = { SHUT_RD: 0, SHUT_WR: 1, SHUT_RDWR: 2 }[a[1] as string];
+        // An unknown name stays invalid (the kernel says EINVAL).
+        const how = named ?? (/^\d+$/.test(a[1] ?? '') ? Number(a[1]) : 99);
         return c.shutdown(fd, how) < 0 ? err() : [0];
       }
       case 'fcntl':
@@ -465,7 +472,9 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
       const synackBlocked = s.returned > s.t;
       const synackWouldBlock = s.ret < 0 && WOULD_BLOCK.has(s.errno ?? '');
       if (blocked && (synackBlocked || !synackWouldBlock)) {
-        pending.push({ i, s, until: now() + (s.returned - s.t) + GRACE_MS });
+        // A timer behind it may fire late by an eighth of its length.
+        const wait = s.returned - s.t;
+        pending.push({ i, s, until: now() + wait + wait / 8 + GRACE_MS });
       } else finish(i, s, r);
     }
     const last = plan.steps.length > 0 ? plan.steps[plan.steps.length - 1].t : 0;

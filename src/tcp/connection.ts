@@ -273,6 +273,10 @@ export class Connection implements Endpoints {
   sndBuf: number;
   /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. */
   rcvClamp = Number.POSITIVE_INFINITY;
+  /** @internal The length of the oldest unread segment (Linux's window accounting). */
+  rcvFirstLen = 0;
+  /** @internal A duplicate range to report in the next ACK (D-SACK, RFC 2883). */
+  dsackPending: [number, number] | null = null;
   /** The application closed its sending side; a FIN follows the data. */
   finQueued = false;
   /** @internal */ finSent = false;
@@ -589,7 +593,13 @@ export class Connection implements Endpoints {
       this.host.count('resets-received');
       switch (this.state) {
         case State.SynReceived:
-          this.release(now, this.passive ? ConnectionReset.quiet() : ConnectionRefused.quiet());
+          // RFC 9293: refused if we opened actively; Linux's tcp_reset says reset.
+          this.release(
+            now,
+            this.passive || this.cfg.profile.linuxQuirks
+              ? ConnectionReset.quiet()
+              : ConnectionRefused.quiet(),
+          );
           return;
         case State.Established:
         case State.FinWait1:
@@ -647,6 +657,9 @@ export class Connection implements Endpoints {
     const before = seqDiff(this.rcvNxt, seq);
     let fin = (f & FIN) !== 0;
     if (before > 0) {
+      // Linux reports the part already received (tcp_dsack_set on a partial duplicate).
+      if (this.cfg.profile.dsack && this.sackOk && before < payload.length)
+        this.dsackPending = [seq, this.rcvNxt];
       if (before >= payload.length) {
         if (before > payload.length) fin = false;
         payload = EMPTY;

@@ -148,7 +148,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   if (hasAck && (seqLe(seg.ack, c.iss) || seqGt(seg.ack, c.sndNxt))) {
     // Linux: our SYN may have met a stale connection's state; unless it was
     // already retransmitted, send it again almost at once (2 jiffies).
-    if (c.cfg.profile.synSentQuickRetry && c.synRetransmits === 0 && !(f & RST)) {
+    if (c.cfg.profile.synSentQuickRetry && c.synRetransmits === 0) {
       armRexmit(c, now, c.cfg.profile.synSentQuickRetry, true);
     }
     if (!(f & RST)) sendReset(c, seg, now);
@@ -209,7 +209,8 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     return;
   }
   // Simultaneous open: SYN-SENT → SYN-RECEIVED, answer SYN,ACK with the same ISS.
-  if (seg.payload.length > 0) c.synData = seg.payload.slice();
+  // Linux ignores data on a SYN without ACK here (the peer sends it again).
+  if (seg.payload.length > 0 && !c.cfg.profile.linuxQuirks) c.synData = seg.payload.slice();
   c.setState(State.SynReceived, now, 'simultaneous open');
   sendSyn(c, now, 'syn-ack');
   armRexmit(c, now, c.rto.rto);

@@ -6,7 +6,7 @@
 import { type Segment, URG } from '../wire/tcp.ts';
 import { Reassembly } from './buffers.ts';
 import type { Connection } from './connection.ts';
-import { seqAdd, seqDiff, seqGt } from './seq.ts';
+import { seqAdd, seqDiff, seqGt, seqLt } from './seq.ts';
 import { sendAbortReset, sendAck } from './snd.ts';
 import { updateDeadline } from './timer.ts';
 import { State } from './types.ts';
@@ -80,6 +80,8 @@ export function processText(
     if (payload.length > 0) c.host.drop(c, seg, 'data-after-fin', now);
     // A retransmitted FIN in TIME-WAIT is acknowledged and restarts 2MSL (RFC 9293 §3.10.7.4).
     if (st === State.TimeWait && fin) c.enterTimeWait(now);
+    // Linux drops new data after the peer's FIN without a word (tcp_rcv_state_process).
+    if (c.cfg.profile.linuxQuirks && st !== State.TimeWait && !seqLt(seq, c.rcvNxt)) return;
     c.ackNeeded = true;
     return;
   }
@@ -103,10 +105,7 @@ export function processText(
       enqueue(c, payload);
       // Linux's tcp_grow_window: a full-sized segment grows the window clamp by two
       // segments while the buffer's half meant for data has room beyond it.
-      if (
-        payload.length >= c.cfg.mss - (c.tsOk ? 12 : 0) &&
-        c.rcvClamp < (c.rcvBuf >> 1) - c.recvQueued
-      )
+      if (payload.length >= c.cfg.mss - (c.tsOk ? 12 : 0) && c.rcvClamp < linuxSpace(c))
         c.rcvClamp = Math.min(c.rcvBuf >> 1, c.rcvClamp + 2 * c.cfg.mss);
     }
     c.rcvNxt = seqAdd(c.rcvNxt, payload.length);
@@ -188,6 +187,7 @@ function acknowledgeData(c: Connection, len: number, now: number): void {
 
 export function enqueue(c: Connection, d: Uint8Array): void {
   if (d.length === 0) return;
+  if (c.recvQueued === 0) c.rcvFirstLen = d.length;
   c.recvChunks ??= [];
   c.recvChunks.push(d.slice());
   c.recvQueued += d.length;
@@ -219,10 +219,24 @@ export function rcvWindow(c: Connection): number {
 
 /** Receive-buffer space not taken by data the application has yet to read. */
 function rcvFree(c: Connection): number {
-  // With a window clamp (Linux's rcv_ssthresh) unread data counts against it.
-  if (c.rcvClamp !== Number.POSITIVE_INFINITY)
-    return Math.max(0, Math.min(c.rcvBuf, c.rcvClamp) - c.recvQueued);
-  return Math.max(0, c.rcvBuf - c.recvQueued);
+  // Linux: half the buffer is for data, less what unread data costs in memory
+  // (its skbs' truesize), and never beyond the window clamp (rcv_ssthresh).
+  if (c.cfg.profile.linuxQuirks) return Math.max(0, Math.min(c.rcvClamp, linuxSpace(c)));
+  return Math.max(0, Math.min(c.rcvBuf - c.recvQueued, c.rcvClamp));
+}
+
+/**
+ * Linux's tcp_space() for data that arrived through TUN as packetdrill and the
+ * kernel replay see it: the first unread segment is an skb of its length plus
+ * headroom and shared info, rounded to its kmalloc bucket, plus the sk_buff;
+ * later segments coalesce into it (tcp_try_coalesce) and cost their length.
+ * Fitted to the kernel's windows over TUN (synack script --kernel).
+ */
+function linuxSpace(c: Connection): number {
+  if (c.recvQueued === 0) return c.rcvBuf >> 1;
+  const first = Math.max(1, c.rcvFirstLen);
+  const skb = 2 ** Math.ceil(Math.log2(first + 384)) + 132;
+  return (c.rcvBuf >> 1) - (c.recvQueued - first + skb);
 }
 
 /** Receiver SWS avoidance (RFC 9293 §3.8.6.2.2, MUST-39): the right edge moves by at least this much. */

@@ -278,6 +278,22 @@ export function retransmitOne(c: Connection, now: number): void {
   c.sndNxt = seqMax(saved, c.sndNxt);
 }
 
+/** ACK options with a D-SACK block first, then the SACK blocks they had (RFC 2883 §4). */
+function dsackOptions(c: Connection, options: TcpOption[], dsack: [number, number]): TcpOption[] {
+  const prior = options.find((o) => o.kind === 'sack');
+  const blocks = [...dsack, ...(prior?.kind === 'sack' ? prior.blocks : [])].slice(
+    0,
+    2 * (c.tsOk ? 3 : 4),
+  );
+  const ts = options.find((o) => o.kind === 'ts');
+  return [
+    ...(ts ? ([{ kind: 'nop' }, { kind: 'nop' }, ts] as TcpOption[]) : []),
+    { kind: 'nop' },
+    { kind: 'nop' },
+    { kind: 'sack', blocks },
+  ];
+}
+
 /**
  * A pure ACK (a SYN,ACK again while our SYN is unacknowledged). `dsack`: the
  * duplicate it answers, reported first in its SACK option (RFC 2883) when SACK
@@ -296,20 +312,7 @@ export function sendAck(
   }
   if (c.state === State.SynSent || c.state === State.Closed) return;
   let options = ackOptions(c, now);
-  if (dsack && c.sackOk && c.cfg.profile.dsack) {
-    const prior = options.find((o) => o.kind === 'sack');
-    const blocks = [...dsack, ...(prior?.kind === 'sack' ? prior.blocks : [])].slice(
-      0,
-      2 * (c.tsOk ? 3 : 4),
-    );
-    const ts = options.find((o) => o.kind === 'ts');
-    options = [
-      ...(ts ? ([{ kind: 'nop' }, { kind: 'nop' }, ts] as TcpOption[]) : []),
-      { kind: 'nop' },
-      { kind: 'nop' },
-      { kind: 'sack', blocks },
-    ];
-  }
+  if (dsack && c.sackOk && c.cfg.profile.dsack) options = dsackOptions(c, options, dsack);
   c.transmit(c.mk(c.sndNxt, ACK, EMPTY, options), why, now);
 }
 
@@ -335,6 +338,12 @@ export function invalidAckLimited(c: Connection, seg: Segment, now: number): boo
  * duplicate ACKs is enough to break a loop between two desynchronised ends.)
  */
 export function challengeAck(c: Connection, now: number): void {
+  // Linux also holds challenge ACKs to one per 500 ms per socket (tcp_oow_rate_limited).
+  if (c.cfg.profile.linuxQuirks && now - c.lastInvalidAckAt < c.cfg.invalidAckInterval) {
+    c.host.count('challenge-acks-suppressed');
+    return;
+  }
+  if (c.cfg.profile.linuxQuirks) c.lastInvalidAckAt = now;
   if (c.host.challengeAckAllowed(now)) {
     c.host.count('challenge-acks-sent');
     sendAck(c, now, 'challenge-ack');
@@ -352,6 +361,11 @@ export function sendReset(c: Connection, seg: Segment, now: number): void {
 
 /** Options of a synchronized segment: timestamps (RFC 7323) and SACK blocks (RFC 2018). */
 export function ackOptions(c: Connection, now: number): TcpOption[] {
+  if (c.dsackPending) {
+    const d = c.dsackPending;
+    c.dsackPending = null;
+    return dsackOptions(c, ackOptions(c, now), d);
+  }
   const sack = c.sackOk && c.ooo && !c.ooo.empty;
   if (!c.tsOk && !sack) return NO_OPTIONS;
   const opts: TcpOption[] = [];

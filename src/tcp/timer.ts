@@ -72,7 +72,9 @@ export function onTimer(c: Connection, now: number): void {
 function onRetransmitTimeout(c: Connection, now: number): void {
   const st = c.state;
   if (st === State.SynSent || st === State.SynReceived) {
-    const limit = st === State.SynSent ? c.cfg.synRetries : c.cfg.synAckRetries;
+    // Linux counts the linear retransmissions on top of tcp_syn_retries (tcp_write_timeout).
+    const limit =
+      st === State.SynSent ? c.cfg.synRetries + c.cfg.synLinearTimeouts : c.cfg.synAckRetries;
     if (c.synRetransmits >= limit) {
       c.host.count('connections-timed-out');
       // An ICMP error seen meanwhile says more than "timed out" (as BSD reports it).

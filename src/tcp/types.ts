@@ -94,6 +94,14 @@ export interface Profile {
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
   cookieOptionsNeedTs?: boolean;
+  /**
+   * Smaller Linux habits seen in the kernel replay: the receive window is
+   * accounted in skb truesize (tcp_space); new data after the peer's FIN is
+   * dropped without an ACK; challenge ACKs share the per-socket 500 ms limit;
+   * an RST in SYN-RECEIVED reports ECONNRESET even after an active open; data
+   * on a simultaneous open's SYN is ignored.
+   */
+  linuxQuirks?: boolean;
   /** Configuration defaults where the stack differs from the RFC-strict ones (timers, delayed ACKs). */
   defaults?: Partial<Omit<TcpConfig, 'profile'>>;
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
@@ -184,6 +192,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     halfOpenAcks: true,
     finPingpong: true,
     cookieOptionsNeedTs: true,
+    linuxQuirks: true,
     // 2 jiffies at HZ=250 (Debian's kernels).
     synSentQuickRetry: 8,
     defaults: {

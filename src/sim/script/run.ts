@@ -177,6 +177,8 @@ interface Fd {
   readShut?: boolean;
   /** SO_LINGER with a zero timeout: close() sends RST. */
   lingerAbort?: boolean;
+  /** SO_LINGER with a timeout: close() waits up to this long for the FIN's ACK. */
+  lingerMs?: number;
   bound?: number;
   cfg: Partial<TcpConfig>;
   sock?: TcpSocket;
@@ -188,6 +190,8 @@ interface Fd {
   deferred?: boolean;
   /** A blocking Fast Open send waiting for the handshake: the count it will return. */
   fastOpenPending?: number;
+  /** The connection's error was returned once (as a socket's pending error, sk_err). */
+  errorReported?: boolean;
 }
 
 interface Pending {
@@ -262,6 +266,8 @@ class Runner {
   /** The connection of the socket most recently used, kept after close() for asserts. */
   private lastConn: Connection | undefined;
   private readonly fds = new Map<number, Fd>();
+  /** close() calls waiting on SO_LINGER, by script line. */
+  private readonly lingering = new Map<number, { conn: Connection; until: number }>();
   private nextFd = 3;
   private lastFd = -1;
   private readonly knobs: ScriptKnobs = { tcpFastOpen: 1 };
@@ -879,13 +885,13 @@ class Runner {
         if (ev.name === 'recv' && /MSG_PEEK/.test(a[3] ?? '')) {
           // Look without taking: the bytes stay queued, the window does not move.
           if (conn.recvQueued > 0) return [Math.min(max, conn.recvQueued)];
-          if (conn.error) return [-1, conn.error.code];
+          if (this.takeError(fd, conn)) return [-1, conn.error!.code];
           if (conn.finReceived || conn.state === State.Closed) return [0];
           return fd.nonblock || /MSG_DONTWAIT/.test(a[3] ?? '') ? [-1, 'EAGAIN'] : null;
         }
         const d = this.stack.step((now) => conn.read(max, now));
         if (d) return [d.length];
-        if (conn.error) return [-1, conn.error.code];
+        if (this.takeError(fd, conn)) return [-1, conn.error!.code];
         if (conn.finReceived || conn.state === State.Closed) return [0];
         return fd.nonblock ? [-1, 'EAGAIN'] : null;
       }
@@ -901,6 +907,16 @@ class Runner {
         return [0];
       }
       case 'close': {
+        const line = (ev as SyscallLine & { line: number }).line;
+        const waiting = this.lingering.get(line);
+        if (retry && waiting) {
+          // SO_LINGER: close() waits until our FIN is acknowledged or the time runs out.
+          const s = waiting.conn.state;
+          const done = s !== State.FinWait1 && s !== State.Closing && s !== State.LastAck;
+          if (!done && this.clock.now() < waiting.until) return null;
+          this.lingering.delete(line);
+          return [0];
+        }
         const n = Number(a[0]);
         const fd = this.fd(ev);
         this.fds.delete(n);
@@ -911,6 +927,12 @@ class Runner {
           // SO_LINGER with a zero timeout aborts at once.
           if (fd.lingerAbort) this.stack.step((now) => conn.abort(now));
           else this.stack.step((now) => conn.close(now, false));
+          // A linger time makes close() block (even non-blocking, as Linux's inet_release).
+          if (fd.lingerMs && conn.state !== State.Closed) {
+            this.lingering.set(line, { conn, until: this.clock.now() + fd.lingerMs });
+            this.clock.schedule(this.clock.now() + fd.lingerMs, () => {});
+            return null;
+          }
         }
         return [0];
       }
@@ -983,7 +1005,7 @@ class Runner {
 
   private fastOpenWait(fd: Fd): [number, string?] | null {
     const conn = fd.sock!.conn;
-    if (conn.error) return [-1, conn.error.code];
+    if (this.takeError(fd, conn)) return [-1, conn.error!.code];
     if (!conn.synchronized()) return null;
     const n = fd.fastOpenPending!;
     fd.fastOpenPending = undefined;
@@ -996,7 +1018,7 @@ class Runner {
     if (retry && fd.fastOpenPending !== undefined) return this.fastOpenWait(fd);
     const conn = fd.sock?.conn;
     if (!conn) return [-1, 'ENOTCONN'];
-    if (conn.error) return [-1, conn.error.code];
+    if (this.takeError(fd, conn)) return [-1, conn.error!.code];
     if (conn.finQueued || conn.state === State.Closed) return [-1, 'EPIPE'];
     // RFC 9293 §3.10.2 queues a SEND in SYN-SENT; BSD sockets (Linux, FreeBSD) wait
     // for the handshake instead, or say EAGAIN.
@@ -1017,9 +1039,22 @@ class Runner {
     return Math.max(2 * n, linuxMin);
   }
 
+  /**
+   * True the first time a call meets the connection's error: a socket reports
+   * its pending error once (then reads see EOF and writes EPIPE, as Linux).
+   */
+  private takeError(fd: Fd, conn: Connection): boolean {
+    if (!conn.error || fd.errorReported) return false;
+    fd.errorReported = true;
+    return true;
+  }
+
   private connectStatus(fd: Fd, blocking: boolean): [number, string?] | null {
     const conn = fd.sock!.conn;
-    if (conn.error) return [-1, conn.error.code];
+    if (this.takeError(fd, conn)) return [-1, conn.error!.code];
+    // The attempt failed and its error was already reported (as Linux's sock_error
+    // finding nothing left): aborted.
+    if (conn.error) return [-1, 'ECONNABORTED'];
     if (conn.state === State.SynSent || conn.state === State.SynReceived) {
       return blocking && !fd.nonblock ? null : [-1, 'EALREADY'];
     }
@@ -1082,6 +1117,7 @@ class Runner {
           const on = /l_onoff\s*=\s*1/.test(ev.args[3] ?? '');
           const secs = Number(/l_linger\s*=\s*(\d+)/.exec(ev.args[3] ?? '')?.[1] ?? 0);
           fd.lingerAbort = on && secs === 0;
+          fd.lingerMs = on && secs > 0 ? secs * 1000 : undefined;
           return [0];
         }
         default:
@@ -1094,7 +1130,7 @@ class Runner {
     let actual: string;
     switch (name) {
       case 'SO_ERROR':
-        actual = conn?.error ? conn.error.code : '0';
+        actual = conn && this.takeError(fd, conn) ? conn.error!.code : '0';
         break;
       case 'TCP_MAXSEG':
         actual = String(conn ? conn.sndMss : (fd.cfg.mss ?? this.stack.cfg.mss));
