@@ -208,18 +208,23 @@ export class Reassembly {
     return { next, fin };
   }
 
-  /** SACK blocks (RFC 2018 §4): the run holding the latest arrival first, then the others from the lowest. */
-  sackBlocks(max: number): number[] {
+  /**
+   * SACK blocks (RFC 2018 §4): the run holding the latest arrival first, then
+   * the others from the lowest. `withFin`: a FIN's sequence number is part of
+   * its block, as Linux reports it.
+   */
+  sackBlocks(max: number, withFin = false): number[] {
     const out: number[] = [];
     const p = this.pieces;
     if (p.length === 0 || max <= 0) return out;
     let first = this.find(this.latest);
     if (first >= p.length || seqGt(p[first].seq, this.latest)) first = 0;
+    const span = (q: (typeof p)[number]) => q.len + (withFin && q.fin ? 1 : 0);
     const q0 = p[first];
-    if (q0.len > 0) out.push(q0.seq, seqAdd(q0.seq, q0.len));
+    if (span(q0) > 0) out.push(q0.seq, seqAdd(q0.seq, span(q0)));
     for (let i = 0; i < p.length && out.length < max * 2; i++) {
-      if (i === first || p[i].len === 0) continue;
-      out.push(p[i].seq, seqAdd(p[i].seq, p[i].len));
+      if (i === first || span(p[i]) === 0) continue;
+      out.push(p[i].seq, seqAdd(p[i].seq, span(p[i])));
     }
     return out;
   }

@@ -226,16 +226,17 @@ function rcvFree(c: Connection): number {
 }
 
 /**
- * Linux's tcp_space() for data that arrived through TUN as packetdrill and the
- * kernel replay see it: the first unread segment is an skb of its length plus
- * headroom and shared info, rounded to its kmalloc bucket, plus the sk_buff;
+ * Linux's tcp_space() for data that arrived through TUN, as packetdrill and
+ * the kernel replay see it: the first unread segment is an skb holding its
+ * whole packet plus headroom, in a power-of-two allocation, plus the sk_buff;
  * later segments coalesce into it (tcp_try_coalesce) and cost their length.
  * Fitted to the kernel's windows over TUN (synack script --kernel).
  */
 function linuxSpace(c: Connection): number {
   if (c.recvQueued === 0) return c.rcvBuf >> 1;
   const first = Math.max(1, c.rcvFirstLen);
-  const skb = 2 ** Math.ceil(Math.log2(first + 384)) + 132;
+  const packet = first + (c.localAddr.length === 16 ? 60 : 40) + (c.tsOk ? 12 : 0);
+  const skb = 2 ** Math.ceil(Math.log2(packet + 128)) + 132;
   return (c.rcvBuf >> 1) - (c.recvQueued - first + skb);
 }
 
@@ -285,6 +286,12 @@ function maybeWindowUpdate(c: Connection, freeBefore: number, now: number): void
   const promised = rcvWindow(c);
   const threshold = swsThreshold(c);
   const free = rcvFree(c);
+  // Linux (tcp_cleanup_rbuf): only when the window at least doubles.
+  if (c.cfg.profile.linuxQuirks) {
+    if (promised * 2 <= c.rcvClamp && free >= 2 * promised && free > 0)
+      sendAck(c, now, 'window-update');
+    return;
+  }
   if (
     free - promised >= threshold &&
     freeBefore - promised < threshold &&

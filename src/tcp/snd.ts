@@ -377,7 +377,7 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
     );
   }
   if (sack) {
-    const blocks = c.ooo!.sackBlocks(c.tsOk ? 3 : 4);
+    const blocks = c.ooo!.sackBlocks(c.tsOk ? 3 : 4, c.cfg.profile.linuxQuirks === true);
     if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
   }
   return opts;

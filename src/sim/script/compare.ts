@@ -78,7 +78,7 @@ export function compareRuns(
     const y = b[i];
     if (!x) {
       // As packetdrill, nothing sent after the script's last line is examined.
-      if (y.t > end + tolMs) break;
+      if (y.t > end) break;
       differences.push(`the kernel sent one more packet at ${fmt(y.t)}: ${y.line}`);
       break;
     }

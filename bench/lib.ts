@@ -1,0 +1,85 @@
+// Measuring, the same way for every figure: fixed batches of operations, the
+// rate as operations ÷ elapsed time and as operations ÷ CPU seconds
+// (process.cpuUsage, which other processes on the machine disturb far less),
+// over several rounds; the median and the spread are reported. Nothing here
+// averages per-call reciprocals (a slow call counts for what it cost).
+
+import { loadavg } from 'node:os';
+
+export interface Rate {
+  /** Operations per second of elapsed time, median of rounds. */
+  median: number;
+  min: number;
+  max: number;
+  /** Operations per CPU-second (user + system of this process), median of rounds. */
+  perCpu: number;
+  rounds: number[];
+}
+
+export const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function summarise(rates: number[], perCpu: number[]): Rate {
+  return {
+    median: median(rates),
+    min: Math.min(...rates),
+    max: Math.max(...rates),
+    perCpu: median(perCpu),
+    rounds: rates,
+  };
+}
+
+/** Runs `batch(n)` (which performs n operations) once to warm up, then `rounds` times. */
+export async function rate(
+  rounds: number,
+  n: number,
+  batch: (n: number) => void | Promise<void>,
+): Promise<Rate> {
+  await batch(Math.max(1, n >> 2));
+  const rates: number[] = [];
+  const cpu: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await batch(n);
+    const dt = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    rates.push(n / dt);
+    cpu.push(n / ((c.user + c.system) / 1e6));
+  }
+  return summarise(rates, cpu);
+}
+
+/** Rates measured by another process (one figure per round), with its own CPU time if known. */
+export function external(rates: number[], perCpu?: number[]): Rate {
+  return summarise(rates, perCpu ?? rates.map(() => Number.NaN));
+}
+
+export const gc = (globalThis as { gc?: () => void }).gc;
+
+/** Heap used after a full collection. */
+export function heap(): number {
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
+
+export const fmt = (x: number, digits = 0): string =>
+  Number.isFinite(x)
+    ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '—';
+
+export const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** One line of progress on stderr, overwritten. */
+export function progress(s: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`);
+  else process.stderr.write(`${s}\n`);
+}

@@ -1,0 +1,334 @@
+// The in-memory figures: synack against itself over a memory link, side by
+// side with Node's `net` over loopback (the Linux kernel) in the same process
+// and run — handshakes, bulk transfer, bytes per connection, the SYN flood.
+
+import net from 'node:net';
+import { memoryPair } from '../src/link/memory.ts';
+import { VirtualClock } from '../src/sim/clock.ts';
+import type { TcpSocket } from '../src/stack/socket.ts';
+import { Stack } from '../src/stack/stack.ts';
+import { seededRandom } from '../src/tcp/random.ts';
+import { State } from '../src/tcp/types.ts';
+import { encodePacket, SYN } from '../src/wire/tcp.ts';
+import { heap, type Rate, rate } from './lib.ts';
+
+/**
+ * Two stacks joined by a synchronous memory link, on one virtual clock (or each
+ * on its own, so that one can be let go and its memory counted).
+ */
+export function pair(clientAddresses = ['198.18.0.1'], ownClocks = false) {
+  const clock = new VirtualClock();
+  const client = new Stack({
+    name: 'c',
+    addresses: clientAddresses,
+    clock: ownClocks ? new VirtualClock() : clock,
+    random: seededRandom(1),
+  });
+  const server = new Stack({
+    name: 's',
+    addresses: ['198.18.0.2'],
+    clock,
+    random: seededRandom(2),
+  });
+  const [a, b] = memoryPair((fn) => fn());
+  client.attach(a);
+  server.attach(b);
+  const listener = server.listen({ port: 80, backlog: 1 << 20 });
+  return { clock, client, server, listener, links: [a, b] as const };
+}
+
+export async function synackHandshakes(rounds: number, n: number): Promise<Rate> {
+  const p = pair();
+  return rate(rounds, n, (k) => {
+    for (let i = 0; i < k; i++) {
+      const sock = p.client.connect({ host: '198.18.0.2', port: 80 });
+      const peer = p.listener.accept();
+      if (!peer || sock.state !== 'ESTABLISHED') throw new Error('handshake did not complete');
+      sock.destroy();
+    }
+  });
+}
+
+export async function nodeHandshakes(rounds: number, n: number): Promise<Rate> {
+  const server = net.createServer((s) => s.on('error', () => {}));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const once = () =>
+    new Promise<void>((resolve, reject) => {
+      const c = net.connect(port, '127.0.0.1', () => {
+        c.resetAndDestroy();
+        resolve();
+      });
+      c.on('error', reject);
+    });
+  try {
+    return await rate(rounds, n, async (k) => {
+      for (let i = 0; i < k; i++) await once();
+    });
+  } finally {
+    server.close();
+  }
+}
+
+/** Bytes per second through one connection: `total` bytes in 64 KiB writes, counted as received. */
+export async function synackBulk(rounds: number, total: number): Promise<Rate> {
+  const chunk = new Uint8Array(65536);
+  return rate(rounds, total, (bytes) => {
+    const p = pair();
+    const sock = p.client.connect({ host: '198.18.0.2', port: 80 });
+    const peer = p.listener.accept() as TcpSocket;
+    let got = 0;
+    peer.on('data', (d) => {
+      got += d.length;
+    });
+    let sent = 0;
+    let guard = 0;
+    while (got < bytes) {
+      while (sent < bytes && sock.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent))))
+        sent += Math.min(chunk.length, bytes - sent);
+      // Timers (delayed ACKs) run on the virtual clock; nothing waits in real time.
+      if (!p.clock.runOne() && ++guard > 1e7) throw new Error('bulk transfer stalled');
+    }
+    sock.destroy();
+  });
+}
+
+export async function nodeBulk(rounds: number, total: number): Promise<Rate> {
+  const chunk = Buffer.alloc(65536);
+  let onDone: (() => void) | null = null;
+  let want = 0;
+  let got = 0;
+  const server = net.createServer((s) => {
+    s.on('data', (d) => {
+      got += d.length;
+      if (got >= want && onDone) {
+        const f = onDone;
+        onDone = null;
+        f();
+      }
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    return await rate(rounds, total, async (bytes) => {
+      got = 0;
+      want = bytes;
+      const c = net.connect(port, '127.0.0.1');
+      await new Promise<void>((r) => c.once('connect', () => r()));
+      const done = new Promise<void>((r) => (onDone = r));
+      let sent = 0;
+      while (sent < bytes) {
+        const n = Math.min(chunk.length, bytes - sent);
+        sent += n;
+        if (!c.write(n === chunk.length ? chunk : chunk.subarray(0, n)))
+          await new Promise<void>((r) => c.once('drain', () => r()));
+      }
+      await done;
+      c.destroy();
+    });
+  } finally {
+    server.close();
+  }
+}
+
+/**
+ * Heap bytes per connection end: `n` established connections with both ends
+ * kept, then the client stack is let go (its share is what the heap loses);
+ * TIME-WAIT (the client closes first); half-open records (SYNs nobody completes).
+ */
+export function bytesPerConnection(n: number): {
+  client: number;
+  server: number;
+  timeWait: number;
+  halfOpen: number;
+} {
+  const base = heap();
+  const { both, serverOnly } = established(n);
+  const server = (serverOnly - base) / n;
+  const client = (both - serverOnly) / n;
+  const base2 = heap();
+  const timeWait = (timeWaitHeap(n) - base2) / n;
+  const base3 = heap();
+  const halfOpen = (halfOpenHeap(n) - base3) / n;
+  return { client, server, timeWait, halfOpen };
+}
+
+function established(n: number): { both: number; serverOnly: number } {
+  const p = pair(addressesFor(n), true);
+  const socks = open(p, n);
+  const serverSocks = socks.slice(n);
+  socks.length = 0;
+  const both = heap();
+  // Cut the client loose: nothing references its stack, clock or sockets any more.
+  for (const l of p.links) {
+    l.onPacket = null;
+    l.onPackets = null;
+  }
+  (p as { client: unknown }).client = null;
+  const serverOnly = heap();
+  if (serverSocks.length !== n || p.server.connections.size !== n)
+    throw new Error('lost connections');
+  return { both, serverOnly };
+}
+
+function timeWaitHeap(n: number): number {
+  const q = pair(addressesFor(n), true);
+  const socks = open(q, n);
+  for (const s of socks) s.end();
+  socks.length = 0;
+  // Let the FINs and ACKs cross (not the 60 s of TIME-WAIT): the server's clock runs.
+  q.clock.run(q.clock.now() + 1000);
+  let tw = 0;
+  for (const c of q.client.connections.values()) if (c.state === State.TimeWait) tw++;
+  if (tw !== n) throw new Error(`${tw} of ${n} connections reached TIME-WAIT`);
+  if (q.server.connections.size !== 0) throw new Error('server ends still open');
+  const h = heap();
+  // Keep the client (and its TIME-WAIT records) alive until measured.
+  if (q.client.connections.size !== n) throw new Error('TIME-WAIT records gone');
+  return h;
+}
+
+function halfOpenHeap(n: number): number {
+  const clock = new VirtualClock();
+  const srv = new Stack({ name: 's', addresses: ['198.18.0.2'], clock, random: seededRandom(3) });
+  srv.attach({ onPacket: null, send: () => {} });
+  // A SYN queue holds at most 4096 (as somaxconn): one listener per 4000 SYNs.
+  const ls = Array.from({ length: Math.ceil(n / 4000) }, (_, k) =>
+    srv.listen({ port: 80 + k, backlog: 4096, config: { synCookies: 'off' } }),
+  );
+  const dst = new Uint8Array([198, 18, 0, 2]);
+  for (let i = 0; i < n; i++) {
+    const src = new Uint8Array([198, 19, (i >> 8) & 0xff, i & 0xff]);
+    srv.receive(
+      encodePacket(src, dst, {
+        srcPort: 1024 + (i % 60000),
+        dstPort: 80 + Math.floor(i / 4000),
+        seq: i * 7919,
+        ack: 0,
+        flags: SYN,
+        window: 65535,
+        urgent: 0,
+        options: [{ kind: 'mss', value: 1460 }],
+        payload: new Uint8Array(0),
+      }),
+    );
+  }
+  const h = heap();
+  const queued = ls.reduce((k, l) => k + l.listener.synQueue.size, 0);
+  if (queued !== n) throw new Error(`${queued} of ${n} SYNs queued`);
+  return h;
+}
+
+function addressesFor(n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i * 28000 < n; i++) out.push(`198.18.${1 + (i >> 8)}.${i & 0xff}`);
+  return out;
+}
+
+/** Opens n connections and keeps both ends (client sockets, then the accepted server sockets). */
+export function open(p: ReturnType<typeof pair>, n: number): TcpSocket[] {
+  const addrs = addressesFor(n);
+  const socks: TcpSocket[] = [];
+  const peers: TcpSocket[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = addrs[Math.floor(i / 28000)];
+    socks.push(
+      p.client.connect({
+        host: '198.18.0.2',
+        port: 80,
+        localAddress: a,
+        localPort: 20000 + (i % 28000),
+      }),
+    );
+    const peer = p.listener.accept();
+    if (!peer) throw new Error('handshake did not complete');
+    peers.push(peer);
+  }
+  return socks.concat(peers);
+}
+
+/** Opening n concurrent connections (kept): handshakes per second and heap bytes per end. */
+export function scaling(n: number): { rate: number; perCpu: number; bytesPerEnd: number } {
+  const base = heap();
+  const p = pair(addressesFor(n));
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const socks = open(p, n);
+  const dt = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  const used = heap() - base;
+  if (socks.length !== 2 * n) throw new Error('not all connections opened');
+  return { rate: n / dt, perCpu: n / ((c.user + c.system) / 1e6), bytesPerEnd: used / (2 * n) };
+}
+
+/** Spoofed SYNs absorbed per second by one listener, and heap retained per SYN. */
+export function synFlood(
+  rounds: number,
+  n: number,
+  cookies: 'always' | 'off',
+): { rate: Rate; bytesPerSyn: number } {
+  const dst = new Uint8Array([198, 18, 0, 2]);
+  const rng = seededRandom(99);
+  const syns: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const src = new Uint8Array([198, 19, (i >> 8) & 0xff, i & 0xff]);
+    syns.push(
+      encodePacket(src, dst, {
+        srcPort: 1024 + (i % 60000),
+        dstPort: 80,
+        seq: rng.u32(),
+        ack: 0,
+        flags: SYN,
+        window: 65535,
+        urgent: 0,
+        options: [
+          { kind: 'mss', value: 1460 },
+          { kind: 'sackOk' },
+          { kind: 'ts', val: i, ecr: 0 },
+          { kind: 'nop' },
+          { kind: 'wscale', shift: 7 },
+        ],
+        payload: new Uint8Array(0),
+      }),
+    );
+  }
+  const rates: number[] = [];
+  const cpu: number[] = [];
+  const bytes: number[] = [];
+  for (let r = 0; r <= rounds; r++) {
+    const clock = new VirtualClock();
+    const stack = new Stack({
+      name: 's',
+      addresses: ['198.18.0.2'],
+      clock,
+      random: seededRandom(1),
+    });
+    stack.attach({ onPacket: null, send: () => {} });
+    stack.listen({ port: 80, backlog: 1024, config: { synCookies: cookies } });
+    for (let i = 0; i < 20_000; i++) stack.receive(syns[i]);
+    const before = heap();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) stack.receive(syns[i]);
+    const dt = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    const after = heap();
+    if (r === 0) continue; // warm-up
+    rates.push(n / dt);
+    cpu.push(n / ((c.user + c.system) / 1e6));
+    bytes.push(Math.max(0, (after - before) / n));
+  }
+  const sorted = [...rates].sort((a, b) => a - b);
+  return {
+    rate: {
+      median: sorted[sorted.length >> 1],
+      min: sorted[0],
+      max: sorted[sorted.length - 1],
+      perCpu: [...cpu].sort((a, b) => a - b)[cpu.length >> 1],
+      rounds: rates,
+    },
+    bytesPerSyn: [...bytes].sort((a, b) => a - b)[bytes.length >> 1],
+  };
+}

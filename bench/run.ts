@@ -1,0 +1,264 @@
+// `npm run bench`: every performance figure, each measured side by side with
+// its reference in the same run, printed as one table (and `--json FILE`).
+//
+//   npm run bench [-- --quick] [--json FILE] [--no-tun] [--million]
+//
+// In memory: handshakes and bulk vs Node `net` over loopback (and a C
+// connect/accept loop on the kernel when a C compiler is present), bytes per
+// connection, the SYN flood, and scaling to 1k/10k/100k (1M with --million)
+// concurrent connections. Over TUN (root; ab, wrk from Debian): HTTP per
+// request and keep-alive, bulk, idle connections, vs the kernel in the same
+// namespace. `node bench/readme.ts FILE` writes the README's section from the JSON.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { external, fmt, load, progress, type Rate } from './lib.ts';
+import {
+  bytesPerConnection,
+  nodeBulk,
+  nodeHandshakes,
+  scaling,
+  synackBulk,
+  synackHandshakes,
+  synFlood,
+} from './memory.ts';
+import { tunFigures, tunUnavailable } from './tun.ts';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const jsonAt = args.indexOf('--json');
+const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+if (jsonAt >= 0 && !jsonFile) {
+  console.error('bench: --json needs a file name');
+  process.exit(2);
+}
+const known = new Set(['--quick', '--json', '--no-tun', '--million', jsonFile]);
+for (const a of args)
+  if (!known.has(a)) {
+    console.error(
+      `bench: unknown argument "${a}" (accepted: --quick, --json FILE, --no-tun, --million)`,
+    );
+    process.exit(2);
+  }
+const ROUNDS = quick ? 3 : 5;
+
+export interface Row {
+  figure: string;
+  unit: string;
+  synack: Rate | number;
+  reference?: Rate | number;
+  referenceName?: string;
+  /** What the target asks: ratio synack/reference ≥, or an absolute bound. */
+  target: string;
+  met?: boolean;
+  note?: string;
+}
+
+const rows: Row[] = [];
+const v = (x: Rate | number | undefined) =>
+  x === undefined ? Number.NaN : typeof x === 'number' ? x : x.median;
+
+function cHandshakes(rounds: number, n: number): Rate | undefined {
+  if (spawnSync('sh', ['-c', 'command -v cc']).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'synack-bench-'));
+  const bin = join(dir, 'handshakes');
+  const cc = spawnSync('cc', ['-O2', '-o', bin, join(process.cwd(), 'bench/c/handshakes.c')], {
+    encoding: 'utf8',
+  });
+  if (cc.status !== 0) return undefined;
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const o = spawnSync(bin, [String(n)], { encoding: 'utf8' });
+    const [x, y] = o.stdout.trim().split(' ').map(Number);
+    a.push(x);
+    b.push(y);
+  }
+  return external(a, b);
+}
+
+const started = new Date();
+progress('handshakes: synack in memory');
+const hs = await synackHandshakes(ROUNDS, quick ? 20_000 : 50_000);
+progress('handshakes: Node net over loopback');
+const hsNode = await nodeHandshakes(ROUNDS, quick ? 1000 : 3000);
+progress('handshakes: C connect/accept loop');
+const hsC = cHandshakes(ROUNDS, quick ? 5000 : 20_000);
+rows.push({
+  figure: 'sequential handshakes, in memory (connect, accept, RST)',
+  unit: 'handshakes/s',
+  synack: hs,
+  reference: hsNode,
+  referenceName: 'Node net, loopback',
+  target: '≥ 40× Node net',
+  met: hs.median >= 40 * hsNode.median,
+});
+if (hsC)
+  rows.push({
+    figure: '  the same, C connect/accept on the kernel (context)',
+    unit: 'handshakes/s',
+    synack: hs,
+    reference: hsC,
+    referenceName: 'C, loopback',
+    target: '—',
+  });
+
+const BULK = quick ? 32 << 20 : 128 << 20;
+progress('bulk: synack in memory');
+const bulk = await synackBulk(ROUNDS, BULK);
+progress('bulk: Node net over loopback');
+const bulkNode = await nodeBulk(ROUNDS, BULK);
+rows.push({
+  figure: `bulk, one connection, in memory (${BULK >> 20} MiB)`,
+  unit: 'bytes/s',
+  synack: bulk,
+  reference: bulkNode,
+  referenceName: 'Node net, loopback',
+  target: '≥ 1.0× Node net',
+  met: bulk.median >= bulkNode.median,
+});
+
+progress('memory: bytes per connection');
+const mem = bytesPerConnection(quick ? 10_000 : 50_000);
+rows.push(
+  {
+    figure: 'idle ESTABLISHED connection, client end',
+    unit: 'heap bytes',
+    synack: mem.client,
+    target: '≤ 1024',
+    met: mem.client <= 1024,
+  },
+  {
+    figure: 'idle ESTABLISHED connection, server end',
+    unit: 'heap bytes',
+    synack: mem.server,
+    target: '≤ 1024',
+    met: mem.server <= 1024,
+  },
+  {
+    figure: 'TIME-WAIT',
+    unit: 'heap bytes',
+    synack: mem.timeWait,
+    target: '≤ 256',
+    met: mem.timeWait <= 256,
+  },
+  {
+    figure: 'half-open (SYN queue)',
+    unit: 'heap bytes',
+    synack: mem.halfOpen,
+    target: '≤ 256',
+    met: mem.halfOpen <= 256,
+  },
+);
+
+progress('SYN flood: cookies on and off');
+const SYNS = quick ? 100_000 : 200_000;
+const on = synFlood(ROUNDS, SYNS, 'always');
+const off = synFlood(ROUNDS, SYNS, 'off');
+rows.push({
+  figure: `spoofed SYNs absorbed with cookies (${fmt(on.bytesPerSyn, 1)} B retained per SYN)`,
+  unit: 'SYNs/s',
+  synack: on.rate,
+  reference: off.rate,
+  referenceName: 'same stack, cookies off',
+  target: '≥ 1,000,000/s, 0 B retained',
+  met: on.rate.median >= 1e6 && on.bytesPerSyn < 1,
+});
+
+const scale: { n: number; rate: number; perCpu: number; bytesPerEnd: number }[] = [];
+for (const n of [1000, 10_000, 100_000, ...(args.includes('--million') ? [1_000_000] : [])]) {
+  progress(`scaling: ${fmt(n)} concurrent connections`);
+  scale.push({ n, ...scaling(n) });
+}
+
+let tun: Awaited<ReturnType<typeof tunFigures>> | undefined;
+const why = args.includes('--no-tun') ? 'skipped (--no-tun)' : tunUnavailable();
+if (!why) {
+  tun = await tunFigures(quick ? 2 : 3, quick ? 20 << 20 : 100 << 20, quick ? 1000 : 5000);
+  if (tun.httpNew)
+    rows.push({
+      figure: 'HTTP over TUN, new connection per request (ab -n 5000 -c 16)',
+      unit: 'requests/s',
+      synack: tun.httpNew.ours,
+      reference: tun.httpNew.theirs,
+      referenceName: 'Node http on the kernel',
+      target: '≥ 1.0×',
+      met: tun.httpNew.ours.median >= tun.httpNew.theirs.median,
+    });
+  if (tun.httpKeepAlive)
+    rows.push({
+      figure: 'HTTP over TUN, keep-alive (wrk -c16 -t2 -d3s)',
+      unit: 'requests/s',
+      synack: tun.httpKeepAlive.ours,
+      reference: tun.httpKeepAlive.theirs,
+      referenceName: 'Node http on the kernel',
+      target: '≥ 0.5×',
+      met: tun.httpKeepAlive.ours.median >= 0.5 * tun.httpKeepAlive.theirs.median,
+    });
+  if (tun.bulk)
+    rows.push({
+      figure: 'bulk over TUN, echoed through the server',
+      unit: 'bytes/s',
+      synack: tun.bulk.ours,
+      reference: tun.bulk.theirs,
+      referenceName: 'kernel ↔ kernel, same namespace',
+      target: '≥ 0.5×',
+      met: tun.bulk.ours.median >= 0.5 * tun.bulk.theirs.median,
+    });
+  if (tun.idle)
+    rows.push({
+      figure: `${fmt(tun.idle.connections)} idle connections over TUN, server RSS each`,
+      unit: 'bytes',
+      synack: tun.idle.ours,
+      reference: tun.idle.theirs,
+      referenceName: 'Node net on the kernel',
+      target: '≤ 2048',
+      met: tun.idle.ours <= 2048,
+    });
+}
+progress('');
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
+const report = {
+  date: started.toISOString(),
+  machine,
+  load: load(),
+  command: `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`,
+  rounds: ROUNDS,
+  rows,
+  scaling: scale,
+  tunSkipped: why ?? tun?.skipped.join('; ') ?? '',
+};
+
+const cell = (x: Rate | number | undefined, unit: string) => {
+  if (x === undefined) return '';
+  const scaleBy = unit === 'bytes/s' ? 1e6 : 1;
+  const u = unit === 'bytes/s' ? ' MB/s' : '';
+  if (typeof x === 'number') return `${fmt(x / scaleBy)}${u}`;
+  return `${fmt(x.median / scaleBy)}${u} (${fmt(x.min / scaleBy)}–${fmt(x.max / scaleBy)}; ${Number.isFinite(x.perCpu) ? `${fmt(x.perCpu / scaleBy)}/CPU-s` : 'CPU n/a'})`;
+};
+console.log(
+  `synack benchmarks — ${machine}; load ${report.load}; median of ${ROUNDS} rounds (min–max)`,
+);
+console.table(
+  rows.map((r) => ({
+    figure: r.figure,
+    synack: cell(r.synack, r.unit),
+    reference: r.reference === undefined ? '' : `${cell(r.reference, r.unit)} ${r.referenceName}`,
+    ratio: r.reference === undefined ? '' : `${(v(r.synack) / v(r.reference)).toFixed(2)}×`,
+    target: r.target,
+    met: r.met === undefined ? '' : r.met ? 'yes' : 'no',
+  })),
+);
+console.table(
+  scale.map((s) => ({
+    'concurrent connections': fmt(s.n),
+    'handshakes/s': fmt(s.rate),
+    'per CPU-s': fmt(s.perCpu),
+    'heap bytes per end': fmt(s.bytesPerEnd),
+  })),
+);
+if (report.tunSkipped) console.log(`over TUN: ${report.tunSkipped}`);
+if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
