@@ -42,31 +42,35 @@ function quiet<T>(make: () => T): T {
   }
 }
 
+/**
+ * One frozen instance per kind: these errors carry nothing particular to a
+ * connection (no stack, a fixed message), so every connection reset by its
+ * peer can report the same object, and none is built per connection.
+ */
+function shared<T extends object>(make: () => T): () => T {
+  let one: T | undefined;
+  return () => (one ??= Object.freeze(quiet(make)));
+}
+
 export class ConnectionRefused extends TcpError {
   constructor(message = 'connection refused: the peer answered the SYN with RST') {
     super('ECONNREFUSED', message);
   }
-  static quiet(): ConnectionRefused {
-    return quiet(() => new ConnectionRefused());
-  }
+  static readonly quiet: () => ConnectionRefused = shared(() => new ConnectionRefused());
 }
 
 export class ConnectionReset extends TcpError {
   constructor(message = 'connection reset by peer') {
     super('ECONNRESET', message);
   }
-  static quiet(): ConnectionReset {
-    return quiet(() => new ConnectionReset());
-  }
+  static readonly quiet: () => ConnectionReset = shared(() => new ConnectionReset());
 }
 
 export class ConnectionTimedOut extends TcpError {
   constructor(message = 'connection timed out: retransmissions exhausted') {
     super('ETIMEDOUT', message);
   }
-  static quiet(): ConnectionTimedOut {
-    return quiet(() => new ConnectionTimedOut());
-  }
+  static readonly quiet: () => ConnectionTimedOut = shared(() => new ConnectionTimedOut());
 }
 
 export class ConnectionAborted extends TcpError {

@@ -14,7 +14,8 @@ export function tupleHash(la: IpAddr, lp: number, ra: IpAddr, rp: number): numbe
   let h = Math.imul(lp * 65536 + rp, 0x85ebca6b);
   h = addrHash(la, h);
   h = addrHash(ra, h);
-  return h;
+  // 30 bits: a small integer (Smi) to V8, so a Map key costs no heap number.
+  return h & 0x3fffffff;
 }
 
 function matches(t: Tupled, la: IpAddr, lp: number, ra: IpAddr, rp: number): boolean {
@@ -26,57 +27,87 @@ function matches(t: Tupled, la: IpAddr, lp: number, ra: IpAddr, rp: number): boo
   );
 }
 
+const EMPTY = 0;
+const TOMBSTONE = -1;
+
+/**
+ * Open addressing with linear probing over a typed array of hashes (a slot
+ * holds hash + 1; 0 is empty, -1 a deleted entry) and a parallel array of
+ * entries: adding and deleting allocate nothing, unlike a Map that rehashes
+ * as it shrinks, and equal hashes are told apart by comparing the 4-tuple.
+ */
 export class TupleTable<T extends Tupled> {
-  private readonly map = new Map<number, T | T[]>();
+  private keys = new Int32Array(16);
+  private vals: (T | undefined)[] = new Array(16).fill(undefined);
+  private mask = 15;
+  /** Slots not empty (entries and tombstones). */
+  private used = 0;
   size = 0;
 
   get(la: IpAddr, lp: number, ra: IpAddr, rp: number): T | undefined {
-    const e = this.map.get(tupleHash(la, lp, ra, rp));
-    if (e === undefined) return undefined;
-    if (!Array.isArray(e)) return matches(e, la, lp, ra, rp) ? e : undefined;
-    for (const t of e) if (matches(t, la, lp, ra, rp)) return t;
-    return undefined;
+    const key = tupleHash(la, lp, ra, rp) + 1;
+    const keys = this.keys;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = keys[i];
+      if (k === EMPTY) return undefined;
+      if (k === key) {
+        const v = this.vals[i]!;
+        if (matches(v, la, lp, ra, rp)) return v;
+      }
+    }
   }
 
   /** Adds `t`; false if its 4-tuple is already present. */
   add(t: T): boolean {
-    const h = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort);
-    const e = this.map.get(h);
-    if (e === undefined) {
-      this.map.set(h, t);
-    } else if (Array.isArray(e)) {
-      if (e.some((x) => matches(x, t.localAddr, t.localPort, t.remoteAddr, t.remotePort)))
-        return false;
-      e.push(t);
-    } else {
-      if (matches(e, t.localAddr, t.localPort, t.remoteAddr, t.remotePort)) return false;
-      this.map.set(h, [e, t]);
+    if (this.get(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) !== undefined) return false;
+    if ((this.used + 1) * 2 > this.keys.length) this.rehash();
+    const key = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) + 1;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = this.keys[i];
+      if (k === EMPTY || k === TOMBSTONE) {
+        if (k === EMPTY) this.used++;
+        this.keys[i] = key;
+        this.vals[i] = t;
+        this.size++;
+        return true;
+      }
     }
-    this.size++;
-    return true;
   }
 
   delete(t: T): boolean {
-    const h = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort);
-    const e = this.map.get(h);
-    if (e === undefined) return false;
-    if (!Array.isArray(e)) {
-      if (e !== t) return false;
-      this.map.delete(h);
-    } else {
-      const i = e.indexOf(t);
-      if (i < 0) return false;
-      e.splice(i, 1);
-      if (e.length === 1) this.map.set(h, e[0]);
+    const key = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) + 1;
+    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+      const k = this.keys[i];
+      if (k === EMPTY) return false;
+      if (k === key && this.vals[i] === t) {
+        this.keys[i] = TOMBSTONE;
+        this.vals[i] = undefined;
+        this.size--;
+        return true;
+      }
     }
-    this.size--;
-    return true;
+  }
+
+  /** Rebuilds without tombstones, twice as large when at least a quarter full of entries. */
+  private rehash(): void {
+    const cap = this.size * 4 >= this.keys.length ? this.keys.length * 2 : this.keys.length;
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    this.keys = new Int32Array(cap);
+    this.vals = new Array(cap).fill(undefined);
+    this.mask = cap - 1;
+    this.used = this.size;
+    for (let j = 0; j < oldKeys.length; j++) {
+      const k = oldKeys[j];
+      if (k === EMPTY || k === TOMBSTONE) continue;
+      let i = k & this.mask;
+      while (this.keys[i] !== EMPTY) i = (i + 1) & this.mask;
+      this.keys[i] = k;
+      this.vals[i] = oldVals[j];
+    }
   }
 
   *values(): IterableIterator<T> {
-    for (const e of this.map.values()) {
-      if (Array.isArray(e)) yield* e;
-      else yield e;
-    }
+    for (const v of this.vals) if (v !== undefined) yield v;
   }
 }

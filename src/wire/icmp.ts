@@ -5,7 +5,14 @@
 
 import type { IpAddr } from './addr.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.ts';
-import { type IpPacket, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, writeIpHeader } from './ip.ts';
+import {
+  type IpPacket,
+  ipPayload,
+  PROTO_ICMP,
+  PROTO_ICMPV6,
+  PROTO_TCP,
+  writeIpHeader,
+} from './ip.ts';
 
 /** How TCP treats an ICMP error (RFC 9293 §3.9.2.2, RFC 1122 §4.2.3.9, RFC 5461). */
 export type IcmpErrorKind =
@@ -47,7 +54,7 @@ export type IcmpDecodeError = 'truncated' | 'bad-icmp-checksum' | 'icmp-quote-tr
 
 /** Decodes the ICMP message carried by `ip` (protocol 1 for IPv4, 58 for IPv6). */
 export function decodeIcmp(ip: IpPacket): IcmpMessage | IcmpDecodeError {
-  const b = ip.payload;
+  const b = ipPayload(ip);
   if (b.length < 8) return 'truncated';
   const v6 = ip.version === 6;
   const start = v6 ? pseudoHeaderSum(ip.src, ip.dst, PROTO_ICMPV6, b.length) : 0;

@@ -30,8 +30,15 @@ export interface IpPacket {
   tos: number;
   /** An IPv4 loose or strict source-route option is present (RFC 791 §3.1). */
   sourceRoute: boolean;
-  /** A view of the upper-layer bytes (not a copy). */
-  payload: Uint8Array;
+  /** The packet; the upper-layer bytes are `bytes[start, end)` (see `ipPayload`). */
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+/** A view of the upper-layer bytes (not a copy). */
+export function ipPayload(ip: IpPacket): Uint8Array {
+  return ip.bytes.subarray(ip.start, ip.end);
 }
 
 export function decodeIp(bytes: Uint8Array): IpPacket | IpError {
@@ -57,13 +64,16 @@ function decodeIpv4(b: Uint8Array): IpPacket | IpError {
   if ((fragField & 0x3fff) !== 0) return 'fragment';
   return {
     version: 4,
-    src: b.subarray(12, 16),
-    dst: b.subarray(16, 20),
+    // Copies: a view of a small on-heap packet would make V8 move its bytes off-heap.
+    src: b.slice(12, 16),
+    dst: b.slice(16, 20),
     protocol: b[9],
     ttl: b[8],
     tos: b[1],
     sourceRoute: ihl > 20 && hasSourceRoute(b, ihl),
-    payload: b.subarray(ihl, total),
+    bytes: b,
+    start: ihl,
+    end: total,
   };
 }
 
@@ -109,13 +119,15 @@ function decodeIpv6(b: Uint8Array): IpPacket | IpError {
   }
   return {
     version: 6,
-    src: b.subarray(8, 24),
-    dst: b.subarray(24, 40),
+    src: b.slice(8, 24),
+    dst: b.slice(24, 40),
     protocol: next,
     ttl: b[7],
     tos: ((b[0] & 0x0f) << 4) | (b[1] >> 4),
     sourceRoute: false,
-    payload: b.subarray(off, end),
+    bytes: b,
+    start: off,
+    end,
   };
 }
 

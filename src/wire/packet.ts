@@ -24,9 +24,9 @@ export function decodePacket(bytes: Uint8Array, verifyChecksum = true): TcpPacke
 export function decodeTcpIn(ip: IpPacket, verifyChecksum = true): TcpPacket | PacketError {
   if (ip.protocol !== PROTO_TCP) return 'not-tcp';
   const pseudo = verifyChecksum
-    ? pseudoHeaderSum(ip.src, ip.dst, PROTO_TCP, ip.payload.length)
+    ? pseudoHeaderSum(ip.src, ip.dst, PROTO_TCP, ip.end - ip.start)
     : undefined;
-  const seg = decodeTcp(ip.payload, pseudo);
+  const seg = decodeTcp(ip.bytes, pseudo, ip.start, ip.end);
   if (typeof seg === 'string') return seg;
   return { src: ip.src, dst: ip.dst, seg };
 }

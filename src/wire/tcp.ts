@@ -53,32 +53,42 @@ Object.freeze(NO_OPTIONS);
 const EMPTY = new Uint8Array(0);
 
 /**
- * Decodes a TCP segment. With `pseudoSum` (from `pseudoHeaderSum`) the checksum
- * is verified; pass `undefined` to skip that (a capture with offloaded sums).
+ * Decodes a TCP segment: the bytes `b[start, end)` (the whole array by default).
+ * With `pseudoSum` (from `pseudoHeaderSum`) the checksum is verified; pass
+ * `undefined` to skip that (a capture with offloaded sums). The header is read
+ * in place; only a payload becomes a view, so a bare ACK allocates no view of
+ * its packet (a view of a small on-heap array makes V8 move its bytes).
  */
-export function decodeTcp(b: Uint8Array, pseudoSum?: number): Segment | TcpError {
-  if (b.length < TCP_HEADER) return 'truncated';
-  const dataOffset = (b[12] >> 4) * 4;
-  if (dataOffset < TCP_HEADER || dataOffset > b.length) return 'bad-data-offset';
-  if (pseudoSum !== undefined && finishChecksum(sumBytes(b, 0, b.length, pseudoSum)) !== 0) {
+export function decodeTcp(
+  b: Uint8Array,
+  pseudoSum?: number,
+  start = 0,
+  end = b.length,
+): Segment | TcpError {
+  const len = end - start;
+  if (len < TCP_HEADER) return 'truncated';
+  const o = start;
+  const dataOffset = (b[o + 12] >> 4) * 4;
+  if (dataOffset < TCP_HEADER || dataOffset > len) return 'bad-data-offset';
+  if (pseudoSum !== undefined && finishChecksum(sumBytes(b, start, end, pseudoSum)) !== 0) {
     return 'bad-tcp-checksum';
   }
   let options = NO_OPTIONS;
   let fault: { value?: OptionFault } | undefined;
   if (dataOffset > TCP_HEADER) {
     fault = {};
-    options = decodeOptions(b, TCP_HEADER, dataOffset, fault);
+    options = decodeOptions(b, o + TCP_HEADER, o + dataOffset, fault);
   }
   const seg: Segment = {
-    srcPort: (b[0] << 8) | b[1],
-    dstPort: (b[2] << 8) | b[3],
-    seq: ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0,
-    ack: ((b[8] << 24) | (b[9] << 16) | (b[10] << 8) | b[11]) >>> 0,
-    flags: b[13],
-    window: (b[14] << 8) | b[15],
-    urgent: (b[18] << 8) | b[19],
+    srcPort: (b[o] << 8) | b[o + 1],
+    dstPort: (b[o + 2] << 8) | b[o + 3],
+    seq: ((b[o + 4] << 24) | (b[o + 5] << 16) | (b[o + 6] << 8) | b[o + 7]) >>> 0,
+    ack: ((b[o + 8] << 24) | (b[o + 9] << 16) | (b[o + 10] << 8) | b[o + 11]) >>> 0,
+    flags: b[o + 13],
+    window: (b[o + 14] << 8) | b[o + 15],
+    urgent: (b[o + 18] << 8) | b[o + 19],
     options,
-    payload: dataOffset === b.length ? EMPTY : b.subarray(dataOffset),
+    payload: dataOffset === len ? EMPTY : b.subarray(o + dataOffset, end),
   };
   if (fault?.value) seg.optionFault = fault.value;
   return seg;

@@ -2,7 +2,7 @@
 // detail pane (as Wireshark's) and the hex view that highlights them.
 
 import { formatAddr } from '../../src/wire/addr.ts';
-import { decodeIp } from '../../src/wire/ip.ts';
+import { decodeIp, ipPayload } from '../../src/wire/ip.ts';
 import { decodeTcp, flagString } from '../../src/wire/tcp.ts';
 
 export interface Field {
@@ -141,9 +141,9 @@ export function packetFields(b: Uint8Array): Field[] {
         end: 40,
       },
     );
-    o = b.length - ip.payload.length;
+    o = ip.start;
   }
-  const seg = decodeTcp(ip.payload);
+  const seg = decodeTcp(ipPayload(ip));
   if (typeof seg === 'string') {
     out.push({
       id: 'tcp.raw',
