@@ -292,6 +292,20 @@ export class Socket extends Duplex {
     else this.once('synack-drain', () => callback());
   }
 
+  /**
+   * Corked or queued chunks go to TCP in one write, as net.Socket's writev: Node's
+   * http sends a response's headers and body this way, and as two writes the
+   * body would wait behind Nagle for the ACK of the headers (a delayed ACK away).
+   */
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const one =
+      chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this._write(one, 'binary', callback);
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     const tcp = this.#tcp;
     if (!tcp) {
