@@ -54,6 +54,12 @@ export interface StackOptions {
   firstId?: number;
   /** ICMP echo replies sent per second at most (default 1000); 0 stops answering ping. */
   icmpEchoLimit?: number;
+  /**
+   * Verify TCP checksums of arriving segments (default true). Only for links
+   * whose bytes never leave the process (a memory pair in one program): there
+   * nothing can corrupt them. Never turn it off on a real wire.
+   */
+  verifyChecksums?: boolean;
 }
 
 export interface StackStats {
@@ -146,8 +152,11 @@ export class Stack implements ConnectionHost, ListenerHost {
   private readonly listenerResets: RateLimit;
   private jar: CookieJar | null = null;
 
+  private readonly verifyChecksums: boolean;
+
   constructor(opts: StackOptions) {
     this.name = opts.name ?? 'host';
+    this.verifyChecksums = opts.verifyChecksums !== false;
     this.addresses = opts.addresses.map((a) => {
       if (typeof a !== 'string') return a.slice();
       const p = parseAddr(a);
@@ -378,7 +387,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.processIcmp(ip, packet, now);
       return;
     }
-    const p = decodeTcpIn(ip);
+    const p = decodeTcpIn(ip, this.verifyChecksums);
     if (typeof p === 'string') {
       this.dropPacket(0, p, now, packet);
       return;
