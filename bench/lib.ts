@@ -60,12 +60,13 @@ export function external(rates: number[], perCpu?: number[]): Rate {
 
 export const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Heap used after a full collection. */
+/** Memory in use after a full collection: the JavaScript heap and the backing stores of ArrayBuffers outside it. */
 export function heap(): number {
   if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
   gc();
   gc();
-  return process.memoryUsage().heapUsed;
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
 }
 
 export const fmt = (x: number, digits = 0): string =>

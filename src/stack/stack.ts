@@ -24,7 +24,14 @@ import {
   type TcpConfig,
   type Tracer,
 } from '../tcp/types.ts';
-import { addrClass, addrEquals, formatAddr, type IpAddr, parseAddr } from '../wire/addr.ts';
+import {
+  addrClass,
+  addrEquals,
+  formatAddr,
+  type IpAddr,
+  internIpv4,
+  parseAddr,
+} from '../wire/addr.ts';
 import { decodeIcmp, encodeEchoReply } from '../wire/icmp.ts';
 import { decodeIp, type IpPacket, PROTO_ICMP, PROTO_ICMPV6 } from '../wire/ip.ts';
 import { decodeTcpIn } from '../wire/packet.ts';
@@ -728,7 +735,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (typeof a !== 'string') return a;
     const p = parseAddr(a);
     if (!p) throw new TypeError(`${what}: "${a}" is not an IPv4 or IPv6 address`);
-    return p;
+    return p.length === 4 ? internIpv4(p, 0) : p;
   }
 
   private sourceFor(remote: IpAddr): IpAddr {

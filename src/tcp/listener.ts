@@ -397,12 +397,13 @@ export class Listener {
     now: number,
   ): HalfOpen {
     const neg = negotiate(this.cfg, offer, dst.length === 16);
+    // Decoded addresses are shared objects, never views of the packet: kept as they are.
     return new HalfOpen(
       this,
       id,
-      dst.slice(),
+      dst,
       seg.dstPort,
-      src.slice(),
+      src,
       seg.srcPort,
       iss,
       irs,

@@ -1,8 +1,29 @@
-// IP addresses as bytes: a 4-byte (IPv4) or 16-byte (IPv6) Uint8Array, often a
-// view into a received packet. Parsing and formatting for people; comparison
+// IP addresses as bytes: a 4-byte (IPv4) or 16-byte (IPv6) Uint8Array, shared
+// between packets and connections (never written into). Parsing and formatting for people; comparison
 // and hashing for demultiplexing without building strings.
 
 export type IpAddr = Uint8Array;
+
+const interned = new Map<number, IpAddr>();
+/** Addresses interned at most; past this the table starts again (a flood of sources). */
+const INTERN_MAX = 4096;
+
+/**
+ * The IPv4 address at `b[at, at+4)` as a shared, read-only object: a host
+ * hears from few addresses, and each decoded packet would otherwise allocate
+ * two (a small typed array costs about 80 bytes). Connections keep these, so
+ * thousands of connections from one peer share one. Never write into an address.
+ */
+export function internIpv4(b: Uint8Array, at: number): IpAddr {
+  const key = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
+  let a = interned.get(key);
+  if (a === undefined) {
+    if (interned.size >= INTERN_MAX) interned.clear();
+    a = b.slice(at, at + 4);
+    interned.set(key, a);
+  }
+  return a;
+}
 
 export function isIpv4(a: IpAddr): boolean {
   return a.length === 4;

@@ -2,7 +2,7 @@
 // around a transport payload. Decoding returns a packet or the reason it was
 // rejected; it never throws.
 
-import type { IpAddr } from './addr.ts';
+import { type IpAddr, internIpv4 } from './addr.ts';
 import { finishChecksum, sumBytes } from './checksum.ts';
 
 export const PROTO_TCP = 6;
@@ -64,9 +64,10 @@ function decodeIpv4(b: Uint8Array): IpPacket | IpError {
   if ((fragField & 0x3fff) !== 0) return 'fragment';
   return {
     version: 4,
-    // Copies: a view of a small on-heap packet would make V8 move its bytes off-heap.
-    src: b.slice(12, 16),
-    dst: b.slice(16, 20),
+    // Not views: a view of a small on-heap packet would make V8 move its bytes
+    // off-heap. Shared objects, one per address.
+    src: internIpv4(b, 12),
+    dst: internIpv4(b, 16),
     protocol: b[9],
     ttl: b[8],
     tos: b[1],
