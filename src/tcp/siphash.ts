@@ -5,7 +5,7 @@
 // runs once per SYN under a flood.
 
 function le32(m: Uint8Array, i: number): number {
-  return (m[i] | (m[i + 1] << 8) | (m[i + 2] << 16) | (m[i + 3] << 24)) >>> 0;
+  return m[i] | (m[i + 1] << 8) | (m[i + 2] << 16) | (m[i + 3] << 24);
 }
 
 /**
@@ -13,14 +13,14 @@ function le32(m: Uint8Array, i: number): number {
  * little-endian 32-bit words. Writes the 64-bit result into `out` as [lo, hi].
  */
 export function siphash24(key: Uint32Array, msg: Uint8Array, len: number, out: Uint32Array): void {
-  let v0l = (key[0] ^ 0x70736575) >>> 0;
-  let v0h = (key[1] ^ 0x736f6d65) >>> 0;
-  let v1l = (key[2] ^ 0x6e646f6d) >>> 0;
-  let v1h = (key[3] ^ 0x646f7261) >>> 0;
-  let v2l = (key[0] ^ 0x6e657261) >>> 0;
-  let v2h = (key[1] ^ 0x6c796765) >>> 0;
-  let v3l = (key[2] ^ 0x79746573) >>> 0;
-  let v3h = (key[3] ^ 0x74656462) >>> 0;
+  let v0l = key[0] ^ 0x70736575;
+  let v0h = key[1] ^ 0x736f6d65;
+  let v1l = key[2] ^ 0x6e646f6d;
+  let v1h = key[3] ^ 0x646f7261;
+  let v2l = key[0] ^ 0x6e657261;
+  let v2h = key[1] ^ 0x6c796765;
+  let v3l = key[2] ^ 0x79746573;
+  let v3h = key[3] ^ 0x74656462;
   const whole = len - (len % 8);
   let i = 0;
   let ml = 0;
@@ -42,65 +42,66 @@ export function siphash24(key: Uint32Array, msg: Uint8Array, len: number, out: U
         if (j < 4) ml |= byte << (8 * j);
         else mh |= byte << (8 * (j - 4));
       }
-      ml >>>= 0;
-      mh >>>= 0;
     } else {
-      v2l = (v2l ^ 0xff) >>> 0;
+      v2l ^= 0xff;
       rounds = 4;
     }
     if (phase !== 2) {
-      v3l = (v3l ^ ml) >>> 0;
-      v3h = (v3h ^ mh) >>> 0;
+      v3l ^= ml;
+      v3h ^= mh;
     }
+    // SipRound on 64-bit words as (high, low) int32 halves: int32 arithmetic stays
+    // in registers (values kept as unsigned would be doubles to V8); the carry
+    // of a low-half sum is an unsigned comparison.
     for (let r = 0; r < rounds; r++) {
       let lo: number;
       let t: number;
       // v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32)
-      lo = v0l + v1l;
-      v0h = (v0h + v1h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-      v0l = lo >>> 0;
-      t = ((v1h << 13) | (v1l >>> 19)) >>> 0;
-      v1l = ((v1l << 13) | (v1h >>> 19)) >>> 0;
+      lo = (v0l + v1l) | 0;
+      v0h = (v0h + v1h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0l = lo;
+      t = (v1h << 13) | (v1l >>> 19);
+      v1l = (v1l << 13) | (v1h >>> 19);
       v1h = t;
-      v1l = (v1l ^ v0l) >>> 0;
-      v1h = (v1h ^ v0h) >>> 0;
+      v1l ^= v0l;
+      v1h ^= v0h;
       t = v0l;
       v0l = v0h;
       v0h = t;
       // v2 += v3; v3 = rotl(v3, 16); v3 ^= v2
-      lo = v2l + v3l;
-      v2h = (v2h + v3h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-      v2l = lo >>> 0;
-      t = ((v3h << 16) | (v3l >>> 16)) >>> 0;
-      v3l = ((v3l << 16) | (v3h >>> 16)) >>> 0;
+      lo = (v2l + v3l) | 0;
+      v2h = (v2h + v3h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2l = lo;
+      t = (v3h << 16) | (v3l >>> 16);
+      v3l = (v3l << 16) | (v3h >>> 16);
       v3h = t;
-      v3l = (v3l ^ v2l) >>> 0;
-      v3h = (v3h ^ v2h) >>> 0;
+      v3l ^= v2l;
+      v3h ^= v2h;
       // v0 += v3; v3 = rotl(v3, 21); v3 ^= v0
-      lo = v0l + v3l;
-      v0h = (v0h + v3h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-      v0l = lo >>> 0;
-      t = ((v3h << 21) | (v3l >>> 11)) >>> 0;
-      v3l = ((v3l << 21) | (v3h >>> 11)) >>> 0;
+      lo = (v0l + v3l) | 0;
+      v0h = (v0h + v3h + (lo >>> 0 < v0l >>> 0 ? 1 : 0)) | 0;
+      v0l = lo;
+      t = (v3h << 21) | (v3l >>> 11);
+      v3l = (v3l << 21) | (v3h >>> 11);
       v3h = t;
-      v3l = (v3l ^ v0l) >>> 0;
-      v3h = (v3h ^ v0h) >>> 0;
+      v3l ^= v0l;
+      v3h ^= v0h;
       // v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32)
-      lo = v2l + v1l;
-      v2h = (v2h + v1h + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-      v2l = lo >>> 0;
-      t = ((v1h << 17) | (v1l >>> 15)) >>> 0;
-      v1l = ((v1l << 17) | (v1h >>> 15)) >>> 0;
+      lo = (v2l + v1l) | 0;
+      v2h = (v2h + v1h + (lo >>> 0 < v2l >>> 0 ? 1 : 0)) | 0;
+      v2l = lo;
+      t = (v1h << 17) | (v1l >>> 15);
+      v1l = (v1l << 17) | (v1h >>> 15);
       v1h = t;
-      v1l = (v1l ^ v2l) >>> 0;
-      v1h = (v1h ^ v2h) >>> 0;
+      v1l ^= v2l;
+      v1h ^= v2h;
       t = v2l;
       v2l = v2h;
       v2h = t;
     }
     if (phase !== 2) {
-      v0l = (v0l ^ ml) >>> 0;
-      v0h = (v0h ^ mh) >>> 0;
+      v0l ^= ml;
+      v0h ^= mh;
     }
   }
   out[0] = v0l ^ v1l ^ v2l ^ v3l;

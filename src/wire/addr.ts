@@ -4,25 +4,27 @@
 
 export type IpAddr = Uint8Array;
 
-const interned = new Map<number, IpAddr>();
-/** Addresses interned at most; past this the table starts again (a flood of sources). */
-const INTERN_MAX = 4096;
+/** A direct-mapped cache of IPv4 addresses: 1024 slots, a miss replaces the slot. */
+const SLOTS = 1024;
+const slotKeys = new Int32Array(SLOTS);
+const slotAddrs: (IpAddr | undefined)[] = new Array(SLOTS).fill(undefined);
 
 /**
  * The IPv4 address at `b[at, at+4)` as a shared, read-only object: a host
  * hears from few addresses, and each decoded packet would otherwise allocate
- * two (a small typed array costs about 80 bytes). Connections keep these, so
- * thousands of connections from one peer share one. Never write into an address.
+ * two (a small typed array costs about 80 bytes); connections keep these, so
+ * thousands of connections from one peer share one. A flood from many sources
+ * only replaces slots (no table to grow or clear). Never write into an address.
  */
 export function internIpv4(b: Uint8Array, at: number): IpAddr {
-  const key = ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-  let a = interned.get(key);
-  if (a === undefined) {
-    if (interned.size >= INTERN_MAX) interned.clear();
-    a = b.slice(at, at + 4);
-    interned.set(key, a);
-  }
-  return a;
+  const key = (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+  const i = (Math.imul(key, 0x9e3779b1) >>> 22) & (SLOTS - 1);
+  const a = slotAddrs[i];
+  if (a !== undefined && slotKeys[i] === key) return a;
+  const fresh = b.slice(at, at + 4);
+  slotKeys[i] = key;
+  slotAddrs[i] = fresh;
+  return fresh;
 }
 
 export function isIpv4(a: IpAddr): boolean {
