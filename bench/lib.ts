@@ -60,7 +60,13 @@ export function external(rates: number[], perCpu?: number[]): Rate {
 
 export const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Memory in use after a full collection: the JavaScript heap and the backing stores of ArrayBuffers outside it. */
+/**
+ * Memory in use after a full collection: the JavaScript heap and the backing
+ * stores of ArrayBuffers outside it. Call `settle()` first: objects a WeakRef
+ * was made for live until the current job ends.
+ */
+export const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 export function heap(): number {
   if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
   gc();

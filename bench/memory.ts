@@ -10,7 +10,7 @@ import { Stack } from '../src/stack/stack.ts';
 import { seededRandom } from '../src/tcp/random.ts';
 import { State } from '../src/tcp/types.ts';
 import { encodePacket, SYN } from '../src/wire/tcp.ts';
-import { heap, type Rate, rate } from './lib.ts';
+import { heap, type Rate, rate, settle } from './lib.ts';
 
 /**
  * Two stacks joined by a synchronous memory link, on one virtual clock (or each
@@ -138,28 +138,32 @@ export async function nodeBulk(rounds: number, total: number): Promise<Rate> {
  * kept, then the client stack is let go (its share is what the heap loses);
  * TIME-WAIT (the client closes first); half-open records (SYNs nobody completes).
  */
-export function bytesPerConnection(n: number): {
+export async function bytesPerConnection(n: number): Promise<{
   client: number;
   server: number;
   timeWait: number;
   halfOpen: number;
-} {
+}> {
+  await settle();
   const base = heap();
-  const { both, serverOnly } = established(n);
+  const { both, serverOnly } = await established(n);
   const server = (serverOnly - base) / n;
   const client = (both - serverOnly) / n;
+  await settle();
   const base2 = heap();
-  const timeWait = (timeWaitHeap(n) - base2) / n;
+  const timeWait = ((await timeWaitHeap(n)) - base2) / n;
+  await settle();
   const base3 = heap();
   const halfOpen = (halfOpenHeap(n) - base3) / n;
   return { client, server, timeWait, halfOpen };
 }
 
-function established(n: number): { both: number; serverOnly: number } {
+async function established(n: number): Promise<{ both: number; serverOnly: number }> {
   const p = pair(addressesFor(n), true);
   const socks = open(p, n);
   const serverSocks = socks.slice(n);
   socks.length = 0;
+  await settle();
   const both = heap();
   // Cut the client loose: nothing references its stack, clock or sockets any more.
   for (const l of p.links) {
@@ -167,13 +171,14 @@ function established(n: number): { both: number; serverOnly: number } {
     l.onPackets = null;
   }
   (p as { client: unknown }).client = null;
+  await settle();
   const serverOnly = heap();
   if (serverSocks.length !== n || p.server.connections.size !== n)
     throw new Error('lost connections');
   return { both, serverOnly };
 }
 
-function timeWaitHeap(n: number): number {
+async function timeWaitHeap(n: number): Promise<number> {
   const q = pair(addressesFor(n), true);
   const socks = open(q, n);
   for (const s of socks) s.end();
@@ -184,6 +189,7 @@ function timeWaitHeap(n: number): number {
   for (const c of q.client.connections.values()) if (c.state === State.TimeWait) tw++;
   if (tw !== n) throw new Error(`${tw} of ${n} connections reached TIME-WAIT`);
   if (q.server.connections.size !== 0) throw new Error('server ends still open');
+  await settle();
   const h = heap();
   // Keep the client (and its TIME-WAIT records) alive until measured.
   if (q.client.connections.size !== n) throw new Error('TIME-WAIT records gone');
@@ -250,7 +256,10 @@ export function open(p: ReturnType<typeof pair>, n: number): TcpSocket[] {
 }
 
 /** Opening n concurrent connections (kept): handshakes per second and heap bytes per end. */
-export function scaling(n: number): { rate: number; perCpu: number; bytesPerEnd: number } {
+export async function scaling(
+  n: number,
+): Promise<{ rate: number; perCpu: number; bytesPerEnd: number }> {
+  await settle();
   const base = heap();
   const p = pair(addressesFor(n));
   const c0 = process.cpuUsage();
@@ -258,6 +267,7 @@ export function scaling(n: number): { rate: number; perCpu: number; bytesPerEnd:
   const socks = open(p, n);
   const dt = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
+  await settle();
   const used = heap() - base;
   if (socks.length !== 2 * n) throw new Error('not all connections opened');
   return { rate: n / dt, perCpu: n / ((c.user + c.system) / 1e6), bytesPerEnd: used / (2 * n) };

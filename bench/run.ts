@@ -121,7 +121,7 @@ rows.push({
 });
 
 progress('memory: bytes per connection');
-const mem = bytesPerConnection(quick ? 10_000 : 50_000);
+const mem = await bytesPerConnection(quick ? 10_000 : 50_000);
 rows.push(
   {
     figure: 'idle ESTABLISHED connection, client end',
@@ -170,7 +170,7 @@ rows.push({
 const scale: { n: number; rate: number; perCpu: number; bytesPerEnd: number }[] = [];
 for (const n of [1000, 10_000, 100_000, ...(args.includes('--million') ? [1_000_000] : [])]) {
   progress(`scaling: ${fmt(n)} concurrent connections`);
-  scale.push({ n, ...scaling(n) });
+  scale.push({ n, ...(await scaling(n)) });
 }
 
 let tun: Awaited<ReturnType<typeof tunFigures>> | undefined;

@@ -15,6 +15,7 @@ import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/l
 import { cryptoRandom, type Random } from '../tcp/random.ts';
 import { resetFor } from '../tcp/reset.ts';
 import { CookieJar } from '../tcp/syncookie.ts';
+import { TimeWaitRecord } from '../tcp/timewait.ts';
 import { TupleTable } from '../tcp/tuple.ts';
 import {
   type DropReason,
@@ -125,7 +126,10 @@ export class Stack implements ConnectionHost, ListenerHost {
   readonly cfg: TcpConfig;
   readonly tracer: Tracer | null;
   readonly stats: StackStats = { counters: {}, drops: {} };
-  readonly connections = new TupleTable<Connection>();
+  /** Connections by 4-tuple; those in TIME-WAIT are kept as small records between batches. */
+  readonly connections = new TupleTable<Connection | TimeWaitRecord>();
+  /** Connections that entered TIME-WAIT in this batch, to become records once it is done. */
+  private compactLater: Connection[] = [];
   readonly listeners: Listener[] = [];
   private readonly timers = new TimerQueue();
   private readonly clock: Clock;
@@ -402,7 +406,8 @@ export class Stack implements ConnectionHost, ListenerHost {
     const { src, dst, seg } = p;
     this.bump('segments-in');
     if (seg.optionFault) this.count(OPTION_COUNTERS[seg.optionFault]);
-    let conn = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
+    const entry = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
+    let conn = entry instanceof TimeWaitRecord ? this.restore(entry) : entry;
     if (this.tracer) {
       this.tracer.emit({
         type: 'segment',
@@ -486,6 +491,11 @@ export class Stack implements ConnectionHost, ListenerHost {
       : undefined;
     if (!conn) {
       this.dropPacket(0, 'icmp-no-connection', now, packet);
+      return;
+    }
+    if (conn instanceof TimeWaitRecord) {
+      // Nothing of a connection in TIME-WAIT is in flight (RFC 5927).
+      this.dropPacket(conn.id, 'icmp-out-of-window', now, packet);
       return;
     }
     if (!conn.onIcmpError(m.error, m.type, m.code, m.mtu, q.seq, now)) {
@@ -650,6 +660,55 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.connections.delete(conn);
   }
 
+  timeWaitEntered(conn: Connection): void {
+    this.compactLater.push(conn);
+  }
+
+  /** Swaps a connection in TIME-WAIT for its record. */
+  private compact(conn: Connection): void {
+    if (
+      conn.state !== State.TimeWait ||
+      this.connections.get(conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort) !==
+        conn
+    )
+      return;
+    const rec = new TimeWaitRecord(
+      this,
+      conn.cfg,
+      conn.id,
+      conn.localAddr,
+      conn.localPort,
+      conn.remoteAddr,
+      conn.remotePort,
+      conn,
+      conn.timeWaitOf ?? new WeakRef(conn),
+    );
+    this.connections.delete(conn);
+    this.connections.add(rec);
+    // The record takes over the connection's timer entry (due at the same time).
+    conn.deadline = Number.POSITIVE_INFINITY;
+    if (!this.timers.replace(conn, rec)) this.timerChanged(rec);
+  }
+
+  /** The connection of a TIME-WAIT record, restored to process a segment or its timer. */
+  private restore(rec: TimeWaitRecord): Connection {
+    const conn = new Connection(this, rec.cfg, rec.id, rec);
+    rec.restore(conn);
+    this.connections.delete(rec);
+    rec.deadline = Number.POSITIVE_INFINITY;
+    this.timerChanged(rec);
+    this.connections.add(conn);
+    conn.deadline = conn.timeWaitAt;
+    this.timerChanged(conn);
+    // Back to a record after this batch if it is still in TIME-WAIT.
+    this.compactLater.push(conn);
+    return conn;
+  }
+
+  timeWaitExpired(rec: TimeWaitRecord, now: number): void {
+    this.restore(rec).onTimer(now);
+  }
+
   ackLater(conn: Connection): void {
     this.acksDue.push(conn);
   }
@@ -704,6 +763,11 @@ export class Stack implements ConnectionHost, ListenerHost {
           const { conn, ev } = this.events.shift()!;
           this.dispatch(conn, ev);
         }
+      }
+      if (this.compactLater.length > 0) {
+        const later = this.compactLater;
+        this.compactLater = [];
+        for (const c of later) this.compact(c);
       }
     } finally {
       this.depth--;

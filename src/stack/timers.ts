@@ -45,6 +45,30 @@ export class TimerQueue {
 
   private compactAt = 1024;
 
+  /**
+   * Hands `old`'s live entry to `neo` (due at the same time): a connection that
+   * becomes a TIME-WAIT record gives it its timer, and the heap keeps no
+   * reference to the connection. False if `old` has no live entry.
+   */
+  replace(old: Timed, neo: Timed): boolean {
+    const i = old.heapIndex ?? -1;
+    if (i < 0 || i >= this.at.length || this.items[i] !== old || this.at[i] !== old.heapAt)
+      return false;
+    this.items[i] = neo;
+    neo.heapAt = old.heapAt;
+    neo.heapIndex = i;
+    old.heapAt = Number.POSITIVE_INFINITY;
+    old.heapIndex = -1;
+    return true;
+  }
+
+  /** Places an entry at `i`, noting the index of an owner's live entry. */
+  private put(i: number, when: number, t: Timed): void {
+    this.at[i] = when;
+    this.items[i] = t;
+    if (t.heapAt === when) t.heapIndex = i;
+  }
+
   private push(when: number, t: Timed): void {
     // Lazy deletion leaves stale entries; when the heap has doubled since the
     // last sweep, drop them so a stack cycling through connections stays small.
@@ -57,12 +81,10 @@ export class TimerQueue {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (at[p] <= when) break;
-      at[i] = at[p];
-      items[i] = items[p];
+      this.put(i, at[p], items[p]);
       i = p;
     }
-    at[i] = when;
-    items[i] = t;
+    this.put(i, when, t);
   }
 
   private compact(): void {
@@ -100,13 +122,12 @@ export class TimerQueue {
         const r = l + 1;
         const c = r < n && at[r] < at[l] ? r : l;
         if (at[c] >= lastAt) break;
-        at[i] = at[c];
-        items[i] = items[c];
+        this.put(i, at[c], items[c]);
         i = c;
       }
-      at[i] = lastAt;
-      items[i] = lastItem;
+      this.put(i, lastAt, lastItem);
     }
+    if (top.heapIndex === 0) top.heapIndex = -1;
     return top;
   }
 }

@@ -125,6 +125,8 @@ export interface ConnectionHost {
   timerChanged(conn: Connection): void;
   /** The connection reached CLOSED and may be forgotten. */
   released(conn: Connection): void;
+  /** The connection entered TIME-WAIT: the host may keep it as a smaller record. */
+  timeWaitEntered?(conn: Connection): void;
   /**
    * The connection owes an ACK: the host sends it (`flushAck`) once every
    * segment it is processing now has been processed (RFC 9293 MUST-58/59).
@@ -275,6 +277,8 @@ export class Connection implements Endpoints {
   rcvClamp = Number.POSITIVE_INFINITY;
   /** @internal The length of the oldest unread segment (Linux's window accounting). */
   rcvFirstLen = 0;
+  /** @internal The connection the application saw, when this one was restored from a TIME-WAIT record. */
+  timeWaitOf: WeakRef<Connection> | null = null;
   /** @internal A duplicate range to report in the next ACK (D-SACK, RFC 2883). */
   dsackPending: [number, number] | null = null;
   /** The application closed its sending side; a FIN follows the data. */
@@ -760,6 +764,7 @@ export class Connection implements Endpoints {
     this.timeWaitAt = now + this.cfg.timeWait;
     this.timer('time-wait', 'armed', now, this.timeWaitAt);
     updateDeadline(this);
+    this.host.timeWaitEntered?.(this);
   }
 
   /** @internal The timestamp clock of this connection (RFC 7323 §5.4: offset per connection). */
@@ -834,6 +839,9 @@ export class Connection implements Endpoints {
     this.ooo = null;
     if (error) this.error = error;
     this.setState(State.Closed, now, error?.code);
+    // The object the application (or a script) holds follows the restored one.
+    const seen = this.timeWaitOf?.deref();
+    if (seen && seen !== this) seen.state = State.Closed;
     this.host.released(this);
     this.host.deliver(this, { type: 'closed', error }, now);
   }

@@ -28,6 +28,8 @@ export const MAX_BACKLOG = 4096;
 export interface Timed {
   deadline: number;
   heapAt: number;
+  /** Where its live entry sits in the host's timer heap (kept by the heap). */
+  heapIndex?: number;
   onTimer(now: number): void;
 }
 

@@ -7,6 +7,7 @@
 import { VirtualClock } from '../../src/sim/clock.ts';
 import type { TcpSocket } from '../../src/stack/socket.ts';
 import { Stack } from '../../src/stack/stack.ts';
+import { Connection } from '../../src/tcp/connection.ts';
 import { seededRandom } from '../../src/tcp/random.ts';
 import { finishChecksum, pseudoHeaderSum, sumBytes } from '../../src/wire/checksum.ts';
 import { PROTO_TCP } from '../../src/wire/ip.ts';
@@ -146,7 +147,9 @@ export function runFuzz(count: number, seed = 1): FuzzResult {
       for (const st of [server, client]) {
         maxConnections = Math.max(maxConnections, st.connections.size);
         for (const c of st.connections.values()) {
-          maxHeld = Math.max(maxHeld, c.recvQueued + (c.ooo ? c.ooo.bytes : 0));
+          // A TIME-WAIT record holds no data at all.
+          if (c instanceof Connection)
+            maxHeld = Math.max(maxHeld, c.recvQueued + (c.ooo ? c.ooo.bytes : 0));
         }
       }
       for (const l of listeners) maxHalfOpen = Math.max(maxHalfOpen, l.listener.synQueue.size);
