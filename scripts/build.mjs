@@ -36,7 +36,11 @@ chmodSync(join(dist, 'cli/main.js'), 0o755);
 // CommonJS for require(): one bundle per entry; Node built-ins and dependencies stay outside.
 const external = ['commander', 'koffi'];
 await build({
-  entryPoints: { index: join(root, 'src/index.ts'), node: join(root, 'src/node/index.ts') },
+  entryPoints: {
+    index: join(root, 'src/index.ts'),
+    node: join(root, 'src/node/index.ts'),
+    script: join(root, 'src/script.ts'),
+  },
   outdir: join(dist, 'cjs'),
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -2,9 +2,6 @@
 
 export { memoryPair } from './link/memory.ts';
 export { VirtualClock } from './sim/clock.ts';
-export { formatScriptPacket } from './sim/script/format.ts';
-export { parseScript } from './sim/script/parse.ts';
-export { runScript, type ScriptResult } from './sim/script/run.ts';
 export { type Clock, realClock } from './stack/clock.ts';
 export type { Link } from './stack/link.ts';
 export { TcpServer, TcpSocket } from './stack/socket.ts';

@@ -85,6 +85,32 @@ describe('the installed package', () => {
     expect(r.stdout).toBe('hello\n');
   });
 
+  it('synack/script runs a packet script, from ESM and from CommonJS', () => {
+    const script = [
+      '0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3',
+      '+0 bind(3, ..., ...) = 0',
+      '+0 listen(3, 1) = 0',
+      '+0 < S 0:0(0) win 65535 <mss 1460>',
+      '+0 > S. 0:0(0) ack 1 win 65535 <mss 1460>',
+    ].join('\\n');
+    writeFileSync(
+      join(app, 'script.mjs'),
+      `import { runScript } from 'synack/script';\nconsole.log(runScript('${script}').status);`,
+    );
+    writeFileSync(
+      join(app, 'script.cjs'),
+      `const { runScript } = require('synack/script');\nconsole.log(runScript('${script}').status);`,
+    );
+    expect(run(process.execPath, ['script.mjs']).stdout).toBe('pass\n');
+    expect(run(process.execPath, ['script.cjs']).stdout).toBe('pass\n');
+    // A wrong expectation fails: the runner is really running.
+    writeFileSync(
+      join(app, 'bad.mjs'),
+      `import { runScript } from 'synack/script';\nconsole.log(runScript('${script.replace('ack 1 win', 'ack 2 win')}').message);`,
+    );
+    expect(run(process.execPath, ['bad.mjs']).stdout).toMatch(/^ack number differs/);
+  });
+
   it('synack/node: net-compatible sockets work without koffi; a TUN device says koffi is missing', () => {
     writeFileSync(
       join(app, 'node.mjs'),
