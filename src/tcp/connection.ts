@@ -611,6 +611,15 @@ export class Connection implements Endpoints {
         case State.CloseWait:
           this.release(now, ConnectionReset.quiet());
           return;
+        case State.TimeWait:
+          // RFC 1337's hazard: a reset must not cut TIME-WAIT short. FreeBSD
+          // (tcp_twcheck) drops it; RFC 9293 and Linux close.
+          if (this.cfg.profile.timeWaitIgnoresRst) {
+            this.host.drop(this, seg, 'rst-in-time-wait', now);
+            return;
+          }
+          this.release(now, undefined);
+          return;
         default:
           this.release(now, undefined);
           return;

@@ -102,6 +102,8 @@ export interface Profile {
    * on a simultaneous open's SYN is ignored.
    */
   linuxQuirks?: boolean;
+  /** An RST in TIME-WAIT is dropped (RFC 1337 §4 remedy, FreeBSD's tcp_twcheck), not obeyed. */
+  timeWaitIgnoresRst?: boolean;
   /** Configuration defaults where the stack differs from the RFC-strict ones (timers, delayed ACKs). */
   defaults?: Partial<Omit<TcpConfig, 'profile'>>;
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
@@ -221,6 +223,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
       timeWait: 60_000,
     },
     bsdBuffers: true,
+    timeWaitIgnoresRst: true,
   },
 };
 
@@ -341,6 +344,7 @@ export type DropReason =
   | 'out-of-window'
   | 'unacceptable-ack'
   | 'rst-out-of-window'
+  | 'rst-in-time-wait'
   | 'rst-not-exact'
   | 'rst-unacceptable-ack'
   | 'syn-in-window'
