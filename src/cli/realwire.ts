@@ -292,22 +292,56 @@ export function serveCommand(
       else socket.destroy();
     });
   }
-  // Node's http manages half-closes itself (its own sockets are allowHalfOpen): a
-  // client's FIN after pipelined requests must not end our side before the answers.
-  const server = createServer({ stack, allowHalfOpen: web !== undefined }, (s: Socket) => {
-    s.on('error', () => {});
-    if (web) web.emit('connection', s);
-    else if (mode === 'echo') s.pipe(s);
-    else s.resume();
-  });
-  if (so.maxConnections !== undefined) server.maxConnections = so.maxConnections;
-  server.listen(port);
+  let closeServer: () => void;
+  if (web) {
+    // Node's http manages half-closes itself (its own sockets are allowHalfOpen): a
+    // client's FIN after pipelined requests must not end our side before the answers.
+    const server = createServer({ stack, allowHalfOpen: true }, (s: Socket) => {
+      s.on('error', () => {});
+      web.emit('connection', s);
+    });
+    if (so.maxConnections !== undefined) server.maxConnections = so.maxConnections;
+    server.listen(port);
+    closeServer = () => server.close();
+  } else {
+    // Echo and discard on the core sockets: no Node stream per connection (a
+    // stream.Duplex costs kilobytes), and backpressure by not reading — unread
+    // data stays in the receive buffer and the window closes.
+    const server = stack.listen({ port, backlog: 4096 });
+    let open = 0;
+    server.on('connection', (s: TcpSocket) => {
+      if (so.maxConnections !== undefined && open >= so.maxConnections) {
+        s.destroy();
+        return;
+      }
+      open++;
+      s.on('close', () => open--);
+      s.on('error', () => {});
+      s.on('end', () => s.end());
+      let blocked = false;
+      const pump = () => {
+        if (blocked) return;
+        for (let d = s.read(); d; d = s.read()) {
+          if (mode === 'echo' && !s.write(d)) {
+            blocked = true; // 'drain' resumes
+            return;
+          }
+        }
+      };
+      s.on('readable', pump);
+      s.on('drain', () => {
+        blocked = false;
+        pump();
+      });
+    });
+    closeServer = () => server.close();
+  }
   err(`synack: serving ${mode} on ${o.addr.split('/')[0]} port ${port} via ${o.tun}`);
   return new Promise((resolve) => {
     const unhook = onSignals((signal) => {
       // Stop accepting; what is open gets a second to finish, then everything closes.
       err(`synack: ${signal}: stopping`);
-      server.close();
+      closeServer();
       web?.closeIdleConnections?.();
       const t = setTimeout(() => {
         unhook();
