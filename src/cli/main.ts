@@ -71,11 +71,12 @@ program
     'check flags, sequence/ack numbers and payload length only (not windows or option layout)',
   )
   .addOption(
-    new Option('--profile <name>', 'what the stack puts in SYN and SYN,ACK').choices(
-      Object.keys(profiles),
-    ),
+    new Option(
+      '--profile <name>',
+      "whose observable defaults the stack takes: RFC-strict synack, linux or freebsd (the README's profile table)",
+    ).choices(Object.keys(profiles)),
   )
-  .option('-v, --verbose', 'list skipped shell lines')
+  .option('-v, --verbose', 'list skipped shell lines; with --kernel, every packet of both stacks')
   .option(
     '-D, --define <name[=value]>',
     "define a name for the scripts' #ifdef/#if lines (repeatable)",
@@ -104,7 +105,7 @@ program
   )
   .addHelpText(
     'after',
-    '\nOutput: one line per script (PASS/FAIL/SKIP), then "N passed, N failed, N skipped".\nExit status: 0 when all pass, 1 when any fails, 2 on a usage error.',
+    '\nOutput: one line per script (PASS/FAIL/SKIP), then "N passed, N failed, N skipped";\nwith --kernel, SAME/DIFF/FAIL/SKIP and the first difference.\nExit status: 0 when all pass (all the same), 1 when any fails or differs, 2 on a usage error.',
   )
   .action((files: string[], opts) => {
     process.exitCode = scriptCommand(files, opts, (s) => console.log(s));
