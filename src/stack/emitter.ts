@@ -7,12 +7,23 @@
 type Listener = (...args: any[]) => void;
 
 export class Emitter<Events extends { [K in keyof Events]: Listener }> {
-  private handlers: { [K in keyof Events]?: Events[K][] } = {};
+  /** Made on the first listener: most sockets of a busy server never get one. */
+  private handlers: { [K in keyof Events]?: Events[K][] } | null = null;
 
   on<K extends keyof Events>(event: K, fn: Events[K]): this {
-    (this.handlers[event] ??= []).push(fn);
+    this.listFor(event).push(fn);
     this.listenerAdded(event);
     return this;
+  }
+
+  private listFor<K extends keyof Events>(event: K): Events[K][] {
+    const h: { [K in keyof Events]?: Events[K][] } = (this.handlers ??= {});
+    let list = h[event];
+    if (!list) {
+      list = [];
+      h[event] = list;
+    }
+    return list;
   }
 
   once<K extends keyof Events>(event: K, fn: Events[K]): this {
@@ -24,7 +35,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   off<K extends keyof Events>(event: K, fn: Events[K]): this {
-    const list = this.handlers[event];
+    const list = this.handlers?.[event];
     if (list) {
       const i = list.indexOf(fn);
       if (i >= 0) list.splice(i, 1);
@@ -43,30 +54,33 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
 
   /** Adds `fn` before the listeners already there. */
   prependListener<K extends keyof Events>(event: K, fn: Events[K]): this {
-    (this.handlers[event] ??= []).unshift(fn);
+    this.listFor(event).unshift(fn);
     this.listenerAdded(event);
     return this;
   }
 
   removeAllListeners<K extends keyof Events>(event?: K): this {
-    if (event === undefined) this.handlers = {};
-    else delete this.handlers[event];
+    if (event === undefined) this.handlers = null;
+    else if (this.handlers) delete this.handlers[event];
     return this;
   }
 
   listeners<K extends keyof Events>(event: K): Events[K][] {
-    const list: Events[K][] = this.handlers[event] ?? [];
+    const list: Events[K][] = this.handlers?.[event] ?? [];
     return [...list];
   }
 
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.handlers[event]?.length ?? 0;
+    return this.handlers?.[event]?.length ?? 0;
   }
 
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): boolean {
-    const list = this.handlers[event];
+    const list = this.handlers?.[event];
     if (!list || list.length === 0) return false;
-    for (const fn of [...list]) fn(...args);
+    // One listener (the usual case) needs no copy; more are copied, as a listener
+    // may remove itself or others while they run.
+    if (list.length === 1) list[0](...args);
+    else for (const fn of [...list]) fn(...args);
     return true;
   }
 

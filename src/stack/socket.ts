@@ -26,10 +26,13 @@ export interface SocketEvents {
 
 const encoder = new TextEncoder();
 
+const NONE: Uint8Array[] = [];
+
 export class TcpSocket extends Emitter<SocketEvents> {
   bytesRead = 0;
   bytesWritten = 0;
-  private pending: Uint8Array[] = [];
+  /** Written bytes waiting for send-buffer space; a shared empty list until there are some. */
+  private pending: Uint8Array[] = NONE;
   private ending = false;
   private ended = false;
   private closed = false;
@@ -60,6 +63,11 @@ export class TcpSocket extends Emitter<SocketEvents> {
     return this.conn.error;
   }
 
+  private queue(b: Uint8Array): void {
+    if (this.pending === NONE) this.pending = [];
+    this.pending.push(b);
+  }
+
   /** Queues data; false when it waits for buffer space ('drain' follows). */
   write(data: Uint8Array | string): boolean {
     const bytes = this.writable(data);
@@ -67,11 +75,11 @@ export class TcpSocket extends Emitter<SocketEvents> {
     this.stack.step((now) => {
       this.app('write', now, bytes.length);
       if (this.pending.length > 0) {
-        this.pending.push(bytes.slice());
+        this.queue(bytes.slice());
         return;
       }
       const n = this.conn.send(bytes, now);
-      if (n < bytes.length) this.pending.push(bytes.slice(Math.max(0, n)));
+      if (n < bytes.length) this.queue(bytes.slice(Math.max(0, n)));
     });
     this.bytesWritten += bytes.length;
     return this.pending.length === 0;
