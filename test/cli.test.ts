@@ -206,6 +206,26 @@ describe('synack CLI', () => {
     },
   );
 
+  it('run --format tsg: the SVG alone on stdout, or to --out FILE (FILE.1.svg, ... per variant)', () => {
+    const alone = run('run', 'random', '--seed', '3', '--format', 'tsg');
+    expect(alone.code).toBe(0);
+    expect(alone.out.startsWith('<svg ')).toBe(true);
+    expect(alone.out.trimEnd().endsWith('</svg>')).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'synack-cli-'));
+    const one = run('run', 'random', '--seed', '3', '--format', 'tsg', '--out', join(dir, 'r.svg'));
+    expect(one.code).toBe(0);
+    expect(one.err).toContain(`wrote ${join(dir, 'r.svg')}`);
+    expect(readFileSync(join(dir, 'r.svg'), 'utf8')).toBe(alone.out);
+    // A scenario with variants writes one file each.
+    const many = run('run', 'close', '--format', 'tsg', '--out', join(dir, 'c.svg'));
+    expect(many.code).toBe(0);
+    expect(many.err).toContain(`wrote ${join(dir, 'c.1.svg')}`);
+    expect(readFileSync(join(dir, 'c.2.svg'), 'utf8')).toMatch(/^<svg /);
+    const bad = run('run', 'random', '--format', 'tsg', '--out', '/nonexistent/dir/r.svg');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/cannot write --out \/nonexistent\/dir\/r\.svg/);
+  });
+
   it('a failing scenario check exits 1', () => {
     // With every packet lost nothing can be established.
     const r = run('run', 'handshake', '--loss', '1');

@@ -20,9 +20,10 @@ import { renderLadder } from '../trace/ladder.ts';
 import { renderPcap } from '../trace/pcap.ts';
 import { renderTcpdump } from '../trace/tcpdump.ts';
 import { renderTimeline } from '../trace/timeline.ts';
+import { renderTsg } from '../trace/tsg.ts';
 import { UsageError } from './script.ts';
 
-export const FORMATS = ['ladder', 'tcpdump', 'json', 'explain', 'timeline'] as const;
+export const FORMATS = ['ladder', 'tcpdump', 'json', 'explain', 'timeline', 'tsg'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RunCliOptions {
@@ -31,6 +32,8 @@ export interface RunCliOptions {
   delay?: number;
   format: Format;
   pcap?: string;
+  /** Write the rendered run to this file (one per variant: FILE.1.svg, ...) instead of stdout. */
+  outFile?: string;
   lang: Lang;
   absolute: boolean;
   color: boolean;
@@ -127,6 +130,8 @@ export function render(
       return renderExplain(r.events, o.lang, o.absolute);
     case 'timeline':
       return renderTimeline(r.events);
+    case 'tsg':
+      return renderTsg(r.events).svg;
     case 'json':
       return renderJson(r.events, {
         scenario: r.scenario,
@@ -179,9 +184,20 @@ export function runCommand(
       );
     }
   }
+  if (o.outFile) {
+    try {
+      accessSync(dirname(resolve(o.outFile)), constants.W_OK);
+    } catch {
+      throw new UsageError(
+        `cannot write --out ${o.outFile}: its folder does not exist or is not writable`,
+      );
+    }
+  }
   const results = runScenario(sc, o);
   let ok = true;
-  const machine = o.format === 'json' || o.format === 'tcpdump';
+  // An SVG graph goes to a file (--out) or alone to stdout; the rest is a note.
+  const machine =
+    o.format === 'json' || o.format === 'tcpdump' || o.format === 'tsg' || !!o.outFile;
   const say = machine ? note : out;
   results.forEach((r, i) => {
     if (o.format !== 'json') {
@@ -191,7 +207,20 @@ export function runCommand(
       );
       if (!machine) say('');
     }
-    for (const l of render(r, o)) out(l);
+    const lines = render(r, o);
+    if (o.outFile) {
+      const ext = /\.[^./]+$/.exec(o.outFile)?.[0] ?? '';
+      const path =
+        results.length > 1
+          ? `${o.outFile.slice(0, o.outFile.length - ext.length)}.${i + 1}${ext}`
+          : o.outFile;
+      try {
+        writeFileSync(path, `${lines.join('\n')}\n`);
+      } catch (e) {
+        throw new UsageError(`cannot write --out ${path}: ${(e as Error).message}`);
+      }
+      note(`wrote ${path}`);
+    } else for (const l of lines) out(l);
     if (o.format !== 'json') {
       if (!machine) say('');
       for (const l of checkLines(r, o.color, o.lang)) say(l);

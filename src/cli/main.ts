@@ -154,6 +154,10 @@ program
     '--pcap <file>',
     'also write the packets to a pcap file (one per variant: FILE.1.pcap, ...)',
   )
+  .option(
+    '--out <file>',
+    'write what --format renders to a file instead of stdout (one per variant: FILE.1.svg, ...); e.g. --format tsg --out run.svg',
+  )
   .addOption(
     new Option('--lang <l>', 'language of --format explain').choices(['en', 'zh']).default('en'),
   )
@@ -183,6 +187,7 @@ program
         delay: opts.delay,
         format: opts.format as Format,
         pcap: opts.pcap,
+        outFile: opts.out,
         lang: opts.lang,
         absolute: opts.absolute === true,
         color: useColor(opts.color),
