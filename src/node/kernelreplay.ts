@@ -14,29 +14,21 @@
 
 import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { attachTun, libc } from '../link/tun.ts';
+import type { RecordedStep } from '../sim/script/run.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { parseAddr } from '../wire/addr.ts';
 import { decodePacket } from '../wire/packet.ts';
 import { ACK, encodePacket, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
+
+/** A call step of a recorded run, as `runScript` records it. */
+type CallStep = Extract<RecordedStep, { kind: 'call' }>;
 
 /** A recorded run in transferable form (packets as hex). */
 export interface ReplayPlan {
   v6: boolean;
   local: string;
   remote: string;
-  steps: (
-    | { t: number; kind: 'in' | 'out'; hex: string }
-    | {
-        t: number;
-        kind: 'call';
-        line: number;
-        name: string;
-        args: string[];
-        ret: number;
-        errno?: string;
-        returned: number;
-      }
-  )[];
+  steps: ({ t: number; kind: 'in' | 'out'; hex: string } | CallStep)[];
 }
 
 export interface ReplayResult {
@@ -292,9 +284,7 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
   };
 
   /** One attempt at a call: [ret, errno?, note?]. */
-  const attempt = (
-    s: Extract<ReplayPlan['steps'][number], { kind: 'call' }>,
-  ): [number, string?, string?] => {
+  const attempt = (s: CallStep): [number, string?, string?] => {
     const a = s.args;
     const fd = fds.get(Number(a[0])) ?? -1;
     switch (s.name) {
@@ -407,9 +397,8 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
   const WOULD_BLOCK = new Set(['EAGAIN', 'EINPROGRESS', 'EALREADY']);
   /** How long past synack's return a blocked call is retried; how long any call may lag. */
   const GRACE_MS = 200;
-  type Call = Extract<ReplayPlan['steps'][number], { kind: 'call' }>;
-  const pending: { i: number; s: Call; until: number }[] = [];
-  const finish = (i: number, s: Call, r: [number, string?, string?]) =>
+  const pending: { i: number; s: CallStep; until: number }[] = [];
+  const finish = (i: number, s: CallStep, r: [number, string?, string?]) =>
     result.calls.push({ step: i, line: s.line, ret: r[0], errno: r[1], t: now(), note: r[2] });
   const retry = () => {
     for (let j = 0; j < pending.length; j++) {

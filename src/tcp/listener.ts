@@ -469,16 +469,7 @@ export class Listener {
       options: ts,
       payload: EMPTY,
     };
-    this.host.transmitFor(
-      h.localAddr,
-      h.remoteAddr,
-      h.id,
-      seg,
-      why,
-      now,
-      this.cfg.ttl,
-      this.cfg.tos,
-    );
+    this.sendFor(h, seg, why, now);
   }
 
   private sendSynAck(h: HalfOpen, now: number, why: SendReason = 'syn-ack'): void {
@@ -499,6 +490,11 @@ export class Listener {
       payload: EMPTY,
     };
     this.host.count('syn-acks-sent');
+    this.sendFor(h, seg, why, now);
+  }
+
+  /** Sends a segment of a half-open connection, with the listener's TTL and TOS. */
+  private sendFor(h: HalfOpen, seg: Segment, why: SendReason, now: number): void {
     this.host.transmitFor(
       h.localAddr,
       h.remoteAddr,

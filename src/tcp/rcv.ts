@@ -105,7 +105,11 @@ export function processText(
       enqueue(c, payload);
       // Linux's tcp_grow_window: a full-sized segment grows the window clamp by two
       // segments while the buffer's half meant for data has room beyond it.
-      if (payload.length >= c.cfg.mss - (c.tsOk ? 12 : 0) && c.rcvClamp < linuxSpace(c))
+      if (
+        c.cfg.profile.growWindow &&
+        payload.length >= c.cfg.mss - (c.tsOk ? 12 : 0) &&
+        c.rcvClamp < linuxSpace(c)
+      )
         c.rcvClamp = Math.min(c.rcvBuf >> 1, c.rcvClamp + 2 * c.cfg.mss);
     }
     c.rcvNxt = seqAdd(c.rcvNxt, payload.length);

@@ -59,19 +59,28 @@ export class TupleTable<T extends Tupled> {
 
   /** Adds `t`; false if its 4-tuple is already present. */
   add(t: T): boolean {
-    if (this.get(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) !== undefined) return false;
     if ((this.used + 1) * 2 > this.keys.length) this.rehash();
-    const key = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) + 1;
-    for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
+    const { localAddr: la, localPort: lp, remoteAddr: ra, remotePort: rp } = t;
+    const key = tupleHash(la, lp, ra, rp) + 1;
+    // One probe: look for the tuple up to the first empty slot, remembering the
+    // first reusable slot (a tombstone) on the way.
+    let free = -1;
+    let i = key & this.mask;
+    for (; ; i = (i + 1) & this.mask) {
       const k = this.keys[i];
-      if (k === EMPTY || k === TOMBSTONE) {
-        if (k === EMPTY) this.used++;
-        this.keys[i] = key;
-        this.vals[i] = t;
-        this.size++;
-        return true;
-      }
+      if (k === EMPTY) break;
+      if (k === TOMBSTONE) {
+        if (free < 0) free = i;
+      } else if (k === key && matches(this.vals[i]!, la, lp, ra, rp)) return false;
     }
+    if (free < 0) {
+      free = i;
+      this.used++;
+    }
+    this.keys[free] = key;
+    this.vals[free] = t;
+    this.size++;
+    return true;
   }
 
   delete(t: T): boolean {
