@@ -90,3 +90,41 @@ export function progress(s: string): void {
   if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${s}`);
   else process.stderr.write(`${s}\n`);
 }
+
+/** One row of the report: a figure, synack's value, its reference in the same run. */
+export interface Row {
+  figure: string;
+  unit: string;
+  synack: Rate | number;
+  reference?: Rate | number;
+  referenceName?: string;
+  /** What the target asks: ratio synack/reference ≥, or an absolute bound. */
+  target: string;
+  met?: boolean;
+  note?: string;
+}
+
+/** What `npm run bench -- --json FILE` writes (and bench/readme.ts reads). */
+export interface Report {
+  date: string;
+  machine: string;
+  load: string;
+  command: string;
+  rounds: number;
+  rows: Row[];
+  scaling: { n: number; rate: number; perCpu: number; bytesPerEnd: number }[];
+  tunSkipped: string;
+}
+
+/** The middle value of a figure (a rate's median, or the number itself). */
+export const middle = (x: Rate | number | undefined): number =>
+  x === undefined ? Number.NaN : typeof x === 'number' ? x : x.median;
+
+/** A figure as text: median (min–max; per CPU-second), bytes/s shown as MB/s. */
+export function describe(x: Rate | number | undefined, unit: string): string {
+  if (x === undefined) return '';
+  const f = (v: number) => (unit === 'bytes/s' ? `${fmt(v / 1e6)} MB/s` : fmt(v));
+  if (typeof x === 'number') return f(x);
+  const cpu = Number.isFinite(x.perCpu) ? `; ${f(x.perCpu)} per CPU-s` : '';
+  return `${f(x.median)} (${f(x.min)}–${f(x.max)}${cpu})`;
+}

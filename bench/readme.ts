@@ -5,26 +5,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Rate } from './lib.ts';
-
-interface Report {
-  date: string;
-  machine: string;
-  load: string;
-  command: string;
-  rounds: number;
-  rows: {
-    figure: string;
-    unit: string;
-    synack: Rate | number;
-    reference?: Rate | number;
-    referenceName?: string;
-    target: string;
-    met?: boolean;
-  }[];
-  scaling: { n: number; rate: number; perCpu: number; bytesPerEnd: number }[];
-  tunSkipped: string;
-}
+import { describe, middle, type Report } from './lib.ts';
 
 const file = process.argv[2];
 if (!file) {
@@ -37,15 +18,6 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as Report;
 const root = join(import.meta.dirname, '..');
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
-const med = (x: Rate | number) => (typeof x === 'number' ? x : x.median);
-function cell(x: Rate | number | undefined, unit: string): string {
-  if (x === undefined) return '';
-  const mb = unit === 'bytes/s';
-  const f = (v: number) => (mb ? `${n0(v / 1e6)} MB/s` : n0(v));
-  if (typeof x === 'number') return f(x);
-  const cpu = Number.isFinite(x.perCpu) ? `; ${f(x.perCpu)} per CPU-s` : '';
-  return `${f(x.median)} (${f(x.min)}–${f(x.max)}${cpu})`;
-}
 const unitOf = (u: string) => (u === 'bytes/s' ? '' : ` ${u}`);
 
 const lines: string[] = [];
@@ -61,9 +33,11 @@ lines.push(
 );
 for (const row of r.rows) {
   const ratio =
-    row.reference === undefined ? '' : `${(med(row.synack) / med(row.reference)).toFixed(2)}×`;
+    row.reference === undefined
+      ? ''
+      : `${(middle(row.synack) / middle(row.reference)).toFixed(2)}×`;
   lines.push(
-    `| ${row.figure.trim()} | ${cell(row.synack, row.unit)}${unitOf(row.unit)} | ${row.reference === undefined ? '' : `${cell(row.reference, row.unit)} — ${row.referenceName}`} | ${ratio} | ${row.target} | ${row.met === undefined ? '' : row.met ? 'yes' : 'no'} |`,
+    `| ${row.figure.trim()} | ${describe(row.synack, row.unit)}${unitOf(row.unit)} | ${row.reference === undefined ? '' : `${describe(row.reference, row.unit)} — ${row.referenceName}`} | ${ratio} | ${row.target} | ${row.met === undefined ? '' : row.met ? 'yes' : 'no'} |`,
   );
 }
 if (r.tunSkipped) lines.push('', `Over TUN: ${r.tunSkipped}.`);

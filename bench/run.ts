@@ -14,7 +14,17 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { external, fmt, load, progress, type Rate } from './lib.ts';
+import {
+  describe,
+  external,
+  fmt,
+  load,
+  middle,
+  progress,
+  type Rate,
+  type Report,
+  type Row,
+} from './lib.ts';
 import {
   bytesPerConnection,
   nodeBulk,
@@ -44,21 +54,7 @@ for (const a of args)
   }
 const ROUNDS = quick ? 3 : 5;
 
-export interface Row {
-  figure: string;
-  unit: string;
-  synack: Rate | number;
-  reference?: Rate | number;
-  referenceName?: string;
-  /** What the target asks: ratio synack/reference ≥, or an absolute bound. */
-  target: string;
-  met?: boolean;
-  note?: string;
-}
-
 const rows: Row[] = [];
-const v = (x: Rate | number | undefined) =>
-  x === undefined ? Number.NaN : typeof x === 'number' ? x : x.median;
 
 function cHandshakes(rounds: number, n: number): Rate | undefined {
   if (spawnSync('sh', ['-c', 'command -v cc']).status !== 0) return undefined;
@@ -223,7 +219,7 @@ if (!why) {
 progress('');
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, Node ${process.version}`;
-const report = {
+const report: Report = {
   date: started.toISOString(),
   machine,
   load: load(),
@@ -234,22 +230,17 @@ const report = {
   tunSkipped: why ?? tun?.skipped.join('; ') ?? '',
 };
 
-const cell = (x: Rate | number | undefined, unit: string) => {
-  if (x === undefined) return '';
-  const scaleBy = unit === 'bytes/s' ? 1e6 : 1;
-  const u = unit === 'bytes/s' ? ' MB/s' : '';
-  if (typeof x === 'number') return `${fmt(x / scaleBy)}${u}`;
-  return `${fmt(x.median / scaleBy)}${u} (${fmt(x.min / scaleBy)}–${fmt(x.max / scaleBy)}; ${Number.isFinite(x.perCpu) ? `${fmt(x.perCpu / scaleBy)}/CPU-s` : 'CPU n/a'})`;
-};
 console.log(
   `synack benchmarks — ${machine}; load ${report.load}; median of ${ROUNDS} rounds (min–max)`,
 );
 console.table(
   rows.map((r) => ({
     figure: r.figure,
-    synack: cell(r.synack, r.unit),
-    reference: r.reference === undefined ? '' : `${cell(r.reference, r.unit)} ${r.referenceName}`,
-    ratio: r.reference === undefined ? '' : `${(v(r.synack) / v(r.reference)).toFixed(2)}×`,
+    synack: describe(r.synack, r.unit),
+    reference:
+      r.reference === undefined ? '' : `${describe(r.reference, r.unit)} ${r.referenceName}`,
+    ratio:
+      r.reference === undefined ? '' : `${(middle(r.synack) / middle(r.reference)).toFixed(2)}×`,
     target: r.target,
     met: r.met === undefined ? '' : r.met ? 'yes' : 'no',
   })),

@@ -4,15 +4,14 @@
 // against the same server on the kernel (Node `http`/`net`) in the same
 // namespace — with the same client (ab, wrk, or a Node client on the kernel).
 
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { external, median, progress, type Rate } from './lib.ts';
+import { KERNEL, Netns as Ns, type Proc, SYNACK } from '../test/interop/netns.ts';
+import { external, progress, type Rate } from './lib.ts';
 
 // npm runs the benchmark from the project's root.
 const root = process.cwd();
-const KERNEL = '198.18.0.1';
-const SYNACK = '198.18.0.2';
 
 export function tunUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'not Linux';
@@ -24,53 +23,8 @@ export function tunUnavailable(): string | undefined {
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-class Ns {
-  readonly name = `synack-bench-${process.pid}`;
-  private kids: ChildProcess[] = [];
-  constructor() {
-    const ip = (...a: string[]) => {
-      const r = spawnSync('ip', a, { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`ip ${a.join(' ')}: ${r.stderr}`);
-    };
-    ip('netns', 'add', this.name);
-    ip('-n', this.name, 'link', 'set', 'lo', 'up');
-    ip('-n', this.name, 'tuntap', 'add', 'dev', 'syn0', 'mode', 'tun');
-    ip('-n', this.name, 'addr', 'add', `${KERNEL}/24`, 'dev', 'syn0');
-    ip('-n', this.name, 'link', 'set', 'syn0', 'up');
-  }
-  exec(cmd: string, args: string[], timeout = 120_000) {
-    return spawnSync('ip', ['netns', 'exec', this.name, cmd, ...args], {
-      encoding: 'utf8',
-      timeout,
-      maxBuffer: 64 << 20,
-    });
-  }
-  start(cmd: string, args: string[]): { child: ChildProcess; out: () => string } {
-    const child = spawn('ip', ['netns', 'exec', this.name, cmd, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout?.on('data', (d) => (out += d));
-    child.stderr?.on('data', (d) => (out += d));
-    this.kids.push(child);
-    return { child, out: () => out };
-  }
-  async waitFor(get: () => string, re: RegExp, ms = 15_000): Promise<void> {
-    const t0 = Date.now();
-    while (!re.test(get())) {
-      if (Date.now() - t0 > ms)
-        throw new Error(`timed out waiting for ${re}: ${get().slice(-500)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  destroy(): void {
-    for (const k of this.kids) if (k.exitCode === null) k.kill('SIGKILL');
-    spawnSync('ip', ['netns', 'del', this.name]);
-  }
-}
-
 /** `synack serve` in the namespace (built JavaScript, run by node itself). */
-async function serve(ns: Ns, args: string[]) {
+async function serve(ns: Ns, args: string[]): Promise<Proc> {
   const s = ns.start(process.execPath, [
     join(root, 'dist/cli/main.js'),
     'serve',
@@ -83,20 +37,15 @@ async function serve(ns: Ns, args: string[]) {
     '--trace',
     'none',
   ]);
-  await ns.waitFor(s.out, /serving/);
+  await s.waitFor(/serving/);
   return s;
 }
 
-async function nodeServer(ns: Ns, code: string) {
-  const s = ns.start(process.execPath, ['--input-type=module', '-e', code]);
-  await ns.waitFor(s.out, /listening/);
+async function nodeServer(ns: Ns, code: string): Promise<Proc> {
+  const s = ns.node(code);
+  await s.waitFor(/listening/);
   return s;
 }
-
-const stop = async (c: ChildProcess) => {
-  c.kill('SIGTERM');
-  await new Promise((r) => (c.exitCode !== null ? r(null) : c.once('close', r)));
-};
 
 export interface TunFigures {
   httpNew?: { ours: Rate; theirs: Rate };
@@ -164,7 +113,7 @@ export async function tunFigures(
   const out: TunFigures = { skipped: [] };
   const ns = new Ns();
   try {
-    ns.exec('sysctl', ['-q', '-w', 'net.core.somaxconn=4096']);
+    ns.sysctl('net.core.somaxconn', '4096');
     // HTTP: a new connection per request (ab), then keep-alive (wrk).
     if (has('ab') || has('wrk')) {
       const ours = await serve(ns, ['--http', '--max-connections', '100000']);
@@ -189,8 +138,8 @@ export async function tunFigures(
         }
         out.httpKeepAlive = { ours: external(a), theirs: external(b) };
       } else out.skipped.push('HTTP keep-alive: no wrk (apt-get install wrk)');
-      await stop(ours.child);
-      await stop(theirs.child);
+      await ours.stop();
+      await theirs.stop();
     } else out.skipped.push('HTTP: neither ab nor wrk (apt-get install apache2-utils wrk)');
 
     // Bulk: BYTES from a kernel client through an echo server and back.
@@ -205,8 +154,8 @@ export async function tunFigures(
         b.push(bulkRate(ns, KERNEL, 9001, bulkBytes));
       }
       out.bulk = { ours: external(a), theirs: external(b) };
-      await stop(ours.child);
-      await stop(theirs.child);
+      await ours.stop();
+      await theirs.stop();
     }
 
     // Idle connections: RSS growth per connection held by the server.
@@ -223,17 +172,17 @@ export async function tunFigures(
           '-e',
           idleClient(host, port, idleN),
         ]);
-        await ns.waitFor(cl.out, /ready/, 120_000);
+        await cl.waitFor(/ready/, 120_000);
         await new Promise((r) => setTimeout(r, 1000));
         const after = rssOf(pid);
-        await stop(cl.child);
+        await cl.stop();
         return (after - before) / idleN;
       };
       const a = await measure(ours.child, SYNACK, 9000);
       const b = await measure(theirs.child, KERNEL, 9001);
       out.idle = { ours: a, theirs: b, connections: idleN };
-      await stop(ours.child);
-      await stop(theirs.child);
+      await ours.stop();
+      await theirs.stop();
     }
   } finally {
     ns.destroy();
@@ -242,28 +191,27 @@ export async function tunFigures(
 }
 
 function abRate(ns: Ns, url: string): number {
-  const r = ns.exec('ab', ['-q', '-n', '5000', '-c', '16', url]);
+  const r = ns.run('ab', ['-q', '-n', '5000', '-c', '16', url], undefined, 120_000);
   const m = /Requests per second:\s+([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error(`ab ${url}: ${r.stdout.slice(-400)}${r.stderr.slice(-400)}`);
   return Number(m[1]);
 }
 
 function wrkRate(ns: Ns, url: string): number {
-  const r = ns.exec('wrk', ['-c', '16', '-t', '2', '-d', '3s', url]);
+  const r = ns.run('wrk', ['-c', '16', '-t', '2', '-d', '3s', url], undefined, 120_000);
   const m = /Requests\/sec:\s+([\d.]+)/.exec(r.stdout);
   if (!m) throw new Error(`wrk ${url}: ${r.stdout.slice(-400)}${r.stderr.slice(-400)}`);
   return Number(m[1]);
 }
 
 function bulkRate(ns: Ns, host: string, port: number, bytes: number): number {
-  const r = ns.exec(
+  const r = ns.run(
     process.execPath,
     ['--input-type=module', '-e', bulkClient(host, port, bytes)],
+    undefined,
     300_000,
   );
   const v = Number(r.stdout.trim());
   if (!v) throw new Error(`bulk to ${host}: ${r.stderr.slice(-400)}`);
   return v;
 }
-
-export { median };
