@@ -1,23 +1,15 @@
 // Every packet script under test/scripts/ must pass; and the runner must be
 // able to fail: altered copies of a passing script are rejected at the right line.
 
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expand } from '../src/cli/script.ts';
 import { runScript } from '../src/sim/script/run.ts';
 
 const root = join(import.meta.dirname, 'scripts');
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? walk(p) : n.endsWith('.pkt') ? [p] : [];
-    });
-}
-
-const files = walk(root);
+const files = expand(root);
 
 describe('packet scripts', () => {
   it('there are at least 80 of them, each starting with a comment naming its rule', () => {

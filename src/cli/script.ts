@@ -33,7 +33,8 @@ function defines(list: string[] = []): Record<string, string> {
   return out;
 }
 
-function expand(path: string): string[] {
+/** The .pkt files at `path`: the file itself, or every one below a directory, in name order. */
+export function expand(path: string): string[] {
   let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);

@@ -5,24 +5,16 @@
 // not the kernel's.
 
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { expand } from '../../src/cli/script.ts';
 import { skipReason } from './netns.ts';
 
 const root = join(import.meta.dirname, '../..');
 const scripts = join(root, 'test/scripts');
 
-function walk(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((n) => {
-      const p = join(dir, n);
-      return statSync(p).isDirectory() ? walk(p) : n.endsWith('.pkt') ? [p] : [];
-    });
-}
-
-const linux = walk(scripts).filter((f) => /^--profile=linux$/m.test(readFileSync(f, 'utf8')));
+const linux = expand(scripts).filter((f) => /^--profile=linux$/m.test(readFileSync(f, 'utf8')));
 
 /** Runs the CLI without blocking the test worker (its RPC must keep answering). */
 function synack(args: string[]): Promise<{ status: number | null; stdout: string }> {
