@@ -2,6 +2,7 @@
 // RangeError that names the field and what it accepts, never a silent wrap
 // (an MSS of -1 once went on the wire as 65535).
 
+import { CONGESTION_NAMES } from './cc.ts';
 import type { TcpConfig } from './types.ts';
 
 type Rule = readonly [field: keyof TcpConfig, min: number, max: number, integer: boolean];
@@ -40,6 +41,8 @@ const CHOICES: Partial<Record<keyof TcpConfig, readonly unknown[]>> = {
   delayedAck: [true, false],
   synCookies: ['auto', 'always', 'off'],
   fastOpen: ['off', 'on', 'no-cookie'],
+  congestion: CONGESTION_NAMES,
+  rack: [true, false],
 };
 
 /** Throws a RangeError naming the first field out of range, and the range it accepts. */

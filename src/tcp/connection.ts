@@ -8,6 +8,7 @@ import type { IpAddr } from '../wire/addr.ts';
 import type { IcmpErrorKind } from '../wire/icmp.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, URG } from '../wire/tcp.ts';
 import type { Reassembly, SendBuffer } from './buffers.ts';
+import type { CcState, CongestionName } from './cc.ts';
 import {
   ConnectionRefused,
   ConnectionReset,
@@ -26,7 +27,9 @@ import {
 import type { Negotiated } from './options.ts';
 import { findTimestamp } from './options.ts';
 import { advertise, processText, processUrgent, rcvWindow, read, urgentPending } from './rcv.ts';
+import { pipe, Recovery } from './recovery.ts';
 import { RtoEstimator } from './rto.ts';
+import type { SentQueue } from './sent.ts';
 import {
   segmentAcceptable,
   seqAdd,
@@ -51,6 +54,7 @@ import {
 } from './snd.ts';
 import { armKeepAlive, onTimer, setKeepAlive, stopRexmit, updateDeadline } from './timer.ts';
 import {
+  type CcEvent,
   type DropReason,
   type SendReason,
   State,
@@ -109,7 +113,11 @@ export type Counter =
   | 'icmp-errors-received'
   | 'icmp-echo-replies'
   | 'zero-window-timeouts'
-  | 'invalid-acks-suppressed';
+  | 'invalid-acks-suppressed'
+  | 'dsacks-received'
+  | 'recoveries-undone'
+  | 'tail-loss-probes'
+  | 'tail-loss-probes-repaired';
 
 /** What the engine needs from the host it lives in. */
 export interface ConnectionHost {
@@ -225,17 +233,33 @@ export class Connection implements Endpoints {
   tsOffset = 0;
   noDelay: boolean;
 
-  // Congestion control (RFC 5681), initial window per RFC 6928.
+  // Congestion control (cc.ts), initial window per RFC 6928, and loss recovery (recovery.ts).
   cwnd = 0;
   ssthresh = 0x7fffffff;
   dupAcks = 0;
+  /** The congestion-control algorithm (TcpConfig.congestion; TCP_CONGESTION in a script). */
+  congestion: CongestionName;
+  /** As Linux's tcpi_ca_state: 0 open, 1 disorder (SACKs or duplicate ACKs seen), 3 recovery, 4 loss (after an RTO). */
+  caState = 0;
+  /** Smallest RTT measured, ms (RACK's min_RTT; CUBIC's RTT). */
+  minRtt = Number.POSITIVE_INFINITY;
+  /** @internal The segments in flight; null when nothing is. */
+  sent: SentQueue | null = null;
+  /** @internal What loss recovery remembers, made at the first sign of loss. */
+  rec: Recovery | null = null;
+  /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
+  lossAt = Number.POSITIVE_INFINITY;
+  /** @internal */ lossTimer = 0;
 
   readonly rto: RtoEstimator;
   /** @internal */ rttTiming = false;
   /** @internal */ rttSeq = 0;
   /** @internal */ rttStart = 0;
   synRetransmits = 0;
+  /** Retransmissions of the oldest unacknowledged data in a row (the RTO's count, R1/R2). */
   retransmits = 0;
+  /** Data and FIN retransmissions over the connection's life (Linux's tcpi_total_retrans). */
+  totalRetrans = 0;
   /** @internal */ persistBackoff = 0;
 
   /** Earliest of the timers below; the host's queue sorts on it. */
@@ -336,6 +360,7 @@ export class Connection implements Endpoints {
     this.remoteAddr = ends.remoteAddr;
     this.remotePort = ends.remotePort;
     this.noDelay = cfg.noDelay;
+    this.congestion = cfg.congestion;
     this.keepAlive = cfg.keepAlive;
     this.keepAliveIdleMs = cfg.keepAliveIdle;
     this.keepAliveIntervalMs = cfg.keepAliveInterval;
@@ -828,6 +853,34 @@ export class Connection implements Endpoints {
   }
 
   /** @internal */
+  recovery(): Recovery {
+    if (this.rec === null) this.rec = new Recovery();
+    return this.rec;
+  }
+
+  /** @internal */
+  ccState(): CcState {
+    return this.recovery().cc;
+  }
+
+  /** @internal A loss-recovery decision or a window change, for the trace. */
+  cc(event: CcEvent, now: number, seq?: number, end?: number): void {
+    const t = this.host.tracer;
+    if (t)
+      t.emit({
+        type: 'cc',
+        t: now,
+        host: this.host.name,
+        conn: this.id,
+        event,
+        cwnd: this.cwnd,
+        ssthresh: this.ssthresh,
+        pipe: pipe(this),
+        ...(seq === undefined ? {} : { seq, end }),
+      });
+  }
+
+  /** @internal */
   setState(to: State, now: number, why?: string): void {
     const from = this.state;
     this.state = to;
@@ -842,9 +895,12 @@ export class Connection implements Endpoints {
     this.timeWaitAt = Number.POSITIVE_INFINITY;
     this.keepAliveAt = Number.POSITIVE_INFINITY;
     this.delAckAt = Number.POSITIVE_INFINITY;
+    this.lossAt = Number.POSITIVE_INFINITY;
+    this.lossTimer = 0;
     this.deadline = Number.POSITIVE_INFINITY;
     this.ackDue = false;
     this.sendBuf = null;
+    this.sent = null;
     this.ooo = null;
     if (error) this.error = error;
     this.setState(State.Closed, now, error?.code);

@@ -17,14 +17,23 @@ import {
 import { SendBuffer } from './buffers.ts';
 import type { Connection } from './connection.ts';
 import { sendSyn } from './handshake.ts';
+import {
+  ackSent,
+  afterAck,
+  armLossProbe,
+  noteNewData,
+  noteRetransmit,
+  pipe,
+  readSack,
+} from './recovery.ts';
 import { resetFor } from './reset.ts';
+import { FIN_SENT, LOST, PSH_SENT, RETRANS_OUT, SACKED, SentQueue } from './sent.ts';
 import { seqAdd, seqDiff, seqGt, seqLe, seqLt, seqMax } from './seq.ts';
 import { armPersist, armRexmit, sampleRtt, stopRexmit } from './timer.ts';
 import { type SendReason, State } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
 const NO_OPTIONS: TcpOption[] = [];
-const DUPACK_THRESHOLD = 3; // RFC 5681 §3.2
 
 /** Queues bytes for sending; returns how many were taken (fewer when the send buffer is full). */
 export function send(c: Connection, data: Uint8Array, now: number): number {
@@ -68,23 +77,25 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     return false;
   }
   const oldWnd = c.sndWnd;
+  const flight = seqDiff(c.sndMax, c.sndUna);
+  const sacked = c.sackOk && (c.sent !== null || c.rec !== null) ? readSack(c, seg, ack, now) : 0;
+  let acked = 0;
+  let dup = false;
   if (seqGt(ack, c.sndUna)) {
-    const acked = seqDiff(ack, c.sndUna);
+    acked = seqDiff(ack, c.sndUna);
     const buf = c.sendBuf;
     if (buf) {
       const freed = Math.min(acked, buf.length);
       buf.drop(freed);
       if (buf.length === 0) c.sendBuf = null;
     }
+    ackSent(c, ack, now);
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     if (c.sndUpValid && !seqGt(c.sndUp, ack)) c.sndUpValid = false;
     sampleRtt(c, ack, now);
     c.retransmits = 0;
     c.dupAcks = 0;
-    // RFC 5681 §3.1: slow start below ssthresh, else about one MSS per RTT.
-    if (c.cwnd < c.ssthresh) c.cwnd += Math.min(acked, c.sndMss);
-    else c.cwnd += Math.max(1, Math.floor((c.sndMss * c.sndMss) / c.cwnd));
     if (c.sndUna === c.sndMax) stopRexmit(c, now);
     else armRexmit(c, now, c.rto.rto, true);
     if (c.writeBlocked && c.sendSpace > 0) {
@@ -98,15 +109,11 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     seg.window << c.sndWndScale === oldWnd &&
     seqLt(c.sndUna, c.sndMax)
   ) {
-    // RFC 5681 §3.2: the third duplicate ACK triggers a fast retransmit.
-    if (++c.dupAcks === DUPACK_THRESHOLD) {
-      const flight = seqDiff(c.sndMax, c.sndUna);
-      c.ssthresh = Math.max(Math.floor(flight / 2), 2 * c.sndMss);
-      c.cwnd = c.ssthresh;
-      c.host.count('fast-retransmits');
-      retransmitOne(c, now);
-    }
+    // RFC 5681 §2: a duplicate ACK; the third marks the first segment lost (recovery.ts).
+    c.dupAcks++;
+    dup = true;
   }
+  afterAck(c, acked, sacked, flight, dup, now);
   // The peer answered: unanswered zero-window probes start again from none.
   c.probesOut = 0;
   // Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 guard against old segments).
@@ -152,9 +159,10 @@ export function output(c: Connection, now: number, force = false): boolean {
   ) {
     return false;
   }
-  let sent = false;
+  let sent = c.sent !== null && c.sent.lost > c.sent.retransOut && retransmitLost(c, now);
   const chunk = c.cfg.profile.pshPerBurst === true ? gsoChunk(c) : 0;
   let n = 0;
+  let fresh = false;
   for (;;) {
     const off = seqDiff(c.sndNxt, c.sndUna);
     const dataLen = c.sendBuf ? c.sendBuf.length : 0;
@@ -163,12 +171,12 @@ export function output(c: Connection, now: number, force = false): boolean {
     if (unsent <= 0) {
       if (wantFin && unsent === 0) {
         sendData(c, EMPTY, FIN | ACK, now);
-        sent = true;
+        sent = fresh = true;
       }
       break;
     }
-    const wnd = Math.min(c.sndWnd, c.cwnd);
-    const room = wnd - off;
+    // The peer's window from SND.UNA, and what congestion control lets into the network (RFC 6675's pipe).
+    const room = Math.min(c.sndWnd - off, c.cwnd - pipe(c));
     if (room <= 0 || (c.sndWnd === 0 && off === 0)) {
       if (c.sndWnd === 0 && off === 0 && c.persistAt === Number.POSITIVE_INFINITY) {
         armPersist(c, now);
@@ -202,10 +210,64 @@ export function output(c: Connection, now: number, force = false): boolean {
     const psh = len === unsent || lastOfBurst ? PSH : 0;
     sendData(c, payload, ACK | psh | (fin ? FIN : 0), now, options);
     if (short) c.sndSmall = c.sndNxt;
-    sent = true;
+    sent = fresh = true;
     force = false;
   }
+  if (fresh) armLossProbe(c, now);
   return sent;
+}
+
+/**
+ * Retransmits segments marked lost, lowest first, while the congestion window
+ * has room (RFC 6675 §5 NextSeg rule 1; PRR sets the window in recovery).
+ * True if any went out.
+ */
+function retransmitLost(c: Connection, now: number): boolean {
+  const s = c.sent!;
+  let sent = false;
+  for (let i = 0; i < s.count; i++) {
+    const f = s.flags(i);
+    if (!(f & LOST) || f & (SACKED | RETRANS_OUT)) continue;
+    const room = c.cwnd - pipe(c);
+    if (room < Math.min(s.len(i), c.sndMss)) break;
+    retransmitRecord(c, i, now);
+    sent = true;
+  }
+  return sent;
+}
+
+/**
+ * Sends record `i` of the segments in flight again, as it was (split first if
+ * the MSS has shrunk since, RFC 9293 §3.7.1).
+ */
+export function retransmitRecord(c: Connection, i: number, now: number): void {
+  const s = c.sent!;
+  const options = ackOptions(c, now);
+  const max = payloadRoom(c, options);
+  const fin = (s.flags(i) & FIN_SENT) !== 0;
+  if (s.len(i) - (fin ? 1 : 0) > max) s.split(i, max);
+  const seq = s.seq(i);
+  const last = (s.flags(i) & FIN_SENT) !== 0;
+  const dataLen = s.len(i) - (last ? 1 : 0);
+  const off = seqDiff(seq, c.sndUna);
+  const buffered = c.sendBuf ? c.sendBuf.length : 0;
+  const payload =
+    dataLen > 0 && off >= 0 && off + dataLen <= buffered ? c.sendBuf!.peek(off, dataLen) : EMPTY;
+  // Linux resends the segment as it was; BSD pushes when it reaches the end of the buffer.
+  const push = c.cfg.profile.linuxQuirks
+    ? (s.flags(i) & PSH_SENT) !== 0
+    : payload.length > 0 && off + dataLen === buffered;
+  const seg = c.mk(seq, ACK | (last ? FIN : 0) | (push ? PSH : 0), payload, options);
+  if (c.sndUpValid && seqGt(c.sndUp, seq)) {
+    seg.flags |= URG;
+    seg.urgent = Math.min(seqDiff(c.sndUp, seq), 0xffff);
+  }
+  c.rttTiming = false; // Karn's rule
+  c.host.count('retransmits');
+  c.totalRetrans++;
+  noteRetransmit(c, s, i, now);
+  c.transmit(seg, 'retransmit', now);
+  if (c.rexmitAt === Number.POSITIVE_INFINITY) armRexmit(c, now, c.rto.rto);
 }
 
 /**
@@ -245,13 +307,31 @@ function sendData(
           : 'data';
   if (c.synResendEnd !== 0 && !seqLt(seqAdd(seq, payload.length), c.synResendEnd))
     c.synResendEnd = 0;
-  if (isRetransmit) c.host.count('retransmits');
+  if (isRetransmit) {
+    c.host.count('retransmits');
+    c.totalRetrans++;
+  }
   c.transmit(seg, why, now);
   if (flags & FIN) {
     c.finSent = true;
     c.finSeq = seqAdd(seq, payload.length);
   }
   c.sndNxt = seqAdd(seq, segLen);
+  // Record what is new in it (data resent after a SYN,ACK took only the SYN is new to the queue).
+  if (segLen > 0) {
+    const q = (c.sent ??= new SentQueue());
+    const from = q.count > 0 ? q.end(q.count - 1) : seq;
+    if (seqLt(from, c.sndNxt)) {
+      const start = seqLt(from, seq) ? seq : from;
+      q.push(
+        start,
+        seqDiff(c.sndNxt, start),
+        now,
+        (flags & FIN ? FIN_SENT : 0) | (flags & PSH ? PSH_SENT : 0),
+      );
+    }
+  }
+  noteNewData(c, segLen);
   if (!isRetransmit && !c.rttTiming) {
     c.rttTiming = true;
     c.rttSeq = c.sndNxt;
@@ -263,6 +343,11 @@ function sendData(
 
 /** Sends the first unacknowledged segment again (after an RTO or the third duplicate ACK). */
 export function retransmitOne(c: Connection, now: number): void {
+  const q = c.sent;
+  if (q !== null && q.count > 0 && seqLe(q.seq(0), c.sndUna)) {
+    retransmitRecord(c, 0, now);
+    return;
+  }
   const saved = c.sndNxt;
   c.sndNxt = c.sndUna;
   c.rttTiming = false; // Karn's rule

@@ -8,8 +8,17 @@ import { ACK } from '../wire/tcp.ts';
 import type { Connection } from './connection.ts';
 import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
+import { enterLoss, onLossTimer, pipe, probeSent, stopLossTimer } from './recovery.ts';
+import { SACKED } from './sent.ts';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq.ts';
-import { ackOptions, output, retransmitOne, sendAbortReset, sendAck } from './snd.ts';
+import {
+  ackOptions,
+  output,
+  retransmitOne,
+  retransmitRecord,
+  sendAbortReset,
+  sendAck,
+} from './snd.ts';
 import { State } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -35,6 +44,11 @@ export function onTimer(c: Connection, now: number): void {
     c.timer('retransmit', 'fired', now);
     onRetransmitTimeout(c, now);
     if (c.state === State.Closed) return;
+  }
+  if (c.lossAt <= now) {
+    const next = onLossTimer(c, now);
+    if (next === 'output') output(c, now);
+    else if (next === 'probe') sendProbe(c, now);
   }
   if (c.keepAliveAt <= now) {
     c.keepAliveAt = Number.POSITIVE_INFINITY;
@@ -101,11 +115,10 @@ function onRetransmitTimeout(c: Connection, now: number): void {
   c.retransmits++;
   if (c.retransmits === c.r1) reachedR1(c, now);
   c.rto.backoff();
-  // RFC 5681 §3.1: after a timeout, ssthresh halves the flight and cwnd restarts at one segment.
-  const flight = seqDiff(c.sndMax, c.sndUna);
-  c.ssthresh = Math.max(Math.floor(flight / 2), 2 * c.sndMss);
-  c.cwnd = c.sndMss;
+  // RFC 5681 §3.1, RFC 6675 §5.1: the window restarts at one segment, everything
+  // not SACKed counts as lost and goes again as slow start allows (recovery.ts).
   c.dupAcks = 0;
+  enterLoss(c, now);
   retransmitOne(c, now);
   armRexmit(c, now, c.rto.rto, true);
 }
@@ -162,13 +175,44 @@ function onKeepAlive(c: Connection, now: number): void {
 export function sampleRtt(c: Connection, ack: number, now: number): void {
   if (c.state === State.SynSent) {
     // The SYN is timed when it was sent only once (Karn's rule).
-    if (c.synRetransmits === 0) c.rto.sample(now - (c.rexmitAt - c.rto.rto));
+    if (c.synRetransmits === 0) takeSample(c, now - (c.rexmitAt - c.rto.rto));
     return;
   }
   if (c.rttTiming && seqGe(ack, c.rttSeq)) {
     c.rttTiming = false;
-    c.rto.sample(now - c.rttStart);
+    takeSample(c, now - c.rttStart);
   }
+}
+
+function takeSample(c: Connection, r: number): void {
+  c.rto.sample(r);
+  if (r < c.minRtt) c.minRtt = r;
+}
+
+/**
+ * A tail loss probe (RFC 8985 §7.3): new data if the peer's window takes it,
+ * else the last segment again; then the RTO is armed anew.
+ */
+function sendProbe(c: Connection, now: number): void {
+  const s = c.sent;
+  if (!s || s.count === 0) return;
+  const unsent = (c.sendBuf ? c.sendBuf.length : 0) - seqDiff(c.sndNxt, c.sndUna);
+  const before = c.sndMax;
+  if (unsent > 0 && seqDiff(c.sndNxt, c.sndUna) < c.sndWnd) {
+    const cwnd = c.cwnd;
+    c.cwnd = pipe(c) + c.sndMss;
+    output(c, now, true);
+    c.cwnd = cwnd;
+  }
+  if (c.sndMax !== before) probeSent(c, false, now);
+  else {
+    let i = s.count - 1;
+    while (i > 0 && s.flags(i) & SACKED) i--;
+    retransmitRecord(c, i, now);
+    probeSent(c, true, now);
+  }
+  stopLossTimer(c, now);
+  armRexmit(c, now, c.rto.rto, true);
 }
 
 export function armRexmit(c: Connection, now: number, after: number, restart = false): void {
@@ -193,7 +237,7 @@ export function armPersist(c: Connection, now: number): void {
 }
 
 export function updateDeadline(c: Connection): void {
-  const d = Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt, c.delAckAt);
+  const d = Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt, c.delAckAt, c.lossAt);
   if (d !== c.deadline) {
     c.deadline = d;
     c.host.timerChanged(c);

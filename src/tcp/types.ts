@@ -4,6 +4,7 @@
 import type { IpAddr } from '../wire/addr.ts';
 import type { PacketError } from '../wire/packet.ts';
 import type { Segment, TcpOption } from '../wire/tcp.ts';
+import type { CongestionName } from './cc.ts';
 
 export const State = {
   Closed: 'CLOSED',
@@ -221,6 +222,10 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
       quickAcks: 0,
       // TIME-WAIT 2 × net.inet.tcp.msl (30 s).
       timeWait: 60_000,
+      // The default stack: NewReno (net.inet.tcp.cc.algorithm) with RFC 6675 SACK
+      // recovery; RACK lives only in the alternative RACK stack.
+      congestion: 'newreno',
+      rack: false,
     },
     bsdBuffers: true,
     timeWaitIgnoresRst: true,
@@ -294,6 +299,16 @@ export interface TcpConfig {
    * (as Linux's tcp_fastopen 0x200, for tests only).
    */
   fastOpen: 'off' | 'on' | 'no-cookie';
+  /**
+   * Congestion control (cc.ts): 'cubic' (RFC 9438, Linux's default) or
+   * 'newreno' (RFC 5681 with byte counting). Per socket: TCP_CONGESTION.
+   */
+  congestion: CongestionName;
+  /**
+   * RACK-TLP loss detection (RFC 8985) with SACK, as Linux; off: RFC 6675's
+   * DupThresh rule and no tail loss probes, as FreeBSD's default stack.
+   */
+  rack: boolean;
 }
 
 export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
@@ -330,6 +345,8 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     keepAliveProbes: 9,
     synCookies: 'auto',
     fastOpen: 'off',
+    congestion: 'cubic',
+    rack: true,
     ...profile.defaults,
   };
 }
@@ -404,7 +421,30 @@ export type TimerName =
   | 'time-wait'
   | 'syn-ack'
   | 'keepalive'
-  | 'delayed-ack';
+  | 'delayed-ack'
+  /** RACK's reordering window (RFC 8985 §6.3). */
+  | 'rack'
+  /** The tail loss probe timeout (RFC 8985 §7.2). */
+  | 'loss-probe';
+
+/** A loss-recovery decision or window change (recovery.ts), as the trace reports it. */
+export type CcEvent =
+  /** cwnd or ssthresh changed on an ACK. */
+  | 'cwnd'
+  /** Loss found (RACK, DupThresh, three duplicate ACKs): the window is reduced once, PRR paces sending. */
+  | 'enter-recovery'
+  /** The retransmission timer fired: everything not SACKed is lost, the window restarts at one segment. */
+  | 'enter-loss'
+  /** The data outstanding when recovery began has been acknowledged. */
+  | 'exit-recovery'
+  /** A segment [seq, end) is considered lost and will be retransmitted. */
+  | 'marked-lost'
+  /** A tail loss probe went out. */
+  | 'tlp'
+  /** A tail loss probe repaired a real loss: the window is reduced. */
+  | 'tlp-loss'
+  /** D-SACKs showed every retransmission of the episode was unnecessary: the window is restored. */
+  | 'undo';
 
 /** Events reported by the engine and the stack. Renderers are pure functions of a list of these. */
 export type TraceEvent =
@@ -455,6 +495,19 @@ export type TraceEvent =
       what: 'established' | 'data' | 'end' | 'closed' | 'error' | 'urgent' | 'soft-error';
       bytes?: number;
       error?: string;
+    }
+  | {
+      /** Congestion control and loss recovery: window, threshold and pipe after the decision. */
+      type: 'cc';
+      t: number;
+      host: string;
+      conn: number;
+      event: CcEvent;
+      cwnd: number;
+      ssthresh: number;
+      pipe: number;
+      seq?: number;
+      end?: number;
     }
   | {
       /** A SYN cookie sent in a SYN,ACK, or checked when an ACK came back. */

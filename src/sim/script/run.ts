@@ -1280,10 +1280,10 @@ function tcpInfo(c: Connection, field: string, line: number): number {
         (c.fastOpened || c.synDataAcked ? 32 : 0)
       );
     case 'tcpi_ca_state':
-      // Open (0), Recovery after a fast retransmit (3), Loss after an RTO (4): as Linux reports them.
-      return c.retransmits > 0 ? 4 : c.dupAcks >= 3 ? 3 : 0;
+      // Open (0), Disorder (1: SACKs or duplicate ACKs), Recovery (3), Loss after an RTO (4), as Linux.
+      return c.caState;
     case 'tcpi_total_retrans':
-      return c.synRetransmits + c.retransmits;
+      return c.synRetransmits + c.totalRetrans;
     case 'tcpi_rcv_mss':
       return c.rcvMss;
     case 'tcpi_advmss':

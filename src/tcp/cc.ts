@@ -1,0 +1,122 @@
+// Congestion control behind one small interface: how the window grows on new
+// acknowledgments outside recovery, and where ssthresh goes on a congestion
+// event. Slow start is shared, with Appropriate Byte Counting (RFC 3465,
+// L = 2 segments) and growth only while the window is what limits the sender
+// (RFC 7661's idea, as Linux's tcp_is_cwnd_limited). Two algorithms:
+// NewReno's congestion avoidance (RFC 5681, byte counted) and CUBIC (RFC 9438,
+// the default, as in Linux). State lives in the connection's recovery record,
+// made on first use.
+
+import type { Connection } from './connection.ts';
+
+export type CongestionName = 'cubic' | 'newreno';
+export const CONGESTION_NAMES: readonly CongestionName[] = ['cubic', 'newreno'];
+
+/** CUBIC's constants (RFC 9438 §4.1, §4.6): C in segments/s³, β_cubic. */
+const C = 0.4;
+const BETA = 0.7;
+/** ABC's limit (RFC 3465 §2.2): at most two segments of growth per ACK in slow start. */
+const ABC_L = 2;
+
+/** Per-connection congestion-control state (allocated with the recovery record). */
+export interface CcState {
+  /** Bytes acknowledged towards the next segment of growth (ABC in congestion avoidance). */
+  bytesAcked: number;
+  /** CUBIC: window before the last reduction (segments), its K (s), epoch start (ms, -1: none). */
+  wMax: number;
+  k: number;
+  epoch: number;
+  origin: number;
+  /** CUBIC: the Reno-friendly estimate (segments) and the window before the last reduction. */
+  wEst: number;
+  cwndPrior: number;
+  /** Fractional growth carried between ACKs (bytes). */
+  carry: number;
+}
+
+export function newCcState(): CcState {
+  return { bytesAcked: 0, wMax: 0, k: 0, epoch: -1, origin: 0, wEst: 0, cwndPrior: 0, carry: 0 };
+}
+
+/**
+ * New data acknowledged outside recovery: slow start below ssthresh, then the
+ * algorithm's congestion avoidance. `flight` is what was in flight before the ACK.
+ */
+export function ccOnAck(c: Connection, acked: number, flight: number, now: number): void {
+  const mss = c.sndMss;
+  if (c.cwnd < c.ssthresh) {
+    // Grow only when the window limits us: an application that sends little
+    // must not build a window it never tested (Linux: twice the flight in slow start).
+    if (2 * flight < c.cwnd) return;
+    const room = c.ssthresh - c.cwnd;
+    const grow = Math.min(acked, ABC_L * mss);
+    if (grow <= room) {
+      c.cwnd += grow;
+      return;
+    }
+    c.cwnd = c.ssthresh;
+    acked -= room;
+  }
+  if (flight + mss <= c.cwnd) return;
+  const s = c.ccState();
+  if (c.congestion === 'newreno') {
+    // RFC 5681 §3.1 with byte counting (RFC 3465 §2.1): one segment per window acknowledged.
+    s.bytesAcked += acked;
+    if (s.bytesAcked >= c.cwnd) {
+      s.bytesAcked -= c.cwnd;
+      c.cwnd += mss;
+    }
+    return;
+  }
+  cubicAvoid(c, s, acked, now);
+}
+
+/** RFC 9438 §4.2–4.4: the cubic curve one RTT ahead, never below the Reno-friendly estimate. */
+function cubicAvoid(c: Connection, s: CcState, acked: number, now: number): void {
+  const mss = c.sndMss;
+  const cw = c.cwnd / mss;
+  if (s.epoch < 0) {
+    s.epoch = now;
+    if (cw < s.wMax) {
+      s.k = Math.cbrt((s.wMax - cw) / C);
+      s.origin = s.wMax;
+    } else {
+      s.k = 0;
+      s.origin = cw;
+    }
+    s.wEst = cw;
+  }
+  const rtt = (Number.isFinite(c.minRtt) ? c.minRtt : c.rto.srtt) / 1000;
+  const t = (now - s.epoch) / 1000 + rtt;
+  let target = s.origin + C * (t - s.k) ** 3;
+  // §4.4: at most 1.5 times the window per RTT; never shrink in avoidance.
+  target = Math.min(Math.max(target, cw), 1.5 * cw);
+  // §4.3: Reno-friendly region, α = 3(1−β)/(1+β) until the prior window is reached.
+  const alpha = s.wEst >= s.cwndPrior ? 1 : (3 * (1 - BETA)) / (1 + BETA);
+  s.wEst += (alpha * (acked / mss)) / cw;
+  if (s.wEst > target) target = s.wEst;
+  s.carry += ((target - cw) / cw) * acked;
+  const whole = Math.floor(s.carry);
+  if (whole > 0) {
+    c.cwnd += whole;
+    s.carry -= whole;
+  }
+}
+
+/**
+ * A congestion event (loss found by recovery, an RTO, a lost tail probe):
+ * the new ssthresh. NewReno halves the flight (RFC 5681 eq. 4); CUBIC keeps
+ * β of the window and remembers where it was (RFC 9438 §4.6, §4.7 fast convergence).
+ */
+export function ccSsthresh(c: Connection, flight: number): number {
+  const mss = c.sndMss;
+  const s = c.ccState();
+  s.bytesAcked = 0;
+  s.carry = 0;
+  if (c.congestion === 'newreno') return Math.max(Math.floor(flight / 2), 2 * mss);
+  const cw = c.cwnd / mss;
+  s.wMax = cw < s.wMax ? (cw * (1 + BETA)) / 2 : cw;
+  s.cwndPrior = cw;
+  s.epoch = -1;
+  return Math.max(Math.floor(cw * BETA) * mss, 2 * mss);
+}
