@@ -14,6 +14,7 @@ import {
   scenarioTitle,
   variantName,
 } from '../sim/scenarios/zh.ts';
+import { renderCwnd } from '../trace/cwnd.ts';
 import { type Lang, renderExplain } from '../trace/explain.ts';
 import { renderJson } from '../trace/json.ts';
 import { renderLadder } from '../trace/ladder.ts';
@@ -23,7 +24,7 @@ import { renderTimeline } from '../trace/timeline.ts';
 import { renderTsg } from '../trace/tsg.ts';
 import { UsageError } from './script.ts';
 
-export const FORMATS = ['ladder', 'tcpdump', 'json', 'explain', 'timeline', 'tsg'] as const;
+export const FORMATS = ['ladder', 'tcpdump', 'json', 'explain', 'timeline', 'tsg', 'cwnd'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface RunCliOptions {
@@ -132,6 +133,8 @@ export function render(
       return renderTimeline(r.events);
     case 'tsg':
       return renderTsg(r.events).svg;
+    case 'cwnd':
+      return renderCwnd(r.events).svg;
     case 'json':
       return renderJson(r.events, {
         scenario: r.scenario,
@@ -197,7 +200,11 @@ export function runCommand(
   let ok = true;
   // An SVG graph goes to a file (--out) or alone to stdout; the rest is a note.
   const machine =
-    o.format === 'json' || o.format === 'tcpdump' || o.format === 'tsg' || !!o.outFile;
+    o.format === 'json' ||
+    o.format === 'tcpdump' ||
+    o.format === 'tsg' ||
+    o.format === 'cwnd' ||
+    !!o.outFile;
   const say = machine ? note : out;
   results.forEach((r, i) => {
     if (o.format !== 'json') {

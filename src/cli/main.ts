@@ -148,7 +148,12 @@ program
   .option('--loss <p>', 'random loss probability on every link, 0..1', num('--loss', 0, 1))
   .option('--delay <ms>', 'one-way link latency in ms (default 10)', num('--delay', 0, 600_000))
   .addOption(
-    new Option('--format <f>', 'how to show the run').choices([...FORMATS]).default('ladder'),
+    new Option(
+      '--format <f>',
+      'how to show the run: a ladder diagram, tcpdump lines, JSON, plain-language explanations, the state timeline, an SVG time-sequence graph (tsg) or congestion window over time (cwnd)',
+    )
+      .choices([...FORMATS])
+      .default('ladder'),
   )
   .option(
     '--pcap <file>',
@@ -156,7 +161,7 @@ program
   )
   .option(
     '--out <file>',
-    'write what --format renders to a file instead of stdout (one per variant: FILE.1.svg, ...); e.g. --format tsg --out run.svg',
+    'write what --format renders to a file instead of stdout (one per variant: FILE.1.svg, ...); e.g. --format tsg --out run.svg, --format cwnd --out cwnd.svg',
   )
   .addOption(
     new Option('--lang <l>', 'language of --format explain').choices(['en', 'zh']).default('en'),

@@ -105,15 +105,18 @@ function cubicAvoid(c: Connection, s: CcState, acked: number, now: number): void
 
 /**
  * A congestion event (loss found by recovery, an RTO, a lost tail probe):
- * the new ssthresh. NewReno halves the flight (RFC 5681 eq. 4); CUBIC keeps
- * β of the window and remembers where it was (RFC 9438 §4.6, §4.7 fast convergence).
+ * the new ssthresh. NewReno halves the window (RFC 5681 eq. 4 halves the
+ * flight; with SACK the flight counts SACKed data, so Linux and FreeBSD halve
+ * cwnd, as here, never more than the flight); CUBIC keeps β of the window and
+ * remembers where it was (RFC 9438 §4.6, §4.7 fast convergence).
  */
 export function ccSsthresh(c: Connection, flight: number): number {
   const mss = c.sndMss;
   const s = c.ccState();
   s.bytesAcked = 0;
   s.carry = 0;
-  if (c.congestion === 'newreno') return Math.max(Math.floor(flight / 2), 2 * mss);
+  if (c.congestion === 'newreno')
+    return Math.max(Math.floor(Math.min(c.cwnd, flight) / 2), 2 * mss);
   const cw = c.cwnd / mss;
   s.wMax = cw < s.wMax ? (cw * (1 + BETA)) / 2 : cw;
   s.cwndPrior = cw;

@@ -8,7 +8,7 @@ import type { IpAddr } from '../wire/addr.ts';
 import type { IcmpErrorKind } from '../wire/icmp.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, URG } from '../wire/tcp.ts';
 import type { Reassembly, SendBuffer } from './buffers.ts';
-import type { CcState, CongestionName } from './cc.ts';
+import { type CcState, CONGESTION_NAMES, type CongestionName, newCcState } from './cc.ts';
 import {
   ConnectionRefused,
   ConnectionReset,
@@ -852,9 +852,30 @@ export class Connection implements Endpoints {
       });
   }
 
+  /**
+   * Switches the congestion-control algorithm (as TCP_CONGESTION): the window
+   * stays, the new algorithm starts from it with fresh state.
+   */
+  setCongestion(algo: CongestionName, now: number): void {
+    if (!CONGESTION_NAMES.includes(algo)) {
+      throw new RangeError(
+        `congestion control must be one of ${CONGESTION_NAMES.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(algo)}`,
+      );
+    }
+    this.congestion = algo;
+    if (this.rec !== null) this.rec.cc = newCcState();
+    this.cc('cwnd', now);
+  }
+
   /** @internal */
   recovery(): Recovery {
-    if (this.rec === null) this.rec = new Recovery();
+    if (this.rec === null) {
+      this.rec = new Recovery();
+      // Sequence numbers compare only near each other: start from what is acknowledged.
+      this.rec.fack = this.sndUna;
+      this.rec.rackEnd = this.sndUna;
+      this.rec.recoverySeq = this.sndUna;
+    }
     return this.rec;
   }
 
@@ -874,6 +895,7 @@ export class Connection implements Endpoints {
         conn: this.id,
         event,
         cwnd: this.cwnd,
+        mss: this.sndMss,
         ssthresh: this.ssthresh,
         pipe: pipe(this),
         ...(seq === undefined ? {} : { seq, end }),

@@ -40,7 +40,7 @@ export const LOSS_TIMER_TLP = 2;
 
 /** What a connection remembers about loss, made at the first sign of it. */
 export class Recovery {
-  readonly cc: CcState = newCcState();
+  cc: CcState = newCcState();
   /** RFC 6675's RecoveryPoint: recovery ends when this is acknowledged. */
   recoverySeq = 0;
   /** RFC 6937: bytes delivered and sent since recovery began, and the flight then. */
@@ -55,14 +55,17 @@ export class Recovery {
   priorWMax = 0;
   undoBytes = 0;
   undoArmed = false;
-  /** RACK (RFC 8985 §6.1): transmit time, end and RTT of the most recently sent segment delivered. */
+  /** RACK (RFC 8985 §6.1): transmit time, order and end, and RTT, of the most recently sent segment delivered. */
   rackXmit = -1;
+  rackOrder = -1;
   rackEnd = 0;
   rackRtt = 0;
   /** Highest sequence number delivered (RACK.fack), for reordering detection. */
   fack = 0;
   reordering = false;
   reoMult = 1;
+  /** The peer has sent SACK blocks: from then on only they count, not bare duplicate ACKs (RFC 6675 §2). */
+  sackSeen = false;
   /** Tail loss probe in flight: the sequence it covers up to (-1: none), and whether it was a retransmission. */
   tlpEnd = -1;
   tlpRetrans = false;
@@ -104,6 +107,7 @@ export function readSack(c: Connection, seg: Segment, ack: number, now: number):
   let blocks: number[] | null = null;
   for (const o of seg.options) if (o.kind === 'sack') blocks = o.blocks;
   if (!blocks || blocks.length < 2) return 0;
+  c.recovery().sackSeen = true;
   let newly = 0;
   for (let b = 0; b + 1 < blocks.length; b += 2) {
     let start = blocks[b];
@@ -171,8 +175,10 @@ function rackDelivered(c: Connection, s: SentQueue, i: number, now: number): voi
   const rtt = now - xmit;
   // An ACK sooner than the minimum RTT after a retransmission is for the original.
   if (flags & RETRANSMITTED && rtt < c.minRtt) return;
-  if (xmit > r.rackXmit || (xmit === r.rackXmit && seqGt(end, r.rackEnd))) {
+  const order = s.order(i);
+  if (order > r.rackOrder) {
     r.rackXmit = xmit;
+    r.rackOrder = order;
     r.rackEnd = end;
     r.rackRtt = rtt;
   }
@@ -210,8 +216,9 @@ function rackDetect(c: Connection, now: number): number {
   for (let i = 0; i < s.count; i++) {
     const f = s.flags(i);
     if (f & SACKED || (f & LOST && !(f & RETRANS_OUT))) continue;
+    // Only what went out before the most recently sent segment delivered.
+    if (s.order(i) >= r.rackOrder) continue;
     const x = s.xmit(i);
-    if (x > r.rackXmit || (x === r.rackXmit && seqGe(s.end(i), r.rackEnd))) continue;
     const left = x + r.rackRtt + reo - now;
     if (left <= 0) {
       // A retransmission that is itself lost goes again (LOST stays, it is no longer in flight).
@@ -221,7 +228,7 @@ function rackDetect(c: Connection, now: number): number {
       c.cc('marked-lost', now, s.seq(i), s.end(i));
     } else if (left > wait) wait = left;
   }
-  if (wait > 0) armLossTimer(c, now + wait, LOSS_TIMER_RACK);
+  if (wait > 0) armLossTimer(c, now, now + wait, LOSS_TIMER_RACK);
   else if (c.lossTimer === LOSS_TIMER_RACK) stopLossTimer(c, now);
   return lost;
 }
@@ -273,7 +280,9 @@ function enterRecovery(c: Connection, flight: number, now: number): void {
   r.recoverySeq = c.sndMax;
   r.prrDelivered = 0;
   r.prrOut = 0;
-  r.recoverFs = Math.max(flight, 1);
+  // RFC 6937's RecoverFS; as Linux (tcp_init_cwnd_reduction), the window before
+  // the reduction: with SACK the flight also counts data already delivered.
+  r.recoverFs = Math.max(r.priorCwnd, 1);
   c.caState = CA_RECOVERY;
   c.host.count('fast-retransmits');
   c.cc('enter-recovery', now);
@@ -319,7 +328,12 @@ export function afterAck(
   let lost = 0;
   let partial = false;
   if (c.sent && c.sent.count > 0) {
-    if (dup && c.dupAcks === DUPTHRESH && c.caState < CA_RECOVERY) {
+    if (
+      dup &&
+      c.dupAcks === DUPTHRESH &&
+      c.caState < CA_RECOVERY &&
+      (!c.sackOk || c.rec === null || !c.rec.sackSeen)
+    ) {
       c.recovery();
       lost += markFirstLost(c, now);
     }
@@ -407,13 +421,14 @@ export function armLossProbe(c: Connection, now: number): void {
     if (c.lossTimer === LOSS_TIMER_TLP) stopLossTimer(c, now);
     return;
   }
-  armLossTimer(c, now + pto, LOSS_TIMER_TLP);
+  armLossTimer(c, now, now + pto, LOSS_TIMER_TLP);
 }
 
-function armLossTimer(c: Connection, at: number, kind: number): void {
+function armLossTimer(c: Connection, now: number, at: number, kind: number): void {
+  if (c.lossAt === at && c.lossTimer === kind) return;
   c.lossAt = at;
   c.lossTimer = kind;
-  c.timer(kind === LOSS_TIMER_RACK ? 'rack' : 'loss-probe', 'armed', at, at);
+  c.timer(kind === LOSS_TIMER_RACK ? 'rack' : 'loss-probe', 'armed', now, at);
   updateDeadline(c);
 }
 
@@ -449,18 +464,17 @@ export function onLossTimer(c: Connection, now: number): 'output' | 'probe' | 'n
 }
 
 /** A probe went out (RFC 8985 §7.3): remember it until the ACK that covers it. */
-export function probeSent(c: Connection, retransmission: boolean, now: number): void {
+export function probeSent(c: Connection, retransmission: boolean): void {
   const r = c.recovery();
   r.tlpEnd = c.sndMax;
   r.tlpRetrans = retransmission;
   r.tlpDsacked = false;
   c.host.count('tail-loss-probes');
-  c.cc('tlp', now);
 }
 
 /** Bookkeeping for a retransmission of record `i` (undo and PRR count it). */
 export function noteRetransmit(c: Connection, s: SentQueue, i: number, now: number): void {
-  s.retransmitted(i, now);
+  s.retransmitted(i, now, s.sends++);
   const r = c.rec;
   if (r) {
     if (r.undoArmed) r.undoBytes += s.len(i);

@@ -20,13 +20,15 @@ export const FIN_SENT = 16;
 /** The segment went out with PSH. */
 export const PSH_SENT = 32;
 
-const STRIDE = 4; // seq, len, xmit time, flags
+const STRIDE = 5; // seq, len, xmit time, flags, transmission number
 
 export class SentQueue {
   private a = new Float64Array(16 * STRIDE);
   private mask = 15;
   private head = 0;
   count = 0;
+  /** The next transmission number. */
+  sends = 0;
   /** Sequence space of records the peer has SACKed. */
   sacked = 0;
   /** Sequence space of records marked lost and not SACKed. */
@@ -55,15 +57,20 @@ export class SentQueue {
   flags(i: number): number {
     return this.a[this.at(i) + 3];
   }
+  /** Transmission order (a counter): tells apart segments sent in the same millisecond. */
+  order(i: number): number {
+    return this.a[this.at(i) + 4];
+  }
 
   /** A segment sent for the first time: [seq, seq + len) of sequence space; `flags`: FIN_SENT, PSH_SENT. */
-  push(seq: number, len: number, now: number, flags: number): void {
+  push(seq: number, len: number, now: number, flags: number, order: number): void {
     if (this.count > this.mask) this.grow();
     const k = ((this.head + this.count) & this.mask) * STRIDE;
     this.a[k] = seq >>> 0;
     this.a[k + 1] = len;
     this.a[k + 2] = now;
     this.a[k + 3] = flags;
+    this.a[k + 4] = order;
     this.count++;
   }
 
@@ -87,9 +94,10 @@ export class SentQueue {
     this.account(before & ~bits, this.a[k + 1], 1);
   }
 
-  /** Record `i` went out again now. */
-  retransmitted(i: number, now: number): void {
+  /** Record `i` went out again now, as transmission number `order`. */
+  retransmitted(i: number, now: number, order: number): void {
     this.a[this.at(i) + 2] = now;
+    this.a[this.at(i) + 4] = order;
     this.set(i, RETRANSMITTED | RETRANS_OUT);
   }
 
@@ -143,6 +151,7 @@ export class SentQueue {
     this.a[n + 1] = len - first;
     this.a[n + 2] = this.a[k + 2];
     this.a[n + 3] = flags;
+    this.a[n + 4] = this.a[k + 4];
     this.a[k + 1] = first;
     this.a[k + 3] = flags & ~FIN_SENT;
     this.account(flags & ~FIN_SENT, first, 1);

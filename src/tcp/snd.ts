@@ -267,7 +267,8 @@ export function retransmitRecord(c: Connection, i: number, now: number): void {
   c.totalRetrans++;
   noteRetransmit(c, s, i, now);
   c.transmit(seg, 'retransmit', now);
-  if (c.rexmitAt === Number.POSITIVE_INFINITY) armRexmit(c, now, c.rto.rto);
+  // Resending the oldest segment restarts its timer (as Linux and FreeBSD do on a fast retransmit).
+  armRexmit(c, now, c.rto.rto, i === 0);
 }
 
 /**
@@ -319,7 +320,12 @@ function sendData(
   c.sndNxt = seqAdd(seq, segLen);
   // Record what is new in it (data resent after a SYN,ACK took only the SYN is new to the queue).
   if (segLen > 0) {
-    const q = (c.sent ??= new SentQueue());
+    if (c.sent === null) {
+      c.sent = new SentQueue();
+      // Transmission numbers start again: the last segment delivered went out before all of these.
+      if (c.rec !== null) c.rec.rackOrder = -1;
+    }
+    const q = c.sent;
     const from = q.count > 0 ? q.end(q.count - 1) : seq;
     if (seqLt(from, c.sndNxt)) {
       const start = seqLt(from, seq) ? seq : from;
@@ -328,6 +334,7 @@ function sendData(
         seqDiff(c.sndNxt, start),
         now,
         (flags & FIN ? FIN_SENT : 0) | (flags & PSH ? PSH_SENT : 0),
+        q.sends++,
       );
     }
   }

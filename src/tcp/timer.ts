@@ -197,20 +197,20 @@ function sendProbe(c: Connection, now: number): void {
   const s = c.sent;
   if (!s || s.count === 0) return;
   const unsent = (c.sendBuf ? c.sendBuf.length : 0) - seqDiff(c.sndNxt, c.sndUna);
-  const before = c.sndMax;
-  if (unsent > 0 && seqDiff(c.sndNxt, c.sndUna) < c.sndWnd) {
+  const fresh = unsent > 0 && seqDiff(c.sndNxt, c.sndUna) < c.sndWnd;
+  // Said before it goes, so the trace (and its explanations) read in order.
+  c.cc('tlp', now);
+  if (fresh) {
     const cwnd = c.cwnd;
     c.cwnd = pipe(c) + c.sndMss;
     output(c, now, true);
     c.cwnd = cwnd;
-  }
-  if (c.sndMax !== before) probeSent(c, false, now);
-  else {
+  } else {
     let i = s.count - 1;
     while (i > 0 && s.flags(i) & SACKED) i--;
     retransmitRecord(c, i, now);
-    probeSent(c, true, now);
   }
+  probeSent(c, !fresh);
   stopLossTimer(c, now);
   armRexmit(c, now, c.rto.rto, true);
 }

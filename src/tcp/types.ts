@@ -503,7 +503,9 @@ export type TraceEvent =
       host: string;
       conn: number;
       event: CcEvent;
+      /** Bytes; `mss` is the sender's segment size then. */
       cwnd: number;
+      mss: number;
       ssthresh: number;
       pipe: number;
       seq?: number;

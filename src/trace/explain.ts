@@ -23,6 +23,9 @@ type Key =
   | 'thirdWithData'
   | 'data'
   | 'retransmit'
+  | 'retransmitRecovery'
+  | 'retransmitRto'
+  | 'retransmitProbe'
   | 'ack'
   | 'dupAck'
   | 'fin'
@@ -66,6 +69,12 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
       `${v.len} bytes of data, sequence ${v.seq} to ${v.end}; the receiver will acknowledge ${v.end}.`,
     retransmit: (v) =>
       `Retransmission of data from ${v.seq}: it was not acknowledged before the timer expired or three duplicate ACKs arrived.`,
+    retransmitRecovery: (v) =>
+      `Fast retransmission of data from ${v.seq}: the receiver's duplicate ACKs (SACK blocks, or a partial ACK, when SACK is not in use) show that data sent after it arrived and this did not, so it is taken as lost and sent again without waiting for the timer. The congestion window is cut once for the whole episode, and new data goes out as ACKs come back (PRR).`,
+    retransmitRto: (v) =>
+      `Retransmission of data from ${v.seq} after the retransmission timer expired: nothing acknowledged it in time, so everything outstanding counts as lost and the congestion window restarts at one segment (slow start resends the rest).`,
+    retransmitProbe: (v) =>
+      `Tail loss probe: the last segment (from ${v.seq}) goes again because no ACK came for about two round trips. If the tail was lost, the probe's ACK reveals it and starts a fast recovery instead of a timeout.`,
     ack: (v) =>
       `ACK ${v.ack}: everything before ${v.ack} arrived. A pure ACK consumes no sequence number and is never itself acknowledged.`,
     dupAck: (v) =>
@@ -117,6 +126,12 @@ const text: Record<Lang, Record<Key, (v: Record<string, string | number>) => str
     data: (v) => `${v.len} 字节数据，序列号 ${v.seq} 到 ${v.end}；接收方将确认 ${v.end}。`,
     retransmit: (v) =>
       `从 ${v.seq} 开始重传数据：在计时器到期或收到三个重复 ACK 之前没有得到确认。`,
+    retransmitRecovery: (v) =>
+      `快速重传从 ${v.seq} 开始的数据：接收方的重复 ACK（以及 SACK 块；不用 SACK 时是部分确认）表明在它之后发出的数据已经到达而它没有，所以认为它丢失了，不等计时器就重发。整个恢复过程拥塞窗口只减小一次，新数据随着返回的 ACK 发出（PRR）。`,
+    retransmitRto: (v) =>
+      `重传计时器到期后重传从 ${v.seq} 开始的数据：没有及时得到确认，所以所有未确认的数据都算作丢失，拥塞窗口从一个报文段重新开始（慢启动重发其余部分）。`,
+    retransmitProbe: (v) =>
+      `尾部丢包探测：大约两个往返都没有收到 ACK，于是重发最后一个报文段（从 ${v.seq} 开始）。如果尾部确实丢了，探测报文的 ACK 会揭示这一点，从而启动快速恢复而不是等待超时。`,
     ack: (v) => `ACK ${v.ack}：${v.ack} 之前的数据都已收到。纯 ACK 不占用序列号，也不需要被确认。`,
     dupAck: (v) => `重复 ACK ${v.ack}：收到了乱序或窗口外的报文段；这里告诉对方仍在等待哪里。`,
     fin: (v) =>
@@ -165,6 +180,9 @@ export const RFC_SECTION: Record<string, string> = {
   thirdWithData: 'RFC 9293 §3.5, §3.10.7.4',
   data: 'RFC 9293 §3.10.2',
   retransmit: 'RFC 6298 §5, RFC 5681 §3.2',
+  retransmitRecovery: 'RFC 6675 §5, RFC 8985 §6, RFC 6937',
+  retransmitRto: 'RFC 6298 §5, RFC 5681 §3.1, RFC 6675 §5.1',
+  retransmitProbe: 'RFC 8985 §7',
   ack: 'RFC 9293 §3.10.7.4',
   dupAck: 'RFC 9293 §3.10.7.4, RFC 5681 §4.2',
   fin: 'RFC 9293 §3.6',
@@ -203,7 +221,13 @@ export function explainSegments(
     if (e.type === 'wire' && e.fate !== 'released' && e.fate !== 'duplicated') wireIdx.push(i);
   });
   let wi = 0;
+  // What loss recovery last decided per connection: says why data goes again.
+  const lastCc = new Map<string, string>();
   events.forEach((e, i) => {
+    if (e.type === 'cc' && e.event !== 'cwnd') {
+      lastCc.set(`${e.host}/${e.conn}`, e.event);
+      return;
+    }
     if (e.type === 'wire' && e.fate === 'released') {
       out.push({ event: i, wire: i, t: e.t, head: '', text: t.released({ to: e.to }), keys: [] });
       return;
@@ -259,8 +283,19 @@ export function explainSegments(
     else if (e.why === 'probe') keys.push('probe');
     else if (e.why === 'window-update') keys.push('windowUpdate');
     else if (e.why === 'delayed-ack') keys.push('delayedAck');
-    else if (e.why === 'retransmit') keys.push('retransmit');
-    else if (s.flags & FIN) keys.push('fin');
+    else if (e.why === 'retransmit') {
+      const cc = lastCc.get(me);
+      keys.push(
+        cc === 'enter-loss'
+          ? 'retransmitRto'
+          : cc === 'tlp'
+            ? 'retransmitProbe'
+            : cc === 'enter-recovery' || cc === 'marked-lost'
+              ? 'retransmitRecovery'
+              : 'retransmit',
+      );
+      if (cc === 'tlp') lastCc.delete(me);
+    } else if (s.flags & FIN) keys.push('fin');
     else if (owesThird.has(me)) {
       // The first segment after receiving the SYN,ACK completes the handshake.
       keys.push(len > 0 ? 'thirdWithData' : 'handshakeAck');

@@ -102,7 +102,7 @@ export function renderTsg(
     const ack = rel(e.seg.ack);
     const wnd = ack + (e.seg.window << (e.seg.flags & SYN ? 0 : scale));
     acks.push({ t: e.t, ack, wnd });
-    yMax = Math.max(yMax, ack, Math.min(wnd, yMax * 1.5 + 1));
+    yMax = Math.max(yMax, ack);
     for (const opt of e.seg.options) {
       if (opt.kind !== 'sack') continue;
       for (let i = 0; i + 1 < opt.blocks.length; i += 2)
@@ -110,6 +110,9 @@ export function renderTsg(
     }
   }
 
+  // The window line shows where it is near the data; a far larger window is cut at the top.
+  const wndTop = Math.max(...acks.map((a) => a.wnd), 0);
+  yMax = Math.max(yMax, Math.min(wndTop, Math.ceil(yMax * 1.25)));
   const W = o.width ?? 720;
   const H = o.height ?? 420;
   const L = 78;
@@ -156,18 +159,20 @@ export function renderTsg(
       `<path class="ack" d="${step('ack')}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>`,
     );
   }
+  // SACK blocks under the segments: a retransmission sent as they arrive stays visible.
+  for (const s of sacks) {
+    const xx = x(s.t) + 3;
+    svg.push(
+      `<line class="sack" x1="${f(xx)}" y1="${f(y(s.lo))}" x2="${f(xx)}" y2="${f(y(s.hi))}" stroke="#9467bd" stroke-width="4" stroke-opacity="0.6"/>`,
+    );
+  }
   for (const b of bars) {
     const cls = b.re ? 'retransmission' : b.syn ? 'syn' : 'segment';
     const color = b.re ? '#d62728' : '#222';
+    const width = b.re ? ' stroke-width="2.5"' : '';
     const xx = f(x(b.t));
     svg.push(
-      `<g class="${cls}" stroke="${color}"><line x1="${xx}" y1="${f(y(b.lo))}" x2="${xx}" y2="${f(y(b.hi))}"/><line x1="${f(x(b.t) - 2)}" y1="${f(y(b.hi))}" x2="${f(x(b.t) + 2)}" y2="${f(y(b.hi))}"/></g>`,
-    );
-  }
-  for (const s of sacks) {
-    const xx = x(s.t);
-    svg.push(
-      `<line class="sack" x1="${f(xx)}" y1="${f(y(s.lo))}" x2="${f(xx)}" y2="${f(y(s.hi))}" stroke="#9467bd" stroke-width="4" stroke-opacity="0.6"/>`,
+      `<g class="${cls}" stroke="${color}"${width}><line x1="${xx}" y1="${f(y(b.lo))}" x2="${xx}" y2="${f(y(b.hi))}"/><line x1="${f(x(b.t) - 2)}" y1="${f(y(b.hi))}" x2="${f(x(b.t) + 2)}" y2="${f(y(b.hi))}"/></g>`,
     );
   }
   // Legend.
@@ -199,6 +204,6 @@ export function renderTsg(
   };
 }
 
-function svgOpen(w: number, h: number): string {
+export function svgOpen(w: number, h: number): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${w} ${h}" width="${w}" height="${h}" font-family="sans-serif" font-size="11"><rect width="${w}" height="${h}" fill="white"/>`;
 }

@@ -158,6 +158,23 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(await checks(page)).not.toContain('false');
     }, 60_000);
 
+    it('loss recovery: the time-sequence graph and the cwnd plot sit under each ladder, retransmissions and recovery marked', async () => {
+      const page = await open('s=loss-recovery');
+      await page.locator('[data-testid=end]').click();
+      const graphs = page.locator('[data-testid=graphs]');
+      expect(await graphs.count()).toBe(2);
+      // With SACK: three retransmissions in red and one recovery on the cwnd plot.
+      const first = graphs.first();
+      expect(await first.locator('[data-testid=tsg] g.retransmission').count()).toBe(3);
+      expect(await first.locator('[data-testid=cwnd] line.enter-recovery').count()).toBe(1);
+      expect(await first.locator('[data-testid=cwnd] path.cwnd').getAttribute('d')).toMatch(/^M/);
+      expect(await checks(page)).not.toContain('false');
+      // A handshake moves no data through recovery: no graphs there.
+      const hs = await open('s=handshake');
+      expect(await hs.locator('[data-testid=graphs]').count()).toBe(0);
+      expect((page as Page & { errors: string[] }).errors).toEqual([]);
+    }, 60_000);
+
     it('clicking a segment shows its decoded fields and its bytes, the field under the pointer highlighted', async () => {
       const page = await open('s=handshake');
       await page.locator('g.arrow[data-label="SYN,ACK"]').first().click();

@@ -12,10 +12,12 @@ import {
   scenarioTitle,
   variantName,
 } from '../../src/sim/scenarios/zh.ts';
+import { renderCwnd } from '../../src/trace/cwnd.ts';
 import { explainSegments, RFC_SECTION } from '../../src/trace/explain.ts';
 import { renderJson } from '../../src/trace/json.ts';
 import { renderPcap } from '../../src/trace/pcap.ts';
 import { renderTcpdump } from '../../src/trace/tcpdump.ts';
+import { renderTsg } from '../../src/trace/tsg.ts';
 import { FreePlay } from './FreePlay.tsx';
 import { packetFields } from './fields.ts';
 import { type Lang, ui } from './i18n.ts';
@@ -452,6 +454,7 @@ export function App() {
                     onSelect={(i) => setSelected({ v, i })}
                   />
                   <Checks result={m.result} lang={lang} done={at >= last} />
+                  <Graphs result={m.result} lang={lang} />
                 </div>
               ))}
             </div>
@@ -546,6 +549,34 @@ function exportSvg(root: HTMLElement | null, name: string, png: boolean): void {
     c.toBlob((b) => b && download(`${name}.png`, b, 'image/png'));
   };
   img.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(text)}`;
+}
+
+/**
+ * The time-sequence graph and the congestion-window plot, for runs that moved
+ * data through loss recovery (the window changed): the whole run, as the CLI's
+ * --format tsg and --format cwnd draw it.
+ */
+function Graphs({ result, lang }: { result: ScenarioResult; lang: Lang }) {
+  const t = ui[lang];
+  const svgs = useMemo(() => {
+    const moved = result.events.filter((e) => e.type === 'cc').length > 3;
+    if (!moved) return null;
+    return [renderTsg(result.events).svg.join(''), renderCwnd(result.events).svg.join('')];
+  }, [result]);
+  if (!svgs) return null;
+  return (
+    <details class="graphs" data-testid="graphs" open>
+      <summary>{t.graphs}</summary>
+      <figure data-testid="tsg">
+        <div dangerouslySetInnerHTML={{ __html: svgs[0] }} />
+        <figcaption>{t.tsgCaption}</figcaption>
+      </figure>
+      <figure data-testid="cwnd">
+        <div dangerouslySetInnerHTML={{ __html: svgs[1] }} />
+        <figcaption>{t.cwndCaption}</figcaption>
+      </figure>
+    </details>
+  );
 }
 
 function Checks({ result, lang, done }: { result: ScenarioResult; lang: Lang; done: boolean }) {

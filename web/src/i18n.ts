@@ -27,6 +27,11 @@ const en = {
   time: 'Time',
   absolute: 'Absolute sequence numbers (ISNs)',
   checks: 'Checks',
+  graphs: 'Graphs',
+  tsgCaption:
+    'Time-sequence graph: each segment sent is a bar (retransmissions in red), ACKs the blue step, SACK blocks purple, the receive window green.',
+  cwndCaption:
+    'Congestion window and ssthresh over time, with recovery, timeouts, tail loss probes and undos marked.',
   detail: 'Segment',
   detailHint: 'Click an arrow to see its header fields and bytes.',
   explanation: 'Why',
@@ -82,6 +87,10 @@ const zh: typeof en = {
   time: '时间',
   absolute: '绝对序列号（ISN）',
   checks: '检查',
+  graphs: '图表',
+  tsgCaption:
+    '时间-序列号图：每个发出的报文段是一条竖线（重传为红色），ACK 是蓝色阶梯，SACK 块为紫色，接收窗口为绿色。',
+  cwndCaption: '拥塞窗口与 ssthresh 随时间的变化，标出了恢复、超时、尾部丢包探测和撤销。',
   detail: '报文段',
   detailHint: '点击一个箭头，查看它的首部字段和字节。',
   explanation: '原因',

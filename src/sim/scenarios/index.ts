@@ -6,6 +6,7 @@ import { lostAck, lostSyn, lostSynAck, oldDuplicateSyn } from './failures.ts';
 import { fastOpen } from './fastopen.ts';
 import { synFlood } from './flood.ts';
 import { random } from './random.ts';
+import { cubicVsNewreno, lossRecovery, slowStart } from './recovery.ts';
 import type { Scenario } from './scenario.ts';
 
 export const scenarios: Scenario[] = [
@@ -21,6 +22,9 @@ export const scenarios: Scenario[] = [
   fastOpen,
   delayedAck,
   close,
+  slowStart,
+  lossRecovery,
+  cubicVsNewreno,
   random,
 ];
 

@@ -56,6 +56,18 @@ const TITLES: Record<string, [string, string]> = {
     '关闭：四个报文段、同时关闭、TIME-WAIT',
     '一方先关闭：FIN、ACK、FIN、ACK 四个报文段，先关闭的一方进入 TIME-WAIT 并停留 2×MSL；双方同时关闭时都经过 CLOSING。',
   ],
+  'slow-start': [
+    '慢启动：窗口每个往返翻一倍',
+    '客户端在一条干净的路径上发送 300 KB。它从十个报文段开始（RFC 6928 的初始窗口），每个 ACK 让 cwnd 增加它所确认的数据量（每个 ACK 最多两个报文段，RFC 3465）：每一轮发出的报文段数逐轮翻倍——10、20、40、80——直到数据发完。没有丢包，所以 ssthresh 始终不起作用。可以试试 --format cwnd 或 --format tsg。',
+  ],
+  'loss-recovery': [
+    '丢包恢复：同一窗口内丢失三个报文段',
+    '客户端发送 60 KB；网络丢掉第二轮中的三个报文段（第 12、14、16 个数据包）。有 SACK 时，接收方准确报告收到了哪些数据：RACK 把三个空洞标记为丢失，只进入一次恢复，cwnd 只减小一次（CUBIC 减到 0.7），比例降速（PRR）让三个重传和新数据随着返回的 ACK 逐步发出——大约一个往返内补齐所有空洞，没有超时。没有 SACK 时（NewReno），发送方每个往返只能得知一个空洞：每个部分确认揭示下一个。可以试试 --format tsg 和 --format cwnd。',
+  ],
+  'cubic-vs-newreno': [
+    '丢包之后的 CUBIC 与 NewReno',
+    '同样的 4 MB 传输在一条 40 毫秒、50 Mbit/s 的路径上跑两次，窗口变大后丢一个包（第 200 个数据包）。NewReno（RFC 5681）把窗口减半，然后每个往返增加一个报文段；CUBIC（RFC 9438）保留 70% 的窗口，并沿三次曲线增长回去——离原来的最大值远时快，接近时慢，之后再向上试探。CUBIC 更早完成。用 --format cwnd 比较两者。',
+  ],
   random: [
     '随机故障（混沌测试）',
     '一个带种子的混合场景：一个回显服务器，几个客户端各发送几 KB 数据后关闭，链路上有随机丢包、重复、乱序和损坏（各最多 30%）、延迟尖峰，有时服务器还会重启。不变量：没有异常逃逸；每条连接要么原样回显全部数据，要么以明确的原因关闭；序列号只会前进；全部关闭后什么也不剩。',
@@ -69,6 +81,10 @@ const VARIANTS: Record<string, string> = {
   'valid cookie': '有效的 cookie',
   'no defences': '没有防御',
   'SYN cookies': 'SYN cookie',
+  'SACK (RACK, PRR)': 'SACK（RACK、PRR）',
+  'no SACK (NewReno)': '没有 SACK（NewReno）',
+  CUBIC: 'CUBIC',
+  NewReno: 'NewReno',
 };
 
 const CHECKS: Record<string, string> = {
@@ -167,6 +183,20 @@ const CHECKS: Record<string, string> = {
   'every connection ended: data echoed byte-exact, or closed with a stated reason':
     '每条连接都已结束：数据逐字节回显，或以明确的原因关闭',
   'nothing is left behind after close': '关闭之后什么也不剩',
+  'the first flight is ten segments (RFC 6928)': '第一轮发出十个报文段（RFC 6928）',
+  'each of the next flights is about twice the one before (1.5–2×)':
+    '之后每一轮大约是前一轮的两倍（1.5–2 倍）',
+  'no loss, no retransmission, ssthresh untouched': '没有丢包，没有重传，ssthresh 保持不变',
+  'all 300,000 bytes arrive': '300,000 字节全部到达',
+  'all 60,000 bytes arrive, in order': '60,000 字节按顺序全部到达',
+  'one recovery episode, no retransmission timeout': '只有一次恢复过程，没有重传超时',
+  'each of the three lost segments is sent again exactly once': '三个丢失的报文段各自恰好重传一次',
+  'with SACK the three holes are repaired within one round trip':
+    '有 SACK 时，三个空洞在一个往返之内全部补齐',
+  'without SACK each hole waits for the partial ACK of the one before: a round trip apart':
+    '没有 SACK 时，每个空洞都要等前一个空洞的部分确认：彼此相隔一个往返',
+  'all 4,000,000 bytes arrive': '4,000,000 字节全部到达',
+  'CUBIC finishes before NewReno': 'CUBIC 比 NewReno 先完成',
 };
 
 /** Checks whose text carries a number: an English pattern and its Chinese form. */
@@ -176,10 +206,21 @@ const PATTERNS: [RegExp, (m: RegExpExecArray) => string][] = [
     (m) => `最初的 ${m[1]} 个报文段被立即确认（quick-ack）`,
   ],
   [/^leftover connections: (.*)$/, (m) => `遗留的连接：${m[1]}`],
+  [
+    /^one loss, one recovery: ssthresh ≈ ([\d.]+) of the window before it$/,
+    (m) => `一次丢包，一次恢复：ssthresh 约为丢包前窗口的 ${m[1]}`,
+  ],
 ];
 
 const FACTS: Record<string, string> = {
   accepted: '接受的连接',
+  completedMs: '完成时刻（毫秒）',
+  cwndBefore: '丢包前的 cwnd（字节）',
+  cwndBeforeRecovery: '进入恢复前的 cwnd（字节）',
+  flights: '每轮发出的报文段数',
+  retransmissions: '重传次数',
+  ssthresh: 'ssthresh（字节）',
+  ssthreshInRecovery: '恢复期间的 ssthresh（字节）',
   cookiesAccepted: '接受的 cookie',
   cookiesSent: '发出的 cookie',
   legitimateServed: '得到服务的合法客户端',

@@ -6,6 +6,7 @@
 
 import type { TcpServer, TcpSocket } from '../../stack/socket.ts';
 import { Stack } from '../../stack/stack.ts';
+import type { CongestionName } from '../../tcp/cc.ts';
 import type { Connection } from '../../tcp/connection.ts';
 import { seededRandom } from '../../tcp/random.ts';
 import { seqAdd } from '../../tcp/seq.ts';
@@ -1120,10 +1121,18 @@ class Runner {
           fd.lingerMs = on && secs > 0 ? secs * 1000 : undefined;
           return [0];
         }
+        case 'TCP_CONGESTION': {
+          // Linux's names: "reno" is NewReno; an algorithm not built in is ENOENT.
+          const algo = CONGESTION_BY_LINUX_NAME[val];
+          if (!algo) return [-1, 'ENOENT'];
+          fd.cfg.congestion = algo;
+          if (conn) this.stack.step((now) => conn.setCongestion(algo, now));
+          return [0];
+        }
         default:
           throw new Fail(
             this.curLine,
-            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_LINGER, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT)`,
+            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_LINGER, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, TCP_CONGESTION)`,
           );
       }
     }
@@ -1151,10 +1160,15 @@ class Runner {
       case 'SO_KEEPALIVE':
         actual = (conn ? conn.keepAlive : fd.cfg.keepAlive) ? '1' : '0';
         break;
+      case 'TCP_CONGESTION': {
+        const algo = conn ? conn.congestion : (fd.cfg.congestion ?? this.stack.cfg.congestion);
+        actual = algo === 'newreno' ? 'reno' : algo;
+        break;
+      }
       default:
         throw new Fail(
           this.curLine,
-          `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR)`,
+          `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR, SO_KEEPALIVE, TCP_CONGESTION)`,
         );
     }
     if (val !== actual)
@@ -1227,6 +1241,12 @@ const OPT_BITS: Record<string, number> = {
   TCPI_OPT_ECN: 8,
   TCPI_OPT_ECN_SEEN: 16,
   TCPI_OPT_SYN_DATA: 32,
+};
+
+/** TCP_CONGESTION's values: Linux's module names. */
+const CONGESTION_BY_LINUX_NAME: Record<string, CongestionName> = {
+  cubic: 'cubic',
+  reno: 'newreno',
 };
 
 /** Linux's congestion-avoidance states, as tcpi_ca_state reports them. */

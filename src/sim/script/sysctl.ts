@@ -45,6 +45,20 @@ const SETTINGS: Record<string, Apply> = {
   'net.ipv4.tcp_timestamps': onOff('timestamps'),
   'net.ipv4.tcp_sack': onOff('sack'),
   'net.ipv4.tcp_window_scaling': onOff('windowScaling'),
+  // Module names: "reno" is NewReno.
+  'net.ipv4.tcp_congestion_control': (cfg, v) => {
+    const name = v.trim();
+    if (name !== 'cubic' && name !== 'reno') return false;
+    cfg.congestion = name === 'reno' ? 'newreno' : 'cubic';
+    return true;
+  },
+  // RACK loss detection: any of bits 0x1 (RACK) on; 0 turns RACK-TLP off.
+  'net.ipv4.tcp_recovery': (cfg, v) => {
+    const n = int(v);
+    if (!Number.isFinite(n) || n < 0) return false;
+    cfg.rack = (n & 1) !== 0;
+    return true;
+  },
   'net.ipv4.tcp_syncookies': (cfg, v) => {
     const n = int(v);
     if (n < 0 || n > 2 || !Number.isFinite(n)) return false;
