@@ -59,6 +59,8 @@ interface Rule {
   holdFor: number;
   note?: string;
   done: boolean;
+  /** Applies to every match, not only the nth. */
+  every?: boolean;
 }
 
 interface HostEntry {
@@ -126,6 +128,20 @@ export class Network {
   /** Drops the `nth` (1-based) packet matching `filter`. */
   dropNth(filter: PacketFilter, nth = 1, note?: string): void {
     this.rules.push({ filter, nth, seen: 0, action: 'drop', holdFor: 0, note, done: false });
+  }
+
+  /** Drops every packet `filter` says to (it may keep state: a loss model of its own). */
+  dropIf(filter: PacketFilter, note?: string): void {
+    this.rules.push({
+      filter,
+      nth: 0,
+      seen: 0,
+      action: 'drop',
+      holdFor: 0,
+      note,
+      done: false,
+      every: true,
+    });
   }
 
   /** Holds the `nth` matching packet in the network for `ms`, then delivers it. */
@@ -233,8 +249,8 @@ export class Network {
     for (const r of this.rules) {
       if (r.done || !r.filter(view)) continue;
       r.seen++;
-      if (r.seen !== r.nth) continue;
-      r.done = true;
+      if (!r.every && r.seen !== r.nth) continue;
+      if (!r.every) r.done = true;
       if (r.action === 'drop') {
         this.wire(
           from.name,
