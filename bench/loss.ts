@@ -1,6 +1,6 @@
 // `npm run bench:loss`: goodput under loss, two ways.
 //
-//   npm run bench:loss [-- --quick] [--json FILE] [--no-tun] [--seconds N]
+//   npm run bench:loss [-- --quick] [--json FILE] [--no-tun] [--seconds N] [--readme]
 //
 // 1. Over TUN (Linux, root): synack and the Linux kernel in a namespace of
 //    their own, synack's link (src/link/impair.ts) adding the same seeded
@@ -13,7 +13,7 @@
 //    matrix, against the Mathis et al. bound (MSS/RTT · √(3/2)/√p).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { impairLink } from '../src/link/impair.ts';
@@ -158,7 +158,14 @@ async function tunMatrix(
       const sink = ns.start(bulk, ['sink', KERNEL, '5001', String(seconds)]);
       await sink.waitFor(/listening/);
       const w = ns.start(process.execPath, args('send', 5001));
-      await sink.done;
+      const ended = await Promise.race([
+        sink.done.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), (seconds + 30) * 1000)),
+      ]);
+      if (!ended) {
+        sink.child.kill('SIGKILL');
+        throw new Error(`${c.name}: synack's sender did not finish: ${w.out}${w.err.slice(-1500)}`);
+      }
       synackMbps = mbps(sink.out);
       // The sink's exit closes the connection; the worker then says how it went.
       await Promise.race([w.done, new Promise((r) => setTimeout(r, 5000))]);
@@ -173,8 +180,15 @@ async function tunMatrix(
     try {
       const w = ns.start(process.execPath, args('recv', 5002));
       await w.waitFor(/listening/);
-      ns.start(bulk, ['send', SYNACK, '5002', CC]);
-      await w.done;
+      const k = ns.start(bulk, ['send', SYNACK, '5002', CC]);
+      const ended = await Promise.race([
+        w.done.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), (seconds + 30) * 1000)),
+      ]);
+      if (!ended)
+        throw new Error(
+          `${c.name}: no result from synack's receiver: ${w.out}${w.err.slice(-1500)} ${k.err}`,
+        );
       linuxMbps = mbps(w.out);
     } finally {
       ns.destroy();
@@ -272,11 +286,19 @@ async function main(): Promise<void> {
   const jsonFile = j >= 0 ? args[j + 1] : undefined;
   const s = args.indexOf('--seconds');
   const seconds = s >= 0 ? Number(args[s + 1]) : quick ? 4 : 10;
-  const known = new Set(['--quick', '--no-tun', '--json', '--seconds', jsonFile, args[s + 1]]);
+  const known = new Set([
+    '--quick',
+    '--no-tun',
+    '--readme',
+    '--json',
+    '--seconds',
+    jsonFile,
+    s >= 0 ? args[s + 1] : undefined,
+  ]);
   for (const a of args)
     if (!known.has(a) || (s >= 0 && !(seconds > 0))) {
       console.error(
-        `bench:loss: bad argument "${a}" (accepted: --quick, --no-tun, --json FILE, --seconds N > 0)`,
+        `bench:loss: bad argument "${a}" (accepted: --quick, --no-tun, --readme, --json FILE, --seconds N > 0)`,
       );
       process.exit(2);
     }
@@ -307,6 +329,18 @@ async function main(): Promise<void> {
   const report = { date: new Date().toISOString(), seconds, sim, tun };
   if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(report, null, 2)}\n`);
   console.log(table(report));
+  if (args.includes('--readme')) {
+    // The README's section between its markers, with the date and the command.
+    const readme = readFileSync('README.md', 'utf8');
+    const a = readme.indexOf('<!-- loss:start -->');
+    const b = readme.indexOf('<!-- loss:end -->');
+    if (a < 0 || b < a) throw new Error('README.md has no <!-- loss:start/end --> markers');
+    const body = `\n\nMeasured ${report.date.slice(0, 10)} on this project's 2-core machine with \`npm run bench:loss -- ${args.filter((x) => x !== '--readme').join(' ')}\` (${seconds} s per direction and cell over TUN; ${seconds * 3} s of virtual time in the simulator):\n\n${table(report)}\n\n`;
+    writeFileSync(
+      'README.md',
+      readme.slice(0, a + '<!-- loss:start -->'.length) + body + readme.slice(b),
+    );
+  }
 }
 
 function table(r: { sim: SimCell[]; tun: TunCell[] | string }): string {
