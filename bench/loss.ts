@@ -1,6 +1,6 @@
 // `npm run bench:loss`: goodput under loss, two ways.
 //
-//   npm run bench:loss [-- --quick] [--json FILE] [--no-tun] [--seconds N] [--readme]
+//   npm run bench:loss [-- --quick] [--json FILE] [--no-tun] [--seconds N] [--rounds N] [--readme]
 //
 // 1. Over TUN (Linux, root): synack and the Linux kernel in a namespace of
 //    their own, synack's link (src/link/impair.ts) adding the same seeded
@@ -124,12 +124,69 @@ interface TunCell {
   cell: string;
   synackMbps: number;
   linuxMbps: number;
+  /** Median of the rounds' ratios, and the lowest. */
   ratio: number;
+  minRatio: number;
   synackRtos: number;
+}
+
+/** One direction of one cell: goodput in Mbit/s, and synack's RTOs when it was the sender. */
+async function tunRun(
+  c: Cell,
+  role: 'send' | 'recv',
+  seconds: number,
+  seed: number,
+  bundle: string,
+  bulk: string,
+): Promise<{ mbps: number; rtos: number }> {
+  const args = (port: number) => [
+    bundle,
+    '--worker',
+    role,
+    String(port),
+    String(seconds),
+    String(c.rtt / 2),
+    String(c.loss),
+    String(c.burst),
+    String(seed),
+  ];
+  const mbps = (line: string) => (Number(/bytes=(\d+)/.exec(line)?.[1] ?? 0) * 8) / seconds / 1e6;
+  const within = (p: Promise<unknown>) =>
+    Promise.race([
+      p.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), (seconds + 30) * 1000)),
+    ]);
+  const ns = new Netns();
+  try {
+    if (role === 'send') {
+      // synack sends, the kernel receives and counts.
+      const sink = ns.start(bulk, ['sink', KERNEL, '5001', String(seconds)]);
+      await sink.waitFor(/listening/);
+      const w = ns.start(process.execPath, args(5001));
+      if (!(await within(sink.done)))
+        throw new Error(`${c.name}: synack's sender did not finish: ${w.out}${w.err.slice(-1500)}`);
+      // The sink's exit closes the connection; the worker then says how it went.
+      await Promise.race([w.done, new Promise((r) => setTimeout(r, 5000))]);
+      w.child.kill('SIGKILL');
+      return { mbps: mbps(sink.out), rtos: Number(/rtos=(\d+)/.exec(w.out)?.[1] ?? Number.NaN) };
+    }
+    // The kernel sends, synack receives and counts.
+    const w = ns.start(process.execPath, args(5002));
+    await w.waitFor(/listening/);
+    const k = ns.start(bulk, ['send', SYNACK, '5002', CC]);
+    if (!(await within(w.done)))
+      throw new Error(
+        `${c.name}: no result from synack's receiver: ${w.out}${w.err.slice(-1500)} ${k.err}`,
+      );
+    return { mbps: mbps(w.out), rtos: 0 };
+  } finally {
+    ns.destroy();
+  }
 }
 
 async function tunMatrix(
   seconds: number,
+  rounds: number,
   bundle: string,
   bulk: string,
   quick: boolean,
@@ -137,70 +194,41 @@ async function tunMatrix(
   const out: TunCell[] = [];
   const cells = quick ? CELLS.filter((c) => c.loss >= 0.01) : CELLS;
   for (const [k, c] of cells.entries()) {
-    const args = (role: string, port: number) => [
-      bundle,
-      '--worker',
-      role,
-      String(port),
-      String(seconds),
-      String(c.rtt / 2),
-      String(c.loss),
-      String(c.burst),
-      String(1000 + k),
-    ];
-    const mbps = (line: string) => (Number(/bytes=(\d+)/.exec(line)?.[1] ?? 0) * 8) / seconds / 1e6;
-    // synack sends, the kernel receives.
-    const fresh = () => new Netns();
-    let ns = fresh();
-    let synackMbps = 0;
-    let synackRtos = 0;
-    try {
-      const sink = ns.start(bulk, ['sink', KERNEL, '5001', String(seconds)]);
-      await sink.waitFor(/listening/);
-      const w = ns.start(process.execPath, args('send', 5001));
-      const ended = await Promise.race([
-        sink.done.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), (seconds + 30) * 1000)),
-      ]);
-      if (!ended) {
-        sink.child.kill('SIGKILL');
-        throw new Error(`${c.name}: synack's sender did not finish: ${w.out}${w.err.slice(-1500)}`);
-      }
-      synackMbps = mbps(sink.out);
-      // The sink's exit closes the connection; the worker then says how it went.
-      await Promise.race([w.done, new Promise((r) => setTimeout(r, 5000))]);
-      w.child.kill('SIGKILL');
-      synackRtos = Number(/rtos=(\d+)/.exec(w.out)?.[1] ?? Number.NaN);
-    } finally {
-      ns.destroy();
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    const ratios: number[] = [];
+    let rtos = 0;
+    // Each round: both directions with the same seed, side by side.
+    for (let r = 0; r < rounds; r++) {
+      const seed = 1000 + 16 * k + r;
+      const a = await tunRun(c, 'send', seconds, seed, bundle, bulk);
+      const b = await tunRun(c, 'recv', seconds, seed, bundle, bulk);
+      ours.push(a.mbps);
+      theirs.push(b.mbps);
+      ratios.push(a.mbps / b.mbps);
+      rtos += a.rtos;
     }
-    // The kernel sends, synack receives.
-    ns = fresh();
-    let linuxMbps = 0;
-    try {
-      const w = ns.start(process.execPath, args('recv', 5002));
-      await w.waitFor(/listening/);
-      const k = ns.start(bulk, ['send', SYNACK, '5002', CC]);
-      const ended = await Promise.race([
-        w.done.then(() => true),
-        new Promise<boolean>((r) => setTimeout(() => r(false), (seconds + 30) * 1000)),
-      ]);
-      if (!ended)
-        throw new Error(
-          `${c.name}: no result from synack's receiver: ${w.out}${w.err.slice(-1500)} ${k.err}`,
-        );
-      linuxMbps = mbps(w.out);
-    } finally {
-      ns.destroy();
-    }
-    const row = { cell: c.name, synackMbps, linuxMbps, ratio: synackMbps / linuxMbps, synackRtos };
+    const row = {
+      cell: c.name,
+      synackMbps: median(ours),
+      linuxMbps: median(theirs),
+      ratio: median(ratios),
+      minRatio: Math.min(...ratios),
+      synackRtos: rtos,
+    };
     process.stderr.write(
-      `  ${c.name.padEnd(26)} synack ${synackMbps.toFixed(2)} Mbit/s, Linux ${linuxMbps.toFixed(2)} Mbit/s: ${row.ratio.toFixed(2)} (synack RTOs ${synackRtos})\n`,
+      `  ${c.name.padEnd(26)} synack ${row.synackMbps.toFixed(2)} Mbit/s, Linux ${row.linuxMbps.toFixed(2)} Mbit/s: ${row.ratio.toFixed(2)} (rounds ${ratios.map((x) => x.toFixed(2)).join(' ')}; synack RTOs ${rtos})\n`,
     );
     out.push(row);
   }
   return out;
 }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 // ---- the simulator matrix --------------------------------------------------
 
@@ -286,6 +314,8 @@ async function main(): Promise<void> {
   const jsonFile = j >= 0 ? args[j + 1] : undefined;
   const s = args.indexOf('--seconds');
   const seconds = s >= 0 ? Number(args[s + 1]) : quick ? 4 : 10;
+  const rr = args.indexOf('--rounds');
+  const rounds = rr >= 0 ? Number(args[rr + 1]) : quick ? 1 : 3;
   const known = new Set([
     '--quick',
     '--no-tun',
@@ -294,11 +324,13 @@ async function main(): Promise<void> {
     '--seconds',
     jsonFile,
     s >= 0 ? args[s + 1] : undefined,
+    '--rounds',
+    rr >= 0 ? args[rr + 1] : undefined,
   ]);
   for (const a of args)
-    if (!known.has(a) || (s >= 0 && !(seconds > 0))) {
+    if (!known.has(a) || (s >= 0 && !(seconds > 0)) || !(Number.isInteger(rounds) && rounds > 0)) {
       console.error(
-        `bench:loss: bad argument "${a}" (accepted: --quick, --no-tun, --readme, --json FILE, --seconds N > 0)`,
+        `bench:loss: bad argument "${a}" (accepted: --quick, --no-tun, --readme, --json FILE, --seconds N > 0, --rounds N ≥ 1)`,
       );
       process.exit(2);
     }
@@ -322,8 +354,10 @@ async function main(): Promise<void> {
     if (why) tun = `skipped (${why})`;
     else if (!bulk) tun = 'skipped (no C compiler for bench/c/bulk.c)';
     else {
-      console.error(`over TUN, ${seconds} s per direction and cell (Linux sends with ${CC}):`);
-      tun = await tunMatrix(seconds, process.argv[1], bulk, quick);
+      console.error(
+        `over TUN, ${rounds} round(s) of ${seconds} s per direction and cell (Linux sends with ${CC}):`,
+      );
+      tun = await tunMatrix(seconds, rounds, process.argv[1], bulk, quick);
     }
   }
   const report = { date: new Date().toISOString(), seconds, sim, tun };
@@ -335,7 +369,7 @@ async function main(): Promise<void> {
     const a = readme.indexOf('<!-- loss:start -->');
     const b = readme.indexOf('<!-- loss:end -->');
     if (a < 0 || b < a) throw new Error('README.md has no <!-- loss:start/end --> markers');
-    const body = `\n\nMeasured ${report.date.slice(0, 10)} on this project's 2-core machine with \`npm run bench:loss -- ${args.filter((x) => x !== '--readme').join(' ')}\` (${seconds} s per direction and cell over TUN; ${seconds * 3} s of virtual time in the simulator):\n\n${table(report)}\n\n`;
+    const body = `\n\nMeasured ${report.date.slice(0, 10)} on this project's 2-core machine with \`npm run bench:loss -- ${args.filter((x) => x !== '--readme').join(' ')}\` (over TUN: medians of ${rounds} rounds of ${seconds} s per direction and cell; ${seconds * 3} s of virtual time in the simulator):\n\n${table(report)}\n\n`;
     writeFileSync(
       'README.md',
       readme.slice(0, a + '<!-- loss:start -->'.length) + body + readme.slice(b),
@@ -345,14 +379,14 @@ async function main(): Promise<void> {
 
 function table(r: { sim: SimCell[]; tun: TunCell[] | string }): string {
   const lines = [
-    '| path | synack as sender | Linux as sender | ratio | synack RTOs |',
-    '|---|---|---|---|---|',
+    '| over TUN: RTT, loss | synack as sender | Linux as sender | ratio (median) | lowest | synack RTOs |',
+    '|---|---|---|---|---|---|',
   ];
-  if (typeof r.tun === 'string') lines.push(`| over TUN: ${r.tun} | | | | |`);
+  if (typeof r.tun === 'string') lines.push(`| over TUN: ${r.tun} | | | | | |`);
   else
     for (const c of r.tun)
       lines.push(
-        `| ${c.cell} | ${c.synackMbps.toFixed(2)} Mbit/s | ${c.linuxMbps.toFixed(2)} Mbit/s | ${c.ratio.toFixed(2)} | ${c.synackRtos} |`,
+        `| ${c.cell} | ${c.synackMbps.toFixed(2)} Mbit/s | ${c.linuxMbps.toFixed(2)} Mbit/s | ${c.ratio.toFixed(2)} | ${c.minRatio.toFixed(2)} | ${c.synackRtos} |`,
       );
   lines.push('', '| simulator | synack | Mathis bound | ratio | RTOs |', '|---|---|---|---|---|');
   for (const c of r.sim)

@@ -68,6 +68,19 @@ const OPTIONS: Record<string, [number, number]> = {
   TCP_USER_TIMEOUT: [IPPROTO_TCP, 18],
   TCP_FASTOPEN: [IPPROTO_TCP, 23],
   TCP_FASTOPEN_CONNECT: [IPPROTO_TCP, 30],
+  TCP_CONGESTION: [IPPROTO_TCP, 13],
+};
+
+const TCP_INFO = 11;
+/** Offsets and sizes in Linux's struct tcp_info of the fields run.ts records. */
+const INFO_FIELDS: Record<string, [offset: number, size: 1 | 4]> = {
+  tcpi_ca_state: [1, 1],
+  tcpi_retransmits: [2, 1],
+  tcpi_snd_mss: [16, 4],
+  tcpi_unacked: [24, 4],
+  tcpi_snd_ssthresh: [76, 4],
+  tcpi_snd_cwnd: [80, 4],
+  tcpi_total_retrans: [100, 4],
 };
 
 const ERRNO: Record<number, string> = {
@@ -111,6 +124,8 @@ export const REPLAYABLE_CALLS = new Set([
   'shutdown',
   'fcntl',
   'ioctl',
+  // An assertion's TCP_INFO fields (run.ts records the deterministic ones).
+  'tcp_info',
 ]);
 
 /** Why a plan cannot be replayed on the kernel, or undefined when it can. */
@@ -291,12 +306,33 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
       case 'socket': {
         const r = c.socket(plan.v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK, IPPROTO_TCP);
         if (r < 0) return err();
+        // The linux profile is a stock kernel: CUBIC, whatever this host's namespaces default to.
+        const cubic = Buffer.from('cubic', 'ascii');
+        c.setsockopt(r, IPPROTO_TCP, OPTIONS.TCP_CONGESTION[1], cubic, cubic.length);
         fds.set(s.ret >= 0 ? s.ret : r, r);
         return [s.ret >= 0 ? s.ret : r];
       }
       case 'setsockopt':
       case 'getsockopt': {
         const [level, opt] = OPTIONS[a[2]];
+        // TCP_CONGESTION takes and gives a name ("cubic"); as root any algorithm the kernel has.
+        const name = /^"([^"]*)"$/.exec((a[3] ?? '').trim())?.[1];
+        if (name !== undefined) {
+          if (s.name === 'setsockopt') {
+            const b = Buffer.from(name, 'ascii');
+            return c.setsockopt(fd, level, opt, b, b.length) < 0 ? err() : [0];
+          }
+          const b = Buffer.alloc(16);
+          const len = Buffer.alloc(4);
+          len.writeUInt32LE(16, 0);
+          if (c.getsockopt(fd, level, opt, b, len) < 0) return err();
+          const got = b.toString('ascii').replace(/\0.*$/s, '');
+          return [
+            0,
+            undefined,
+            got === name ? undefined : `gave "${got}", the script expects "${name}"`,
+          ];
+        }
         const v = Buffer.alloc(8);
         const linger = /l_onoff\s*=\s*(\d+)\s*,\s*l_linger\s*=\s*(\d+)/.exec(a[3] ?? '');
         if (s.name === 'setsockopt') {
@@ -319,6 +355,25 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
           ? got.replace(/\s/g, '') === want.replace(/\s/g, '')
           : intArg(want) === v.readInt32LE(0);
         return [0, undefined, same ? undefined : `gave ${got}, the script expects ${want}`];
+      }
+      case 'tcp_info': {
+        const info = Buffer.alloc(256);
+        const len = Buffer.alloc(4);
+        len.writeUInt32LE(info.length, 0);
+        if (c.getsockopt(fd, IPPROTO_TCP, TCP_INFO, info, len) < 0) return err();
+        const want = JSON.parse(a[1]) as Record<string, number>;
+        const diff: string[] = [];
+        for (const [field, v] of Object.entries(want)) {
+          const at = INFO_FIELDS[field];
+          if (!at) continue;
+          const got = at[1] === 1 ? info.readUInt8(at[0]) : info.readUInt32LE(at[0]);
+          if (got !== v) diff.push(`${field} ${got} (synack ${v})`);
+        }
+        return [
+          0,
+          undefined,
+          diff.length ? `the kernel's TCP_INFO has ${diff.join(', ')}` : undefined,
+        ];
       }
       case 'bind': {
         const addr = sockaddr(local, 8080);
@@ -455,6 +510,12 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
         continue;
       }
       if (s.kind !== 'call') continue;
+      // An assertion reads state the kernel reaches when it sends what synack had sent
+      // by then (a timer of its own may fire late): wait for that first.
+      if (s.name === 'tcp_info') {
+        const deadline = now() + 50 + gapOut / 8;
+        wait(0, () => result.out.length < simOut && now() < deadline);
+      }
       const r = attempt(s);
       const blocked = r[0] < 0 && WOULD_BLOCK.has(r[1] ?? '');
       // Retry when synack blocked, or completed where the kernel has not caught up yet.

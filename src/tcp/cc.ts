@@ -8,6 +8,7 @@
 // made on first use.
 
 import type { Connection } from './connection.ts';
+import { seqLt } from './seq.ts';
 
 export type CongestionName = 'cubic' | 'newreno';
 export const CONGESTION_NAMES: readonly CongestionName[] = ['cubic', 'newreno'];
@@ -39,36 +40,64 @@ export function newCcState(): CcState {
 }
 
 /**
- * New data acknowledged outside recovery: slow start below ssthresh, then the
- * algorithm's congestion avoidance. `flight` is what was in flight before the ACK.
+ * Whether the window is what limits the sender (RFC 7661's idea, as Linux's
+ * tcp_is_cwnd_limited): it was full at some send in the current window, or,
+ * in slow start, less than twice the most ever in flight in it.
  */
-export function ccOnAck(c: Connection, acked: number, flight: number, now: number): void {
+function cwndLimited(c: Connection): boolean {
+  if (c.cwndLimited) return true;
+  return c.cwnd < c.ssthresh && c.cwnd < 2 * c.maxFlight;
+}
+
+/**
+ * After sending new data (as Linux's tcp_cwnd_validate): remembers, per window
+ * of data, whether the window was full and the most that was in flight.
+ */
+export function validateCwnd(c: Connection, limited: boolean, flight: number): void {
+  if (
+    c.maxFlight === 0 ||
+    !seqLt(c.sndUna, c.cwndUsageSeq) ||
+    limited ||
+    (!c.cwndLimited && flight > c.maxFlight)
+  ) {
+    c.cwndLimited = limited;
+    c.maxFlight = flight;
+    c.cwndUsageSeq = c.sndNxt;
+  }
+}
+
+/**
+ * An ACK of new data outside recovery, `delivered` bytes newly delivered
+ * (acknowledged or SACKed by it, not counted before): slow start below
+ * ssthresh, then the algorithm's congestion avoidance — only while the window
+ * limits the sender.
+ */
+export function ccOnAck(c: Connection, delivered: number, now: number): void {
+  if (!cwndLimited(c)) return;
   const mss = c.sndMss;
   if (c.cwnd < c.ssthresh) {
-    // Grow only when the window limits us: an application that sends little
-    // must not build a window it never tested (Linux: twice the flight in slow start).
-    if (2 * flight < c.cwnd) return;
+    // RFC 3465's limit per ACK (L segments); Linux counts every segment delivered.
+    const grow = Math.min(delivered, (c.cfg.profile.slowStartPerAck ?? ABC_L) * mss);
     const room = c.ssthresh - c.cwnd;
-    const grow = Math.min(acked, ABC_L * mss);
-    if (grow <= room) {
+    if (grow < room) {
       c.cwnd += grow;
       return;
     }
     c.cwnd = c.ssthresh;
-    acked -= room;
+    delivered = grow - room;
+    if (delivered <= 0) return;
   }
-  if (flight + mss <= c.cwnd) return;
   const s = c.ccState();
   if (c.congestion === 'newreno') {
     // RFC 5681 §3.1 with byte counting (RFC 3465 §2.1): one segment per window acknowledged.
-    s.bytesAcked += acked;
-    if (s.bytesAcked >= c.cwnd) {
+    s.bytesAcked += delivered;
+    while (s.bytesAcked >= c.cwnd) {
       s.bytesAcked -= c.cwnd;
       c.cwnd += mss;
     }
     return;
   }
-  cubicAvoid(c, s, acked, now);
+  cubicAvoid(c, s, delivered, now);
 }
 
 /** RFC 9438 §4.2–4.4: the cubic curve one RTT ahead, never below the Reno-friendly estimate. */

@@ -247,6 +247,10 @@ export class Connection implements Endpoints {
   sent: SentQueue | null = null;
   /** @internal What loss recovery remembers, made at the first sign of loss. */
   rec: Recovery | null = null;
+  /** @internal The window was full in the current window of data; the most in flight in it; where it ends (cc.ts). */
+  cwndLimited = false;
+  /** @internal */ maxFlight = 0;
+  /** @internal */ cwndUsageSeq = 0;
   /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
   lossAt = Number.POSITIVE_INFINITY;
   /** @internal */ lossTimer = 0;

@@ -186,16 +186,22 @@ function rackDelivered(c: Connection, s: SentQueue, i: number, now: number): voi
   r.fack = seqMax(r.fack, end);
 }
 
-/** SND.UNA moved to `ack`: forgets the segments it covers; those not SACKed before were just delivered. */
-export function ackSent(c: Connection, ack: number, now: number): void {
+/**
+ * SND.UNA moved to `ack`: forgets the segments it covers. Returns the bytes
+ * newly delivered by it: those not SACKed before.
+ */
+export function ackSent(c: Connection, ack: number, acked: number, now: number): number {
   const s = c.sent;
-  if (!s) return;
+  if (!s) return acked;
   const r = c.rec;
+  let before = 0;
   while (s.count > 0 && seqLe(s.end(0), ack)) {
-    if (r !== null && !(s.flags(0) & SACKED)) rackDelivered(c, s, 0, now);
+    if (s.flags(0) & SACKED) before += s.len(0);
+    else if (r !== null) rackDelivered(c, s, 0, now);
     s.shift();
   }
   if (s.count > 0 && seqLt(s.seq(0), ack)) s.trimFront(ack);
+  return acked - before;
 }
 
 /** RFC 8985 §6.2 step 4: how long to wait for reordering before a hole counts as lost. */
@@ -315,6 +321,7 @@ function prr(c: Connection, delivered: number, retransmitNow = false): void {
 export function afterAck(
   c: Connection,
   acked: number,
+  newlyAcked: number,
   sacked: number,
   flight: number,
   dup: boolean,
@@ -347,7 +354,8 @@ export function afterAck(
       lost += c.cfg.rack ? rackDetect(c, now) : sackDetect(c, now);
     }
   }
-  let delivered = acked + sacked;
+  // RFC 6937's DeliveredData: what this ACK newly acknowledged or SACKed.
+  let delivered = newlyAcked + sacked;
   const rec = c.rec;
   if (!c.sackOk && rec !== null) {
     // RFC 6937 §3: without SACK a duplicate ACK stands for one delivered segment.
@@ -359,7 +367,15 @@ export function afterAck(
       rec.dupCredit = Math.max(0, rec.dupCredit - acked);
     }
   }
-  if (c.caState >= CA_CWR && rec !== null && acked > 0 && seqGe(c.sndUna, rec.recoverySeq)) {
+  // Without SACK, an ACK of exactly the recovery point keeps recovery until
+  // something above it is acknowledged (RFC 6582 §4.1's guard against false fast
+  // retransmits, as Linux's tcp_try_undo_recovery).
+  const ended =
+    rec !== null &&
+    (c.sackOk || c.caState !== CA_RECOVERY
+      ? seqGe(c.sndUna, rec.recoverySeq)
+      : seqGt(c.sndUna, rec.recoverySeq));
+  if (c.caState >= CA_CWR && acked > 0 && ended) {
     // RFC 6937 §3.1: recovery ends with the window at ssthresh; after an RTO slow start goes on.
     if (c.caState === CA_RECOVERY) c.cwnd = c.ssthresh;
     c.caState = CA_OPEN;
@@ -368,7 +384,7 @@ export function afterAck(
     enterRecovery(c, flight, now);
   }
   if (c.caState === CA_RECOVERY) prr(c, delivered, partial);
-  else if (acked > 0) ccOnAck(c, acked, flight, now);
+  else if (acked > 0) ccOnAck(c, delivered, now);
   if (c.caState === CA_OPEN && (c.dupAcks > 0 || (c.sent !== null && c.sent.sacked > 0)))
     c.caState = CA_DISORDER;
   else if (c.caState === CA_DISORDER && c.dupAcks === 0 && (!c.sent || c.sent.sacked === 0))

@@ -15,6 +15,7 @@ import {
   URG,
 } from '../wire/tcp.ts';
 import { SendBuffer } from './buffers.ts';
+import { validateCwnd } from './cc.ts';
 import type { Connection } from './connection.ts';
 import { sendSyn } from './handshake.ts';
 import {
@@ -80,6 +81,7 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
   const flight = seqDiff(c.sndMax, c.sndUna);
   const sacked = c.sackOk && (c.sent !== null || c.rec !== null) ? readSack(c, seg, ack, now) : 0;
   let acked = 0;
+  let newlyAcked = 0;
   let dup = false;
   if (seqGt(ack, c.sndUna)) {
     acked = seqDiff(ack, c.sndUna);
@@ -89,7 +91,7 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
       buf.drop(freed);
       if (buf.length === 0) c.sendBuf = null;
     }
-    ackSent(c, ack, now);
+    newlyAcked = ackSent(c, ack, acked, now);
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     if (c.sndUpValid && !seqGt(c.sndUp, ack)) c.sndUpValid = false;
@@ -113,7 +115,7 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     c.dupAcks++;
     dup = true;
   }
-  afterAck(c, acked, sacked, flight, dup, now);
+  afterAck(c, acked, newlyAcked, sacked, flight, dup, now);
   // The peer answered: unanswered zero-window probes start again from none.
   c.probesOut = 0;
   // Window update (RFC 9293 §3.10.7.4: SND.WL1/SND.WL2 guard against old segments).
@@ -163,6 +165,8 @@ export function output(c: Connection, now: number, force = false): boolean {
   const chunk = c.cfg.profile.pshPerBurst === true ? gsoChunk(c) : 0;
   let n = 0;
   let fresh = false;
+  const hadData =
+    (c.sendBuf ? c.sendBuf.length : 0) > seqDiff(c.sndNxt, c.sndUna) || (c.finQueued && !c.finSent);
   for (;;) {
     const off = seqDiff(c.sndNxt, c.sndUna);
     const dataLen = c.sendBuf ? c.sendBuf.length : 0;
@@ -214,6 +218,11 @@ export function output(c: Connection, now: number, force = false): boolean {
     force = false;
   }
   if (fresh) armLossProbe(c, now);
+  // Only when there was something to send (Linux calls tcp_write_xmit only then).
+  if (hadData) {
+    const limited = pipe(c) >= c.cwnd;
+    if (fresh || limited) validateCwnd(c, limited, seqDiff(c.sndMax, c.sndUna));
+  }
   return sent;
 }
 

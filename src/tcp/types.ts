@@ -105,6 +105,11 @@ export interface Profile {
   linuxQuirks?: boolean;
   /** An RST in TIME-WAIT is dropped (RFC 1337 §4 remedy, FreeBSD's tcp_twcheck), not obeyed. */
   timeWaitIgnoresRst?: boolean;
+  /**
+   * Slow start's growth per ACK at most, in segments: RFC 3465's L (2 when not
+   * given); Linux grows by every segment delivered (Infinity).
+   */
+  slowStartPerAck?: number;
   /** Configuration defaults where the stack differs from the RFC-strict ones (timers, delayed ACKs). */
   defaults?: Partial<Omit<TcpConfig, 'profile'>>;
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
@@ -196,6 +201,8 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     finPingpong: true,
     cookieOptionsNeedTs: true,
     linuxQuirks: true,
+    // tcp_slow_start(): cwnd grows by every segment an ACK delivers (no ABC since 3.9).
+    slowStartPerAck: Number.POSITIVE_INFINITY,
     // 2 jiffies at HZ=250 (Debian's kernels).
     synSentQuickRetry: 8,
     defaults: {

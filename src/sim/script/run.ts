@@ -1182,6 +1182,29 @@ class Runner {
   // ---- %{ assert tcpi_... }% -----------------------------------------------
 
   private assertInfo(ev: ScriptEvent & { type: 'assert' }): void {
+    this.checkInfo(ev);
+    // A recorded run keeps the deterministic fields the assertion read, for the kernel
+    // replay to compare with the kernel's own TCP_INFO at the same moment.
+    const conn = this.fds.get(this.lastFd)?.sock?.conn ?? this.lastConn;
+    if (!this.rec || !conn) return;
+    const names = new Set<string>(ev.checks.map((c) => c.field));
+    for (const { expr } of ev.exprs) for (const m of expr.matchAll(/\btcpi_\w+/g)) names.add(m[0]);
+    const values: Record<string, number> = {};
+    for (const n of names) if (KERNEL_COMPARED_INFO.has(n)) values[n] = tcpInfo(conn, n, ev.line);
+    if (Object.keys(values).length === 0) return;
+    const t = this.clock.now();
+    this.rec.push({
+      t,
+      kind: 'call',
+      line: ev.line,
+      name: 'tcp_info',
+      args: [String(this.lastFd), JSON.stringify(values)],
+      ret: 0,
+      returned: t,
+    });
+  }
+
+  private checkInfo(ev: ScriptEvent & { type: 'assert' }): void {
     const fd = this.fds.get(this.lastFd);
     const conn: Connection | undefined = fd ? fd.sock?.conn : this.lastConn;
     const state: State = conn ? conn.state : fd?.server ? State.Listen : State.Closed;
@@ -1242,6 +1265,17 @@ const OPT_BITS: Record<string, number> = {
   TCPI_OPT_ECN_SEEN: 16,
   TCPI_OPT_SYN_DATA: 32,
 };
+
+/** TCP_INFO fields that do not depend on real time: the kernel replay compares them. */
+export const KERNEL_COMPARED_INFO = new Set([
+  'tcpi_ca_state',
+  'tcpi_retransmits',
+  'tcpi_snd_mss',
+  'tcpi_unacked',
+  'tcpi_snd_ssthresh',
+  'tcpi_snd_cwnd',
+  'tcpi_total_retrans',
+]);
 
 /** TCP_CONGESTION's values: Linux's module names. */
 const CONGESTION_BY_LINUX_NAME: Record<string, CongestionName> = {
@@ -1318,7 +1352,8 @@ function tcpInfo(c: Connection, field: string, line: number): number {
     case 'tcpi_rttvar':
       return Math.round(c.rto.rttvar * 1000);
     case 'tcpi_snd_ssthresh':
-      return Math.min(Math.floor(c.ssthresh / c.sndMss), 0x7fffffff);
+      // Unset, Linux reports TCP_INFINITE_SSTHRESH.
+      return c.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(c.ssthresh / c.sndMss);
     default:
       throw new Fail(
         line,
