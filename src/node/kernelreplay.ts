@@ -76,7 +76,6 @@ const TCP_INFO = 11;
 const INFO_FIELDS: Record<string, [offset: number, size: 1 | 4]> = {
   tcpi_ca_state: [1, 1],
   tcpi_retransmits: [2, 1],
-  tcpi_snd_mss: [16, 4],
   tcpi_unacked: [24, 4],
   tcpi_snd_ssthresh: [76, 4],
   tcpi_snd_cwnd: [80, 4],

@@ -43,7 +43,7 @@ export class Recovery {
   cc: CcState = newCcState();
   /** RFC 6675's RecoveryPoint: recovery ends when this is acknowledged. */
   recoverySeq = 0;
-  /** RFC 6937: bytes delivered and sent since recovery began, and the flight then. */
+  /** RFC 6937: segments delivered and sent since recovery began; the window (bytes) then. */
   prrDelivered = 0;
   prrOut = 0;
   recoverFs = 1;
@@ -294,23 +294,42 @@ function enterRecovery(c: Connection, flight: number, now: number): void {
   c.cc('enter-recovery', now);
 }
 
-/** RFC 6937 §3.1: the window that lets out `ssthresh/RecoverFS` of what is delivered (PRR-SSRB below ssthresh). */
-function prr(c: Connection, delivered: number, retransmitNow = false): void {
+/**
+ * RFC 6937's Proportional Rate Reduction, counted in segments as Linux does
+ * (tcp_cwnd_reduction): while the pipe is above ssthresh, let out ssthresh /
+ * RecoverFS of what is delivered; below it, slow-start back up to ssthresh
+ * but no faster than what is delivered (PRR-SSRB; one more segment when
+ * SND.UNA advanced and nothing new was found lost). An ACK that delivers
+ * nothing changes nothing. `lost`: bytes newly marked lost by this ACK.
+ */
+function prr(
+  c: Connection,
+  delivered: number,
+  lost: number,
+  unaAdvanced: boolean,
+  retransmitNow = false,
+): void {
   const r = c.rec!;
-  r.prrDelivered += delivered;
-  const p = pipe(c);
+  const mss = c.sndMss;
+  if (delivered <= 0 && !retransmitNow) return;
+  const got = Math.ceil(delivered / mss);
+  r.prrDelivered += got;
+  const inFlight = Math.ceil(pipe(c) / mss);
+  const ssthresh = Math.floor(c.ssthresh / mss);
+  const recoverFs = Math.max(1, Math.ceil(r.recoverFs / mss));
+  const delta = ssthresh - inFlight;
   let sndcnt: number;
-  if (p > c.ssthresh) {
-    sndcnt = Math.ceil((r.prrDelivered * c.ssthresh) / r.recoverFs) - r.prrOut;
+  if (delta < 0) {
+    sndcnt = Math.floor((ssthresh * r.prrDelivered + recoverFs - 1) / recoverFs) - r.prrOut;
   } else {
-    const limit = Math.max(r.prrDelivered - r.prrOut, delivered) + c.sndMss;
-    sndcnt = Math.min(c.ssthresh - p, limit);
+    sndcnt = Math.max(r.prrDelivered - r.prrOut, got);
+    if (unaAdvanced && lost === 0) sndcnt++;
+    sndcnt = Math.min(delta, sndcnt);
   }
-  sndcnt = Math.max(sndcnt, 0);
-  // The fast retransmit itself goes whatever the arithmetic says (RFC 6937 §3, RFC 6675 §5 step 4.2).
-  // So does NewReno's retransmission on a partial ACK (RFC 6582 §3.2 step 3).
-  if ((r.prrOut === 0 || retransmitNow) && sndcnt < c.sndMss) sndcnt = c.sndMss;
-  c.cwnd = p + sndcnt;
+  // The fast retransmit itself goes whatever the arithmetic says (RFC 6937 §3, RFC 6675 §5
+  // step 4.2), and so does NewReno's retransmission on a partial ACK (RFC 6582 §3.2 step 3).
+  sndcnt = Math.max(sndcnt, r.prrOut === 0 || retransmitNow ? 1 : 0);
+  c.cwnd = pipe(c) + sndcnt * mss;
 }
 
 /**
@@ -383,7 +402,7 @@ export function afterAck(
   } else if (lost > 0 && c.caState < CA_RECOVERY) {
     enterRecovery(c, flight, now);
   }
-  if (c.caState === CA_RECOVERY) prr(c, delivered, partial);
+  if (c.caState === CA_RECOVERY) prr(c, delivered, lost, acked > 0, partial);
   else if (acked > 0) ccOnAck(c, delivered, now);
   if (c.caState === CA_OPEN && (c.dupAcks > 0 || (c.sent !== null && c.sent.sacked > 0)))
     c.caState = CA_DISORDER;
@@ -470,7 +489,8 @@ export function onLossTimer(c: Connection, now: number): 'output' | 'probe' | 'n
     const flight = seqDiff(c.sndMax, c.sndUna);
     if (rackDetect(c, now) === 0) return 'none';
     if (c.caState < CA_RECOVERY) enterRecovery(c, flight, now);
-    if (c.caState === CA_RECOVERY) prr(c, 0);
+    // As Linux's tcp_rack_reo_timeout: the reduction starts as if one segment was delivered.
+    if (c.caState === CA_RECOVERY) prr(c, c.sndMss, 1, false);
     c.cc('cwnd', now);
     return 'output';
   }
@@ -494,11 +514,11 @@ export function noteRetransmit(c: Connection, s: SentQueue, i: number, now: numb
   const r = c.rec;
   if (r) {
     if (r.undoArmed) r.undoBytes += s.len(i);
-    if (c.caState === CA_RECOVERY) r.prrOut += s.len(i);
+    if (c.caState === CA_RECOVERY) r.prrOut += Math.ceil(s.len(i) / c.sndMss);
   }
 }
 
 /** New data went out during recovery (PRR counts it). */
 export function noteNewData(c: Connection, len: number): void {
-  if (c.caState === CA_RECOVERY && c.rec) c.rec.prrOut += len;
+  if (c.caState === CA_RECOVERY && c.rec) c.rec.prrOut += Math.ceil(len / c.sndMss);
 }
