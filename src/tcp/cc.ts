@@ -33,10 +33,30 @@ export interface CcState {
   cwndPrior: number;
   /** Fractional growth carried between ACKs (bytes). */
   carry: number;
+  /** Linux's arithmetic (linuxCubic): ACKs per segment of growth, and its counters. */
+  cnt: number;
+  ackCnt: number;
+  cwndCnt: number;
+  lastCwnd: number;
+  lastTime: number;
 }
 
 export function newCcState(): CcState {
-  return { bytesAcked: 0, wMax: 0, k: 0, epoch: -1, origin: 0, wEst: 0, cwndPrior: 0, carry: 0 };
+  return {
+    bytesAcked: 0,
+    wMax: 0,
+    k: 0,
+    epoch: -1,
+    origin: 0,
+    wEst: 0,
+    cwndPrior: 0,
+    carry: 0,
+    cnt: 0,
+    ackCnt: 0,
+    cwndCnt: 0,
+    lastCwnd: 0,
+    lastTime: 0,
+  };
 }
 
 /**
@@ -97,7 +117,72 @@ export function ccOnAck(c: Connection, delivered: number, now: number): void {
     }
     return;
   }
-  cubicAvoid(c, s, delivered, now);
+  if (c.cfg.profile.linuxCubic) cubicLinux(c, s, delivered, now);
+  else cubicAvoid(c, s, delivered, now);
+}
+
+/**
+ * The same curve in Linux's arithmetic (tcp_cubic.c's bictcp_update, written
+ * from its description): whole segments, time in jiffies (HZ = 250) and
+ * 1/1024 s, the target turned into "ACKed segments per segment of growth"
+ * (cnt), the Reno-friendly window counted in whole segments, and the target
+ * kept for 1/32 s while cwnd does not change. Its steps are coarser than the
+ * RFC's: the linux profile's windows follow the kernel's.
+ */
+function cubicLinux(c: Connection, s: CcState, delivered: number, now: number): void {
+  const mss = c.sndMss;
+  const cwnd = Math.max(1, Math.round(c.cwnd / mss));
+  const acked = Math.ceil(delivered / mss);
+  const jiffies = Math.floor(now / 4);
+  s.ackCnt += acked;
+  const fresh = !(s.lastCwnd === cwnd && jiffies - s.lastTime <= 250 / 32);
+  if (fresh && !(s.epoch >= 0 && jiffies === s.lastTime)) {
+    s.lastCwnd = cwnd;
+    s.lastTime = jiffies;
+    if (s.epoch < 0) {
+      s.epoch = jiffies;
+      s.ackCnt = acked;
+      s.wEst = cwnd;
+      if (s.wMax <= cwnd) {
+        s.k = 0;
+        s.origin = cwnd;
+      } else {
+        // K in 1/1024 s: cbrt((Wmax − cwnd) / C), C = 410/1024 per s³ in Linux's scale.
+        s.k = Math.floor(Math.cbrt((2 ** 40 / 410) * (s.wMax - cwnd)));
+        s.origin = s.wMax;
+      }
+    }
+    const delayMs = Number.isFinite(c.minRtt) ? c.minRtt : c.rto.srtt;
+    const t = Math.floor(((jiffies - s.epoch + Math.ceil(delayMs / 4)) * 1024) / 250);
+    const offs = Math.abs(t - s.k);
+    const delta = Math.floor((410 * offs * offs * offs) / 2 ** 40);
+    const target = t < s.k ? s.origin - delta : s.origin + delta;
+    s.cnt = target > cwnd ? Math.floor(cwnd / (target - cwnd)) : 100 * cwnd;
+    if (s.wMax === 0 && s.cnt > 20) s.cnt = 20;
+  }
+  if (fresh || (s.epoch >= 0 && jiffies === s.lastTime)) {
+    // Reno-friendly: one segment per cwnd·(8·(1+β)/3/(1−β))/8 ACKed (β = 717/1024).
+    const per = Math.floor((cwnd * 15) / 8);
+    while (s.ackCnt > per) {
+      s.ackCnt -= per;
+      s.wEst++;
+    }
+    if (s.wEst > cwnd) s.cnt = Math.min(s.cnt, Math.floor(cwnd / (s.wEst - cwnd)));
+  }
+  s.cnt = Math.max(s.cnt, 2);
+  // tcp_cong_avoid_ai: one segment per cnt segments ACKed.
+  let next = cwnd;
+  if (s.cwndCnt >= s.cnt) {
+    s.cwndCnt = 0;
+    next++;
+  }
+  s.cwndCnt += acked;
+  if (s.cwndCnt >= s.cnt) {
+    const d = Math.floor(s.cwndCnt / s.cnt);
+    s.cwndCnt -= d * s.cnt;
+    next += d;
+  }
+  if (next !== cwnd) c.cwnd = next * mss;
 }
 
 /** RFC 9438 §4.2–4.4: the cubic curve one RTT ahead, never below the Reno-friendly estimate. */
@@ -146,6 +231,14 @@ export function ccSsthresh(c: Connection, flight: number): number {
   s.carry = 0;
   if (c.congestion === 'newreno')
     return Math.max(Math.floor(Math.min(c.cwnd, flight) / 2), 2 * mss);
+  if (c.cfg.profile.linuxCubic) {
+    // bictcp_recalc_ssthresh, in whole segments with β = 717/1024.
+    const cw = Math.round(c.cwnd / mss);
+    s.wMax = cw < s.wMax ? Math.floor((cw * (1024 + 717)) / 2048) : cw;
+    s.epoch = -1;
+    s.cwndCnt = 0;
+    return Math.max(Math.floor((cw * 717) / 1024), 2) * mss;
+  }
   const cw = c.cwnd / mss;
   s.wMax = cw < s.wMax ? (cw * (1 + BETA)) / 2 : cw;
   s.cwndPrior = cw;

@@ -110,6 +110,8 @@ export interface Profile {
    * given); Linux grows by every segment delivered (Infinity).
    */
   slowStartPerAck?: number;
+  /** CUBIC in Linux's integer arithmetic (tcp_cubic.c) rather than the RFC's real numbers (cc.ts). */
+  linuxCubic?: boolean;
   /** Configuration defaults where the stack differs from the RFC-strict ones (timers, delayed ACKs). */
   defaults?: Partial<Omit<TcpConfig, 'profile'>>;
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
@@ -203,6 +205,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     linuxQuirks: true,
     // tcp_slow_start(): cwnd grows by every segment an ACK delivers (no ABC since 3.9).
     slowStartPerAck: Number.POSITIVE_INFINITY,
+    linuxCubic: true,
     // 2 jiffies at HZ=250 (Debian's kernels).
     synSentQuickRetry: 8,
     defaults: {
