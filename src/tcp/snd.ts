@@ -220,7 +220,8 @@ export function output(c: Connection, now: number, force = false): boolean {
   if (fresh) armLossProbe(c, now);
   // Only when there was something to send (Linux calls tcp_write_xmit only then).
   if (hadData) {
-    const limited = pipe(c) >= c.cwnd;
+    // Full: not even one more segment fits (Linux counts whole packets in flight).
+    const limited = c.cwnd - pipe(c) < c.sndMss;
     if (fresh || limited) validateCwnd(c, limited, seqDiff(c.sndMax, c.sndUna));
   }
   return sent;
