@@ -13,9 +13,9 @@
 //    matrix, against the Mathis et al. bound (MSS/RTT · √(3/2)/√p).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { impairLink } from '../src/link/impair.ts';
 import { openTun } from '../src/link/tun.ts';
 import { Network } from '../src/sim/network.ts';
@@ -357,7 +357,19 @@ async function main(): Promise<void> {
       console.error(
         `over TUN, ${rounds} round(s) of ${seconds} s per direction and cell (Linux sends with ${CC}):`,
       );
-      tun = await tunMatrix(seconds, rounds, process.argv[1], bulk, quick);
+      // The workers run a copy of this bundle: a rebuild of dist/ meanwhile must not pull it away.
+      const copy = join(
+        process.cwd(),
+        'node_modules/.cache',
+        `synack-bench-loss-${process.pid}.mjs`,
+      );
+      mkdirSync(dirname(copy), { recursive: true });
+      copyFileSync(process.argv[1], copy);
+      try {
+        tun = await tunMatrix(seconds, rounds, copy, bulk, quick);
+      } finally {
+        rmSync(copy, { force: true });
+      }
     }
   }
   const report = { date: new Date().toISOString(), seconds, sim, tun };

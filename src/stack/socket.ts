@@ -2,6 +2,7 @@
 // write/end/destroy and 'connect', 'data', 'end', 'close', 'error', 'drain'
 // events (or pull-style `read()`), and a server with 'connection' or `accept()`.
 
+import { CONGESTION_NAMES, type CongestionName } from '../tcp/cc.ts';
 import type { ConnEvent, Connection } from '../tcp/connection.ts';
 import { TcpError } from '../tcp/errors.ts';
 import type { Listener } from '../tcp/listener.ts';
@@ -222,6 +223,20 @@ export class TcpSocket extends Emitter<SocketEvents> {
 
   setNoDelay(on = true): this {
     this.conn.noDelay = on;
+    return this;
+  }
+
+  /**
+   * This connection's congestion control, as TCP_CONGESTION: 'cubic' or
+   * 'newreno' (a RangeError names what is accepted otherwise).
+   */
+  setCongestion(algo: CongestionName): this {
+    if (!CONGESTION_NAMES.includes(algo)) {
+      throw new RangeError(
+        `setCongestion: must be one of ${CONGESTION_NAMES.map((n) => JSON.stringify(n)).join(', ')}, got ${JSON.stringify(algo)}`,
+      );
+    }
+    this.stack.step((now) => this.conn.setCongestion(algo, now));
     return this;
   }
 

@@ -152,6 +152,19 @@ describe('recovery decisions', () => {
     expect(r.net.stack('client').stats.counters['recoveries-undone']).toBe(1);
   });
 
+  it('a socket picks its own congestion control (as TCP_CONGESTION); a bad name is refused', () => {
+    const net = new Network(1, link());
+    const c = net.addHost('client', '198.18.0.1');
+    net.addHost('server', '198.18.0.2').listen({ port: 80 });
+    const sock = c.connect({ host: '198.18.0.2', port: 80 });
+    expect(sock.conn.congestion).toBe('cubic');
+    sock.setCongestion('newreno');
+    expect(sock.conn.congestion).toBe('newreno');
+    expect(() => sock.setCongestion('bbr' as never)).toThrow(
+      /setCongestion: must be one of "cubic", "newreno", got "bbr"/,
+    );
+  });
+
   it('TcpConfig.congestion and rack are checked', () => {
     expect(() => validateConfig({ ...defaultConfig(), congestion: 'vegas' as never })).toThrow(
       /TcpConfig.congestion must be one of "cubic", "newreno", got "vegas"/,
