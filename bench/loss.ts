@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { impairLink } from '../src/link/impair.ts';
+import { impairLink, lossModel } from '../src/link/impair.ts';
 import { openTun } from '../src/link/tun.ts';
 import { Network } from '../src/sim/network.ts';
 import { realClock } from '../src/stack/clock.ts';
@@ -257,15 +257,12 @@ function simMatrix(seconds: number): SimCell[] {
     const a = n.addHost('a', '198.18.0.1', { config: cfg });
     const b = n.addHost('b', '198.18.0.2', { config: cfg });
     // The data direction only, with the same loss model as over TUN.
-    const rng = mulberry(99);
-    let bad = false;
-    const leave = 1 / c.burst;
-    const enter = (leave * c.loss) / (1 - c.loss);
-    n.dropIf((p) => {
-      if (p.from !== 'a' || !p.seg || p.seg.payload.length === 0) return false;
-      bad = c.burst > 1 ? (bad ? rng() >= leave : rng() < enter) : rng() < c.loss;
-      return bad;
-    }, 'loss model');
+    const lose = lossModel({ delay: 0, loss: c.loss, burst: c.burst, seed: 99 });
+    n.dropIf(
+      (p) =>
+        p.from === 'a' && p.seg !== undefined && p.seg.payload.length > 0 && lose(n.clock.now()),
+      'loss model',
+    );
     let bytes = 0;
     let start = -1;
     b.listen({ port: 9 }).on('connection', (s) =>
@@ -290,17 +287,6 @@ function simMatrix(seconds: number): SimCell[] {
     out.push({ cell: c.name, mbps, mathisMbps: mathis, ratio: mbps / mathis, rtos });
   }
   return out;
-}
-
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---- main ------------------------------------------------------------------

@@ -13,7 +13,11 @@ export interface Impairment {
   delay: number;
   /** Mean loss probability, 0..1. */
   loss: number;
-  /** Mean length of a loss burst in packets (Gilbert–Elliott); 1 or less: independent losses. */
+  /**
+   * Mean length of a loss burst in packets (Gilbert–Elliott); 1 or less:
+   * independent losses. A burst lives within a flight: a gap of `BURST_GAP`
+   * ms between packets ends it (a quiet sender does not keep losing).
+   */
   burst?: number;
   seed: number;
 }
@@ -24,19 +28,28 @@ export interface ImpairedLink extends Link {
   close(): void;
 }
 
-/** Decides the fate of each packet: true means lost. */
-function lossModel(p: Impairment): () => boolean {
+/** Packets further apart than this (ms) are not in the same loss burst. */
+export const BURST_GAP = 5;
+
+/**
+ * Decides the fate of each packet sent at `now` (ms): true means lost. Two
+ * states for bursts: every packet in "bad" is lost; leaving bad has
+ * probability 1/burst (the mean burst length), entering it is chosen so that
+ * the share of packets lost is `loss`.
+ */
+export function lossModel(p: Impairment): (now: number) => boolean {
   const rng = seededRandom(p.seed);
   const u = () => rng.u32() / 2 ** 32;
   if (p.loss <= 0) return () => false;
   const burst = p.burst ?? 1;
   if (burst <= 1) return () => u() < p.loss;
-  // Two states: every packet in "bad" is lost. Leaving bad has probability 1/burst
-  // (mean burst length), entering it q, so that the time spent bad is `loss`.
   const leave = 1 / burst;
   const enter = (leave * p.loss) / (1 - p.loss);
   let bad = false;
-  return () => {
+  let last = Number.NEGATIVE_INFINITY;
+  return (now) => {
+    if (now - last >= BURST_GAP) bad = false;
+    last = now;
     bad = bad ? u() >= leave : u() < enter;
     return bad;
   };
@@ -97,7 +110,7 @@ export function impairLink(inner: Link, out: Impairment, inbound: Impairment): I
     onPackets: null,
     stats,
     send(packet) {
-      if (loseOut()) {
+      if (loseOut(performance.now())) {
         stats.outLost++;
         return;
       }
@@ -117,7 +130,7 @@ export function impairLink(inner: Link, out: Impairment, inbound: Impairment): I
     else for (const p of ps) link.onPacket?.(p);
   });
   const arrive = (p: Uint8Array) => {
-    if (loseIn()) {
+    if (loseIn(performance.now())) {
       stats.inLost++;
       return;
     }
