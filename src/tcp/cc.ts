@@ -59,6 +59,35 @@ export function newCcState(): CcState {
   };
 }
 
+/** RFC 6928's initial window: ten segments, within 2 segments and 14,600 bytes' rule. */
+export function initialWindow(mss: number): number {
+  return Math.min(10 * mss, Math.max(2 * mss, 14600));
+}
+
+/**
+ * New data after an idle period with nothing in flight (RFC 5681 §4.1: after
+ * an RTO's worth of silence the window no longer reflects the path). RFC 5681
+ * restarts from at most the initial window; the linux profile halves it per
+ * RTO of silence down to that (RFC 2861, tcp_cwnd_restart), keeping 3/4 of
+ * the old window as ssthresh. CUBIC's epoch moves past the idle time.
+ */
+export function afterIdle(c: Connection, idle: number, now: number): void {
+  const s = c.rec?.cc;
+  if (s && s.epoch >= 0) s.epoch += c.cfg.profile.linuxCubic ? Math.floor(idle / 4) : idle;
+  const rto = c.rto.rto;
+  if (idle <= rto) return;
+  const restart = Math.min(initialWindow(c.sndMss), c.cwnd);
+  if (c.cfg.profile.idleHalving) {
+    const mss = c.sndMss;
+    c.ssthresh = Math.max(c.ssthresh, (c.cwnd >> 1) + (c.cwnd >> 2));
+    let cwnd = Math.round(c.cwnd / mss);
+    let left = idle;
+    while ((left -= rto) > 0 && cwnd * mss > restart) cwnd >>= 1;
+    c.cwnd = Math.max(cwnd * mss, restart);
+  } else c.cwnd = restart;
+  c.cc('cwnd', now);
+}
+
 /**
  * Whether the window is what limits the sender (RFC 7661's idea, as Linux's
  * tcp_is_cwnd_limited): it was full at some send in the current window, or,

@@ -250,6 +250,8 @@ export class Connection implements Endpoints {
   /** @internal The window was full in the current window of data; the most in flight in it; where it ends (cc.ts). */
   cwndLimited = false;
   /** @internal */ maxFlight = 0;
+  /** @internal When data last went out (ms; -1: never), for the restart after idle. */
+  lastSentAt = -1;
   /** @internal */ cwndUsageSeq = 0;
   /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
   lossAt = Number.POSITIVE_INFINITY;

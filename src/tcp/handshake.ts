@@ -4,6 +4,7 @@
 
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
 import { SendBuffer } from './buffers.ts';
+import { initialWindow } from './cc.ts';
 import type { Connection, HandshakeResult } from './connection.ts';
 import { ConnectionRefused } from './errors.ts';
 import {
@@ -93,7 +94,7 @@ export function applyNegotiated(c: Connection, n: Negotiated): void {
   c.rcvWndScale = n.rcvWndScale;
   c.sackOk = n.sackOk;
   c.tsOk = n.tsOk;
-  c.cwnd = Math.min(10 * n.sndMss, Math.max(2 * n.sndMss, 14600));
+  c.cwnd = initialWindow(n.sndMss);
   if (c.cfg.profile.bsdBuffers) {
     // FreeBSD tcp_mss(): buffers rounded up to whole segments (RFC 9293 leaves sizes to the host).
     const mss = n.sndMss + (n.tsOk ? 12 : 0);

@@ -15,7 +15,7 @@ import {
   URG,
 } from '../wire/tcp.ts';
 import { SendBuffer } from './buffers.ts';
-import { validateCwnd } from './cc.ts';
+import { afterIdle, validateCwnd } from './cc.ts';
 import type { Connection } from './connection.ts';
 import { sendSyn } from './handshake.ts';
 import {
@@ -301,6 +301,10 @@ function sendData(
 ): void {
   const seq = c.sndNxt;
   const isRetransmit = seqLt(seq, c.sndMax);
+  // The first data after a silence with nothing in flight (RFC 5681 §4.1).
+  if (!isRetransmit && c.sndUna === c.sndMax && c.lastSentAt >= 0 && c.caState === 0)
+    afterIdle(c, now - c.lastSentAt, now);
+  c.lastSentAt = now;
   const segLen = payload.length + (flags & FIN ? 1 : 0);
   const seg = c.mk(seq, flags, payload, options);
   // Urgent data ahead (RFC 9293 §3.8.5, MUST-62): the pointer marks the octet after it.

@@ -110,6 +110,8 @@ export interface Profile {
    * given); Linux grows by every segment delivered (Infinity).
    */
   slowStartPerAck?: number;
+  /** After idle, halve cwnd per RTO of silence (RFC 2861, Linux's tcp_cwnd_restart) rather than restart at the initial window. */
+  idleHalving?: boolean;
   /** CUBIC in Linux's integer arithmetic (tcp_cubic.c) rather than the RFC's real numbers (cc.ts). */
   linuxCubic?: boolean;
   /** Configuration defaults where the stack differs from the RFC-strict ones (timers, delayed ACKs). */
@@ -206,6 +208,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     // tcp_slow_start(): cwnd grows by every segment an ACK delivers (no ABC since 3.9).
     slowStartPerAck: Number.POSITIVE_INFINITY,
     linuxCubic: true,
+    idleHalving: true,
     // 2 jiffies at HZ=250 (Debian's kernels).
     synSentQuickRetry: 8,
     defaults: {

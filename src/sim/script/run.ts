@@ -1225,7 +1225,12 @@ class Runner {
       } else {
         if (!conn) throw new Fail(this.curLine, `${c.field}: fd ${this.lastFd} has no connection`);
         actual = tcpInfo(conn, c.field, this.curLine);
-        expected = c.value.split('|').reduce((acc, v) => acc | (OPT_BITS[v] ?? Number(v)), 0);
+        expected = c.value
+          .split('|')
+          .reduce(
+            (acc, v) => acc | (OPT_BITS[v] ?? CA_STATES[v] ?? INFO_CONSTANTS[v] ?? Number(v)),
+            0,
+          );
       }
       const ok = c.op === '==' ? actual === expected : actual !== expected;
       if (!ok) {
@@ -1246,6 +1251,7 @@ class Runner {
           n = tcpInfo(conn, name, this.curLine);
         } else if (name in OPT_BITS) n = OPT_BITS[name];
         else if (name in CA_STATES) n = CA_STATES[name];
+        else if (name in INFO_CONSTANTS) n = INFO_CONSTANTS[name];
         else {
           const st = Object.values(TCPI).find(([x]) => x === name.replace(/^TCPI?_/, ''));
           if (!st) throw new Fail(this.curLine, `assert: unknown name ${name}`);
@@ -1284,6 +1290,9 @@ export const KERNEL_COMPARED_INFO = new Set([
   'tcpi_snd_cwnd',
   'tcpi_total_retrans',
 ]);
+
+/** Other names scripts compare TCP_INFO fields with. */
+const INFO_CONSTANTS: Record<string, number> = { TCP_INFINITE_SSTHRESH: 0x7fffffff };
 
 /** TCP_CONGESTION's values: Linux's module names. */
 const CONGESTION_BY_LINUX_NAME: Record<string, CongestionName> = {
