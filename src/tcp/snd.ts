@@ -180,7 +180,8 @@ export function output(c: Connection, now: number, force = false): boolean {
       break;
     }
     // The peer's window from SND.UNA, and what congestion control lets into the network (RFC 6675's pipe).
-    const room = Math.min(c.sndWnd - off, c.cwnd - pipe(c));
+    const wndRoom = c.sndWnd - off;
+    const room = Math.min(wndRoom, c.cwnd - pipe(c));
     if (room <= 0 || (c.sndWnd === 0 && off === 0)) {
       if (c.sndWnd === 0 && off === 0 && c.persistAt === Number.POSITIVE_INFINITY) {
         armPersist(c, now);
@@ -204,8 +205,10 @@ export function output(c: Connection, now: number, force = false): boolean {
     if (short && len === unsent && !c.noDelay && !wantFin && seqGt(c.sndSmall, c.sndUna)) break;
     const fin = wantFin && len === unsent;
     const payload = c.sendBuf!.peek(off, len);
-    // The window stops the burst here when what is left of it cannot take the next segment.
-    const left = room - len;
+    // The peer's window stops the burst here when what is left of it cannot take the
+    // next segment. (Where cwnd stops it, Linux sends the head of a buffer whose
+    // PSH stays with the rest.)
+    const left = wndRoom - len;
     const lastOfBurst =
       chunk > 0 &&
       (++n % chunk === 0 ||

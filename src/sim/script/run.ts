@@ -1289,6 +1289,9 @@ export const KERNEL_COMPARED_INFO = new Set([
   'tcpi_snd_ssthresh',
   'tcpi_snd_cwnd',
   'tcpi_total_retrans',
+  'tcpi_sacked',
+  'tcpi_lost',
+  'tcpi_retrans',
 ]);
 
 /** Other names scripts compare TCP_INFO fields with. */
@@ -1368,13 +1371,20 @@ function tcpInfo(c: Connection, field: string, line: number): number {
       return Math.round(c.rto.srtt * 1000);
     case 'tcpi_rttvar':
       return Math.round(c.rto.rttvar * 1000);
+    case 'tcpi_sacked':
+      // Segments SACKed, segments marked lost, retransmissions in flight (Linux's *_out counters).
+      return c.sent ? c.sent.sackedSegs : 0;
+    case 'tcpi_lost':
+      return c.sent ? Math.ceil(c.sent.lost / c.sndMss) : 0;
+    case 'tcpi_retrans':
+      return c.sent ? Math.ceil(c.sent.retransOut / c.sndMss) : 0;
     case 'tcpi_snd_ssthresh':
       // Unset, Linux reports TCP_INFINITE_SSTHRESH.
       return c.ssthresh >= 0x7fffffff ? 0x7fffffff : Math.floor(c.ssthresh / c.sndMss);
     default:
       throw new Fail(
         line,
-        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_rcv_mss, tcpi_advmss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_total_retrans, tcpi_options, tcpi_snd_cwnd, tcpi_unacked, tcpi_ca_state, tcpi_rtt, tcpi_rttvar, tcpi_snd_ssthresh)`,
+        `unsupported field ${field} (supported: tcpi_state, tcpi_snd_mss, tcpi_rcv_mss, tcpi_advmss, tcpi_snd_wscale, tcpi_rcv_wscale, tcpi_rto, tcpi_retransmits, tcpi_total_retrans, tcpi_options, tcpi_snd_cwnd, tcpi_unacked, tcpi_ca_state, tcpi_rtt, tcpi_rttvar, tcpi_snd_ssthresh, tcpi_sacked, tcpi_lost, tcpi_retrans)`,
       );
   }
 }
