@@ -117,7 +117,8 @@ export type Counter =
   | 'dsacks-received'
   | 'recoveries-undone'
   | 'tail-loss-probes'
-  | 'tail-loss-probes-repaired';
+  | 'tail-loss-probes-repaired'
+  | 'sack-reneging';
 
 /** What the engine needs from the host it lives in. */
 export interface ConnectionHost {

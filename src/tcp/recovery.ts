@@ -430,6 +430,13 @@ export function enterLoss(c: Connection, now: number): void {
   r.dupCredit = 0;
   const s = c.sent;
   if (s) {
+    // The oldest segment SACKed yet never acknowledged: the peer dropped what it
+    // had SACKed (reneging, RFC 2018 §8). Forget every SACK mark, or that data
+    // would never go again (as Linux's tcp_timeout_mark_lost).
+    if (s.count > 0 && s.flags(0) & SACKED) {
+      for (let i = 0; i < s.count; i++) if (s.flags(i) & SACKED) s.clear(i, SACKED);
+      c.host.count('sack-reneging');
+    }
     for (let i = 0; i < s.count; i++) {
       const f = s.flags(i);
       if (f & SACKED) continue;

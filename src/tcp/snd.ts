@@ -99,7 +99,12 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     c.retransmits = 0;
     c.dupAcks = 0;
     if (c.sndUna === c.sndMax) stopRexmit(c, now);
-    else armRexmit(c, now, c.rto.rto, true);
+    else if (c.sent !== null && c.sent.count > 0 && c.sent.flags(0) & SACKED) {
+      // The ACK stopped at data the peer had SACKed: it reneged (RFC 2018 §8). The
+      // timer fires soon (half an SRTT, at least 10 ms, as Linux's
+      // tcp_check_sack_reneging) and the timeout forgets the SACK marks.
+      armRexmit(c, now, Math.max(c.rto.srtt / 2, 10), true);
+    } else armRexmit(c, now, c.rto.rto, true);
     if (c.writeBlocked && c.sendSpace > 0) {
       c.writeBlocked = false;
       c.host.deliver(c, { type: 'writable' }, now);
