@@ -219,6 +219,8 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
 
 export function enterEstablished(c: Connection, now: number): void {
   c.setState(State.Established, now);
+  // The initial window, as the first point of the trace's window plot.
+  c.cc('cwnd', now);
   if (c.keepAlive) armKeepAlive(c, now, c.keepAliveIdleMs);
   if (!c.fastOpened) c.host.deliver(c, { type: 'established' }, now);
   if (c.synData) {

@@ -4,7 +4,7 @@
 // reads the trace's 'cc' events (recovery.ts); browser-safe, a string out.
 
 import type { CcEvent, TraceEvent } from '../tcp/types.ts';
-import { svgOpen } from './tsg.ts';
+import { legend, svgOpen } from './tsg.ts';
 
 export interface CwndOptions {
   /** The sending host; by default the one with the most window changes. */
@@ -51,9 +51,18 @@ export function renderCwnd(
     count.set(k, (count.get(k) ?? 0) + 1);
   }
   const best = [...count].sort((a, b) => b[1] - a[1])[0];
+  // Only the initial window (every connection reports it): nothing to plot.
+  const moved =
+    best !== undefined &&
+    all.some(
+      (e) =>
+        `${e.host}\u0000${e.conn}` === best[0] &&
+        (e.event !== 'cwnd' ||
+          e.cwnd !== all.find((x) => x.host === e.host && x.conn === e.conn)!.cwnd),
+    );
   const W = o.width ?? 720;
   const H = o.height ?? 320;
-  if (!best) {
+  if (!best || !moved) {
     return {
       svg: [
         svgOpen(W, 120),
@@ -151,13 +160,7 @@ export function renderCwnd(
     ['#7f7f7f', 'ssthresh'],
     ...Object.values(MARKS),
   ];
-  items.forEach(([c, label], i) => {
-    const lx = L + 10 + i * 108;
-    svg.push(
-      `<line x1="${lx}" y1="32" x2="${lx + 16}" y2="32" stroke="${c}" stroke-width="3"/>`,
-      `<text x="${lx + 20}" y="36">${label}</text>`,
-    );
-  });
+  legend(svg, items, L + 10);
   svg.push('</svg>');
   return {
     svg,

@@ -183,13 +183,7 @@ export function renderTsg(
     ['#2ca02c', 'ACK + window'],
     ['#9467bd', 'SACK block'],
   ];
-  items.forEach(([c, label], i) => {
-    const lx = L + 10 + i * 125;
-    svg.push(
-      `<line x1="${lx}" y1="32" x2="${lx + 16}" y2="32" stroke="${c}" stroke-width="3"/>`,
-      `<text x="${lx + 20}" y="36">${label}</text>`,
-    );
-  });
+  legend(svg, items, L + 10);
   svg.push('</svg>');
   return {
     svg,
@@ -202,6 +196,18 @@ export function renderTsg(
       sackBlocks: sacks.length,
     },
   };
+}
+
+/** A legend line at the top: a colour swatch and a label each, spaced by the label's length (11 px type). */
+export function legend(svg: string[], items: readonly [string, string][], x0: number): void {
+  let lx = x0;
+  for (const [c, label] of items) {
+    svg.push(
+      `<line x1="${lx}" y1="32" x2="${lx + 16}" y2="32" stroke="${c}" stroke-width="3"/>`,
+      `<text x="${lx + 20}" y="36">${label}</text>`,
+    );
+    lx += 20 + Math.ceil(label.length * 6.2) + 16;
+  }
 }
 
 export function svgOpen(w: number, h: number): string {

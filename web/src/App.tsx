@@ -559,9 +559,10 @@ function exportSvg(root: HTMLElement | null, name: string, png: boolean): void {
 function Graphs({ result, lang }: { result: ScenarioResult; lang: Lang }) {
   const t = ui[lang];
   const svgs = useMemo(() => {
-    const moved = result.events.filter((e) => e.type === 'cc').length > 3;
-    if (!moved) return null;
-    return [renderTsg(result.events).svg.join(''), renderCwnd(result.events).svg.join('')];
+    // Only where the congestion window moved (every connection reports its initial one).
+    const cwnd = renderCwnd(result.events);
+    if (cwnd.summary.samples === 0) return null;
+    return [renderTsg(result.events).svg.join(''), cwnd.svg.join('')];
   }, [result]);
   if (!svgs) return null;
   return (
