@@ -59,6 +59,98 @@ export function newCcState(): CcState {
   };
 }
 
+/**
+ * Leaving slow start before it overshoots (HyStart): per round trip, the
+ * smallest RTT of the round's first ACKs is compared with the round before.
+ * RFC 9406 (HyStart++): an increase of more than clamp(RTT/8, 4, 16) ms
+ * starts Conservative Slow Start (growth ÷ 4), which returns to slow start if
+ * the RTT falls back, and ends slow start after 5 rounds. The linux profile
+ * does as Linux's CUBIC (hystart delay detection): from 16 segments on, the
+ * same increase over the lowest RTT seen ends slow start at once.
+ * Only the first slow start; the state is dropped when it ends.
+ */
+export interface HyStart {
+  windowEnd: number;
+  lastRoundMin: number;
+  roundMin: number;
+  samples: number;
+  css: boolean;
+  cssBaseline: number;
+  cssRounds: number;
+  /** The RTT this ACK measured (ms), or -1 (set by the ACK processing). */
+  sample: number;
+}
+
+const HS_SAMPLES = 8;
+const CSS_GROWTH_DIVISOR = 4;
+const CSS_ROUNDS = 5;
+const HS_LOW_WINDOW = 16;
+
+/** Before slow start grows on an ACK: the divisor of its growth (1 or 4), or 0 when slow start just ended. */
+function hystart(c: Connection, now: number): number {
+  if (!c.cfg.hystart || c.ssthresh < 0x7fffffff) {
+    c.hs = null;
+    return 1;
+  }
+  let h = c.hs;
+  if (h === null) {
+    h = c.hs = {
+      windowEnd: c.sndNxt,
+      lastRoundMin: Number.POSITIVE_INFINITY,
+      roundMin: Number.POSITIVE_INFINITY,
+      samples: 0,
+      css: false,
+      cssBaseline: Number.POSITIVE_INFINITY,
+      cssRounds: 0,
+      sample: -1,
+    };
+    return 1;
+  }
+  const linux = c.cfg.profile.linuxCubic === true;
+  if (!seqLt(c.sndUna, h.windowEnd)) {
+    // A new round.
+    h.lastRoundMin = h.roundMin;
+    h.roundMin = Number.POSITIVE_INFINITY;
+    h.samples = 0;
+    h.windowEnd = c.sndNxt;
+    if (h.css && ++h.cssRounds >= CSS_ROUNDS) return endSlowStart(c, now);
+  }
+  const rtt = h.sample;
+  h.sample = -1;
+  if (rtt >= 0 && h.samples < HS_SAMPLES) {
+    h.samples++;
+    if (rtt < h.roundMin) h.roundMin = rtt;
+  }
+  if (h.samples < HS_SAMPLES) return h.css ? CSS_GROWTH_DIVISOR : 1;
+  if (linux) {
+    if (c.cwnd < HS_LOW_WINDOW * c.sndMss || !Number.isFinite(c.minRtt)) return 1;
+    const eta = Math.min(16, Math.max(4, c.minRtt / 8));
+    return h.roundMin >= c.minRtt + eta ? endSlowStart(c, now) : 1;
+  }
+  if (!h.css) {
+    if (!Number.isFinite(h.lastRoundMin)) return 1;
+    const eta = Math.min(16, Math.max(4, h.lastRoundMin / 8));
+    if (h.roundMin >= h.lastRoundMin + eta) {
+      h.css = true;
+      h.cssBaseline = h.roundMin;
+      h.cssRounds = 0;
+      c.cc('hystart-css', now);
+    }
+  } else if (h.roundMin < h.cssBaseline) {
+    // The RTT came back down: the increase was a blip, slow start resumes.
+    h.css = false;
+    h.cssBaseline = Number.POSITIVE_INFINITY;
+  }
+  return h.css ? CSS_GROWTH_DIVISOR : 1;
+}
+
+function endSlowStart(c: Connection, now: number): number {
+  c.ssthresh = c.cwnd;
+  c.hs = null;
+  c.cc('hystart-exit', now);
+  return 0;
+}
+
 /** RFC 6928's initial window: ten segments, within 2 segments and 14,600 bytes' rule. */
 export function initialWindow(mss: number): number {
   return Math.min(10 * mss, Math.max(2 * mss, 14600));
@@ -124,9 +216,12 @@ export function validateCwnd(c: Connection, limited: boolean, flight: number): v
 export function ccOnAck(c: Connection, delivered: number, now: number): void {
   if (!cwndLimited(c)) return;
   const mss = c.sndMss;
-  if (c.cwnd < c.ssthresh) {
+  const divisor = c.cwnd < c.ssthresh ? hystart(c, now) : 1;
+  if (c.cwnd < c.ssthresh && divisor > 0) {
     // RFC 3465's limit per ACK (L segments); Linux counts every segment delivered.
-    const grow = Math.min(delivered, (c.cfg.profile.slowStartPerAck ?? ABC_L) * mss);
+    const grow = Math.floor(
+      Math.min(delivered, (c.cfg.profile.slowStartPerAck ?? ABC_L) * mss) / divisor,
+    );
     const room = c.ssthresh - c.cwnd;
     if (grow < room) {
       c.cwnd += grow;

@@ -43,6 +43,7 @@ const CHOICES: Partial<Record<keyof TcpConfig, readonly unknown[]>> = {
   fastOpen: ['off', 'on', 'no-cookie'],
   congestion: CONGESTION_NAMES,
   rack: [true, false],
+  hystart: [true, false],
 };
 
 /** Throws a RangeError naming the first field out of range, and the range it accepts. */

@@ -8,7 +8,13 @@ import type { IpAddr } from '../wire/addr.ts';
 import type { IcmpErrorKind } from '../wire/icmp.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, URG } from '../wire/tcp.ts';
 import type { Reassembly, SendBuffer } from './buffers.ts';
-import { type CcState, CONGESTION_NAMES, type CongestionName, newCcState } from './cc.ts';
+import {
+  type CcState,
+  CONGESTION_NAMES,
+  type CongestionName,
+  type HyStart,
+  newCcState,
+} from './cc.ts';
 import {
   ConnectionRefused,
   ConnectionReset,
@@ -251,6 +257,8 @@ export class Connection implements Endpoints {
   /** @internal The window was full in the current window of data; the most in flight in it; where it ends (cc.ts). */
   cwndLimited = false;
   /** @internal */ maxFlight = 0;
+  /** @internal HyStart's state during the first slow start (cc.ts). */
+  hs: HyStart | null = null;
   /** @internal When data last went out (ms; -1: never), for the restart after idle. */
   lastSentAt = -1;
   /** @internal */ cwndUsageSeq = 0;

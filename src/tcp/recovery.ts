@@ -195,9 +195,13 @@ export function ackSent(c: Connection, ack: number, acked: number, now: number):
   if (!s) return acked;
   const r = c.rec;
   let before = 0;
+  const hs = c.hs;
   while (s.count > 0 && seqLe(s.end(0), ack)) {
-    if (s.flags(0) & SACKED) before += s.len(0);
+    const f = s.flags(0);
+    if (f & SACKED) before += s.len(0);
     else if (r !== null) rackDelivered(c, s, 0, now);
+    // HyStart's RTT sample: the newest segment this ACK delivers, if sent once.
+    if (hs !== null && !(f & (SACKED | RETRANSMITTED))) hs.sample = now - s.xmit(0);
     s.shift();
   }
   if (s.count > 0 && seqLt(s.seq(0), ack)) s.trimFront(ack);

@@ -239,6 +239,8 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
       // recovery; RACK lives only in the alternative RACK stack.
       congestion: 'newreno',
       rack: false,
+      // HyStart++ is not claimed for this profile (its default there is not checked here).
+      hystart: false,
     },
     bsdBuffers: true,
     timeWaitIgnoresRst: true,
@@ -322,6 +324,11 @@ export interface TcpConfig {
    * DupThresh rule and no tail loss probes, as FreeBSD's default stack.
    */
   rack: boolean;
+  /**
+   * HyStart: leave the first slow start when the RTT rises, before losses
+   * (RFC 9406's HyStart++; in the linux profile Linux's delay detection).
+   */
+  hystart: boolean;
 }
 
 export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
@@ -360,6 +367,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     fastOpen: 'off',
     congestion: 'cubic',
     rack: true,
+    hystart: true,
     ...profile.defaults,
   };
 }
@@ -454,6 +462,10 @@ export type CcEvent =
   | 'marked-lost'
   /** A tail loss probe went out. */
   | 'tlp'
+  /** HyStart++ (RFC 9406) saw the RTT rise: Conservative Slow Start. */
+  | 'hystart-css'
+  /** HyStart ended slow start before a loss: ssthresh = cwnd. */
+  | 'hystart-exit'
   /** A tail loss probe repaired a real loss: the window is reduced. */
   | 'tlp-loss'
   /** D-SACKs showed every retransmission of the episode was unnecessary: the window is restored. */

@@ -34,6 +34,7 @@ const MARKS: Partial<Record<CcEvent, [color: string, label: string]>> = {
   'enter-loss': ['#d62728', 'RTO'],
   tlp: ['#9467bd', 'tail loss probe'],
   undo: ['#2ca02c', 'undo'],
+  'hystart-exit': ['#17becf', 'HyStart'],
 };
 
 const INFINITE = 0x3fffffff;

@@ -165,6 +165,40 @@ describe('recovery decisions', () => {
     );
   });
 
+  it('HyStart leaves slow start when the queue builds, before any loss (RFC 9406; Linux delay detection)', () => {
+    // 20 Mbit/s, 40 ms: the path holds ~100 KB; beyond it the RTT only grows (an unbounded queue).
+    const run = (config: Partial<TcpConfig>) => {
+      const r = bulk(1, 3_000_000, link({ bandwidth: 20e6 }), {
+        mss: 1000,
+        timestamps: false,
+        rcvBuf: 8 << 20,
+        sndBuf: 8 << 20,
+        ...config,
+      });
+      expect(Buffer.compare(r.received, Buffer.from(r.data))).toBe(0);
+      return {
+        events: r.cc.map((e) => e.event),
+        maxCwnd: Math.max(...r.cc.map((e) => e.cwnd)),
+        ssthresh: r.cc[r.cc.length - 1].ssthresh,
+      };
+    };
+    const off = run({ hystart: false });
+    const rfc = run({});
+    const linux = run({ profile: profiles.linux });
+    expect(off.events).not.toContain('hystart-css');
+    expect(off.ssthresh).toBeGreaterThan(1 << 30);
+    // HyStart++: Conservative Slow Start, then slow start ends with ssthresh set.
+    expect(rfc.events).toContain('hystart-css');
+    expect(rfc.events).toContain('hystart-exit');
+    expect(rfc.ssthresh).toBeLessThan(1 << 30);
+    expect(rfc.maxCwnd).toBeLessThan(off.maxCwnd / 2);
+    // Linux's variant ends slow start at once, with a smaller window still.
+    expect(linux.events).not.toContain('hystart-css');
+    expect(linux.events).toContain('hystart-exit');
+    expect(linux.maxCwnd).toBeLessThan(rfc.maxCwnd);
+    for (const r of [off, rfc, linux]) expect(r.events).not.toContain('enter-recovery');
+  });
+
   it('TcpConfig.congestion and rack are checked', () => {
     expect(() => validateConfig({ ...defaultConfig(), congestion: 'vegas' as never })).toThrow(
       /TcpConfig.congestion must be one of "cubic", "newreno", got "vegas"/,
