@@ -8,7 +8,7 @@
 // made on first use.
 
 import type { Connection } from './connection.ts';
-import { seqLt } from './seq.ts';
+import { seqGt, seqLt } from './seq.ts';
 
 export type CongestionName = 'cubic' | 'newreno';
 export const CONGESTION_NAMES: readonly CongestionName[] = ['cubic', 'newreno'];
@@ -77,8 +77,6 @@ export interface HyStart {
   css: boolean;
   cssBaseline: number;
   cssRounds: number;
-  /** The RTT this ACK measured (ms), or -1 (set by the ACK processing). */
-  sample: number;
 }
 
 const HS_SAMPLES = 8;
@@ -86,12 +84,26 @@ const CSS_GROWTH_DIVISOR = 4;
 const CSS_ROUNDS = 5;
 const HS_LOW_WINDOW = 16;
 
+/**
+ * The RTT the ACK being processed measured (ms; -1: none): the newest segment
+ * it newly acknowledged, if that was sent only once. Set by the ACK processing
+ * (recovery.ts ackSent) just before the window is updated, read by HyStart.
+ */
+let ackRtt = -1;
+export function noteAckRtt(rtt: number): void {
+  ackRtt = rtt;
+}
+
 /** Before slow start grows on an ACK: the divisor of its growth (1 or 4), or 0 when slow start just ended. */
 function hystart(c: Connection, now: number): number {
   if (!c.cfg.hystart || c.ssthresh < 0x7fffffff) {
     c.hs = null;
     return 1;
   }
+  const rtt = ackRtt;
+  const linux = c.cfg.profile.linuxCubic === true;
+  // Linux looks only from hystart_low_window (16 segments) on.
+  if (linux && c.cwnd < HS_LOW_WINDOW * c.sndMss) return 1;
   let h = c.hs;
   if (h === null) {
     h = c.hs = {
@@ -102,12 +114,9 @@ function hystart(c: Connection, now: number): number {
       css: false,
       cssBaseline: Number.POSITIVE_INFINITY,
       cssRounds: 0,
-      sample: -1,
     };
-    return 1;
-  }
-  const linux = c.cfg.profile.linuxCubic === true;
-  if (!seqLt(c.sndUna, h.windowEnd)) {
+    if (!linux) return 1;
+  } else if (linux ? seqGt(c.sndUna, h.windowEnd) : !seqLt(c.sndUna, h.windowEnd)) {
     // A new round.
     h.lastRoundMin = h.roundMin;
     h.roundMin = Number.POSITIVE_INFINITY;
@@ -115,18 +124,23 @@ function hystart(c: Connection, now: number): number {
     h.windowEnd = c.sndNxt;
     if (h.css && ++h.cssRounds >= CSS_ROUNDS) return endSlowStart(c, now);
   }
-  const rtt = h.sample;
-  h.sample = -1;
+  if (linux) {
+    // Linux's hystart_update: the round's lowest RTT, checked from the ninth sample
+    // on against the lowest ever plus clamp(it/8, 4, 16) ms.
+    if (rtt < 0 || !Number.isFinite(c.minRtt)) return 1;
+    if (rtt < h.roundMin) h.roundMin = rtt;
+    if (h.samples < HS_SAMPLES) {
+      h.samples++;
+      return 1;
+    }
+    const eta = Math.min(16, Math.max(4, c.minRtt / 8));
+    return h.roundMin > c.minRtt + eta ? endSlowStart(c, now) : 1;
+  }
   if (rtt >= 0 && h.samples < HS_SAMPLES) {
     h.samples++;
     if (rtt < h.roundMin) h.roundMin = rtt;
   }
   if (h.samples < HS_SAMPLES) return h.css ? CSS_GROWTH_DIVISOR : 1;
-  if (linux) {
-    if (c.cwnd < HS_LOW_WINDOW * c.sndMss || !Number.isFinite(c.minRtt)) return 1;
-    const eta = Math.min(16, Math.max(4, c.minRtt / 8));
-    return h.roundMin >= c.minRtt + eta ? endSlowStart(c, now) : 1;
-  }
   if (!h.css) {
     if (!Number.isFinite(h.lastRoundMin)) return 1;
     const eta = Math.min(16, Math.max(4, h.lastRoundMin / 8));

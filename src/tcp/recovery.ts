@@ -19,7 +19,7 @@
 //   window restarts at one segment and slow start repairs the holes.
 
 import type { Segment } from '../wire/tcp.ts';
-import { type CcState, ccOnAck, ccSsthresh, newCcState } from './cc.ts';
+import { type CcState, ccOnAck, ccSsthresh, newCcState, noteAckRtt } from './cc.ts';
 import type { Connection } from './connection.ts';
 import { LOST, RETRANS_OUT, RETRANSMITTED, SACKED, type SentQueue } from './sent.ts';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.ts';
@@ -195,13 +195,13 @@ export function ackSent(c: Connection, ack: number, acked: number, now: number):
   if (!s) return acked;
   const r = c.rec;
   let before = 0;
-  const hs = c.hs;
+  noteAckRtt(-1);
   while (s.count > 0 && seqLe(s.end(0), ack)) {
     const f = s.flags(0);
     if (f & SACKED) before += s.len(0);
     else if (r !== null) rackDelivered(c, s, 0, now);
-    // HyStart's RTT sample: the newest segment this ACK delivers, if sent once.
-    if (hs !== null && !(f & (SACKED | RETRANSMITTED))) hs.sample = now - s.xmit(0);
+    // The ACK's RTT sample (HyStart): the newest segment it delivers, if sent once.
+    if (!(f & (SACKED | RETRANSMITTED))) noteAckRtt(now - s.xmit(0));
     s.shift();
   }
   if (s.count > 0 && seqLt(s.seq(0), ack)) s.trimFront(ack);
