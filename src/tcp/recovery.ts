@@ -191,11 +191,12 @@ function rackDelivered(c: Connection, s: SentQueue, i: number, now: number): voi
  * newly delivered by it: those not SACKed before.
  */
 export function ackSent(c: Connection, ack: number, acked: number, now: number): number {
+  // No sample unless this ACK gives one (never the previous ACK's, of whatever connection).
+  noteAckRtt(-1);
   const s = c.sent;
   if (!s) return acked;
   const r = c.rec;
   let before = 0;
-  noteAckRtt(-1);
   while (s.count > 0 && seqLe(s.end(0), ack)) {
     const f = s.flags(0);
     if (f & SACKED) before += s.len(0);
