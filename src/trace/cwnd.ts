@@ -4,7 +4,7 @@
 // reads the trace's 'cc' events (recovery.ts); browser-safe, a string out.
 
 import type { CcEvent, TraceEvent } from '../tcp/types.ts';
-import { legend, svgOpen } from './tsg.ts';
+import { busiest, type Frame, frame, legend, scales, svgOpen } from './tsg.ts';
 
 export interface CwndOptions {
   /** The sending host; by default the one with the most window changes. */
@@ -45,22 +45,13 @@ export function renderCwnd(
   o: CwndOptions = {},
 ): { svg: string[]; summary: CwndSummary } {
   const all = events.filter((e): e is Cc => e.type === 'cc');
-  const count = new Map<string, number>();
-  for (const e of all) {
-    if (o.host !== undefined && e.host !== o.host) continue;
-    const k = `${e.host}\u0000${e.conn}`;
-    count.set(k, (count.get(k) ?? 0) + 1);
-  }
-  const best = [...count].sort((a, b) => b[1] - a[1])[0];
+  const best = busiest(
+    all.filter((e) => o.host === undefined || e.host === o.host),
+    () => 1,
+  );
+  const mine = best ? all.filter((e) => e.host === best.host && e.conn === best.conn) : [];
   // Only the initial window (every connection reports it): nothing to plot.
-  const moved =
-    best !== undefined &&
-    all.some(
-      (e) =>
-        `${e.host}\u0000${e.conn}` === best[0] &&
-        (e.event !== 'cwnd' ||
-          e.cwnd !== all.find((x) => x.host === e.host && x.conn === e.conn)!.cwnd),
-    );
+  const moved = mine.some((e) => e.event !== 'cwnd' || e.cwnd !== mine[0].cwnd);
   const W = o.width ?? 720;
   const H = o.height ?? 320;
   if (!best || !moved) {
@@ -82,9 +73,7 @@ export function renderCwnd(
       },
     };
   }
-  const [host, connText] = best[0].split('\u0000');
-  const conn = Number(connText);
-  const mine = all.filter((e) => e.host === host && e.conn === conn);
+  const { host, conn } = best;
   const mss = mine[0].mss;
   const seg = (b: number) => b / mss;
   const t0 = Math.min(
@@ -100,35 +89,11 @@ export function renderCwnd(
     if (e.ssthresh < INFINITE) yMax = Math.max(yMax, seg(e.ssthresh));
   }
   yMax = Math.ceil(yMax * 1.1);
-  const L = 60;
-  const R = 20;
-  const T = 40;
-  const B = 46;
-  const x = (t: number) => L + ((t - t0) / (tEnd - t0)) * (W - L - R);
-  const y = (v: number) => H - B - (Math.min(v, yMax) / yMax) * (H - T - B);
-  const f = (n: number) => n.toFixed(1);
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const svg: string[] = [svgOpen(W, H)];
+  const fr: Frame = { W, H, L: 60, R: 20, T: 40, B: 46, t0, tEnd, yMax };
+  const { x, y, f } = scales(fr);
   const title = `${host}: congestion window of connection #${conn} (segments of ${mss} B)`;
-  svg.push(
-    `<title>${esc(title)}</title>`,
-    `<text x="${L}" y="22" font-weight="bold">${esc(title)}</text>`,
-  );
-  svg.push(
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#444"/>`,
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#444"/>`,
-  );
-  for (let i = 0; i <= 4; i++) {
-    const t = t0 + ((tEnd - t0) * i) / 4;
-    svg.push(
-      `<text x="${f(x(t))}" y="${H - B + 16}" text-anchor="middle">${((t - t0) / 1000).toFixed(3)} s</text>`,
-      `<text x="${L - 6}" y="${f(y((yMax * i) / 4) + 4)}" text-anchor="end">${Math.round((yMax * i) / 4)}</text>`,
-    );
-  }
-  svg.push(
-    `<text x="${f((L + W - R) / 2)}" y="${H - 10}" text-anchor="middle">time</text>`,
-    `<text x="16" y="${f((T + H - B) / 2)}" transform="rotate(-90 16 ${f((T + H - B) / 2)})" text-anchor="middle">segments</text>`,
-  );
+  const svg = frame(fr, title, title, 'segments');
+  const { L, T, B } = fr;
   const step = (pick: (e: Cc) => number | null) => {
     let d = '';
     let open = false;

@@ -32,7 +32,75 @@ export interface TsgSummary {
 
 type Seg = Extract<TraceEvent, { type: 'segment' }>;
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+export const esc = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The connection (host and id) with the largest total of `weight` over the
+ * events it is given, as "host\0conn" — the one a graph draws — or undefined.
+ */
+export function busiest<E extends { host: string; conn: number }>(
+  events: readonly E[],
+  weight: (e: E) => number,
+): { host: string; conn: number } | undefined {
+  const total = new Map<string, number>();
+  for (const e of events) {
+    const k = `${e.host}\u0000${e.conn}`;
+    total.set(k, (total.get(k) ?? 0) + weight(e));
+  }
+  const best = [...total].sort((a, b) => b[1] - a[1])[0];
+  if (!best) return undefined;
+  const [host, conn] = best[0].split('\u0000');
+  return { host, conn: Number(conn) };
+}
+
+/** A plot's frame: its margins, time span and vertical range. */
+export interface Frame {
+  W: number;
+  H: number;
+  L: number;
+  R: number;
+  T: number;
+  B: number;
+  t0: number;
+  tEnd: number;
+  yMax: number;
+}
+
+/** The x and y of a frame's data, and a number as SVG writes it. */
+export function scales(fr: Frame) {
+  return {
+    x: (t: number) => fr.L + ((t - fr.t0) / (fr.tEnd - fr.t0)) * (fr.W - fr.L - fr.R),
+    y: (v: number) => fr.H - fr.B - (Math.min(v, fr.yMax) / fr.yMax) * (fr.H - fr.T - fr.B),
+    f: (n: number) => n.toFixed(1),
+  };
+}
+
+/** Opens the SVG with a title (also for screen readers), the axes, five ticks each and their labels. */
+export function frame(fr: Frame, title: string, spoken: string, yLabel: string): string[] {
+  const { x, y, f } = scales(fr);
+  const { W, H, L, R, T, B, t0, tEnd, yMax } = fr;
+  const svg: string[] = [svgOpen(W, H)];
+  svg.push(
+    `<title>${esc(spoken)}</title>`,
+    `<text x="${L}" y="22" font-weight="bold">${esc(title)}</text>`,
+    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#444"/>`,
+    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#444"/>`,
+  );
+  for (let i = 0; i <= 4; i++) {
+    const t = t0 + ((tEnd - t0) * i) / 4;
+    const v = (yMax * i) / 4;
+    svg.push(
+      `<text x="${f(x(t))}" y="${H - B + 16}" text-anchor="middle">${((t - t0) / 1000).toFixed(3)} s</text>`,
+      `<text x="${L - 6}" y="${f(y(v) + 4)}" text-anchor="end">${Math.round(v)}</text>`,
+    );
+  }
+  svg.push(
+    `<text x="${f((L + W - R) / 2)}" y="${H - 10}" text-anchor="middle">time</text>`,
+    `<text x="16" y="${f((T + H - B) / 2)}" transform="rotate(-90 16 ${f((T + H - B) / 2)})" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
+  return svg;
+}
 
 /** The graph's SVG (one line per element) and what it shows. */
 export function renderTsg(
@@ -41,13 +109,10 @@ export function renderTsg(
 ): { svg: string[]; summary: TsgSummary } {
   const segs = events.filter((e): e is Seg => e.type === 'segment');
   // The sender: the host (and connection) that sent the most payload bytes.
-  const sent = new Map<string, number>();
-  for (const e of segs) {
-    if (e.dir !== 'out' || (o.host !== undefined && e.host !== o.host)) continue;
-    const k = `${e.host}\u0000${e.conn}`;
-    sent.set(k, (sent.get(k) ?? 0) + e.seg.payload.length);
-  }
-  const best = [...sent].sort((a, b) => b[1] - a[1])[0];
+  const best = busiest(
+    segs.filter((e) => e.dir === 'out' && (o.host === undefined || e.host === o.host)),
+    (e) => e.seg.payload.length,
+  );
   if (!best) {
     return {
       svg: [
@@ -65,8 +130,7 @@ export function renderTsg(
       },
     };
   }
-  const [host, connText] = best[0].split('\u0000');
-  const conn = Number(connText);
+  const { host, conn } = best;
   const mine = segs.filter((e) => e.host === host && e.conn === conn);
   const out = mine.filter((e) => e.dir === 'out');
   const ins = mine.filter((e) => e.dir === 'in');
@@ -119,31 +183,11 @@ export function renderTsg(
   const R = 20;
   const T = 40;
   const B = 46;
-  const x = (t: number) => L + ((t - t0) / (tEnd - t0)) * (W - L - R);
-  const y = (s: number) => H - B - (Math.min(s, yMax) / yMax) * (H - T - B);
-  const f = (n: number) => n.toFixed(1);
-  const svg: string[] = [svgOpen(W, H)];
+  const fr: Frame = { W, H, L, R, T, B, t0, tEnd, yMax };
+  const { x, y, f } = scales(fr);
   const peer = first.dir === 'out' ? formatAddr(first.dst) : formatAddr(first.src);
   const title = `${host} → ${peer}: data sent by ${host} (connection #${conn})`;
-  svg.push(`<title>${esc(`Time-sequence graph: ${title}`)}</title>`);
-  svg.push(`<text x="${L}" y="22" font-weight="bold">${esc(title)}</text>`);
-  // Axes and ticks.
-  svg.push(
-    `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#444"/>`,
-    `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#444"/>`,
-  );
-  for (let i = 0; i <= 4; i++) {
-    const t = t0 + ((tEnd - t0) * i) / 4;
-    const s = (yMax * i) / 4;
-    svg.push(
-      `<text x="${f(x(t))}" y="${H - B + 16}" text-anchor="middle">${((t - t0) / 1000).toFixed(3)} s</text>`,
-      `<text x="${L - 6}" y="${f(y(s) + 4)}" text-anchor="end">${Math.round(s)}</text>`,
-    );
-  }
-  svg.push(
-    `<text x="${f((L + W - R) / 2)}" y="${H - 10}" text-anchor="middle">time</text>`,
-    `<text x="16" y="${f((T + H - B) / 2)}" transform="rotate(-90 16 ${f((T + H - B) / 2)})" text-anchor="middle">sequence number (from ISS)</text>`,
-  );
+  const svg = frame(fr, title, `Time-sequence graph: ${title}`, 'sequence number (from ISS)');
   // Receive window and ACK lines: steps from one ACK to the next.
   const step = (key: 'ack' | 'wnd') => {
     if (acks.length === 0) return '';
