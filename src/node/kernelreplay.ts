@@ -14,7 +14,7 @@
 
 import { existsSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { attachTun, libc } from '../link/tun.ts';
-import type { RecordedStep } from '../sim/script/run.ts';
+import { KERNEL_COMPARED_INFO, type RecordedStep } from '../sim/script/run.ts';
 import { seqAdd } from '../tcp/seq.ts';
 import { parseAddr } from '../wire/addr.ts';
 import { decodePacket } from '../wire/packet.ts';
@@ -72,19 +72,6 @@ const OPTIONS: Record<string, [number, number]> = {
 };
 
 const TCP_INFO = 11;
-/** Offsets and sizes in Linux's struct tcp_info of the fields run.ts records. */
-const INFO_FIELDS: Record<string, [offset: number, size: 1 | 4]> = {
-  tcpi_ca_state: [1, 1],
-  tcpi_retransmits: [2, 1],
-  tcpi_unacked: [24, 4],
-  tcpi_sacked: [28, 4],
-  tcpi_lost: [32, 4],
-  tcpi_retrans: [36, 4],
-  tcpi_snd_ssthresh: [76, 4],
-  tcpi_snd_cwnd: [80, 4],
-  tcpi_total_retrans: [100, 4],
-};
-
 const ERRNO: Record<number, string> = {
   1: 'EPERM',
   2: 'ENOENT',
@@ -366,7 +353,7 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
         const want = JSON.parse(a[1]) as Record<string, number>;
         const diff: string[] = [];
         for (const [field, v] of Object.entries(want)) {
-          const at = INFO_FIELDS[field];
+          const at = KERNEL_COMPARED_INFO[field];
           if (!at) continue;
           const got = at[1] === 1 ? info.readUInt8(at[0]) : info.readUInt32LE(at[0]);
           if (got !== v) diff.push(`${field} ${got} (synack ${v})`);

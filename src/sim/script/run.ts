@@ -1194,7 +1194,7 @@ class Runner {
     const names = new Set<string>(ev.checks.map((c) => c.field));
     for (const { expr } of ev.exprs) for (const m of expr.matchAll(/\btcpi_\w+/g)) names.add(m[0]);
     const values: Record<string, number> = {};
-    for (const n of names) if (KERNEL_COMPARED_INFO.has(n)) values[n] = tcpInfo(conn, n, ev.line);
+    for (const n of names) if (n in KERNEL_COMPARED_INFO) values[n] = tcpInfo(conn, n, ev.line);
     if (Object.keys(values).length === 0) return;
     const t = this.clock.now();
     this.rec.push({
@@ -1277,22 +1277,25 @@ const OPT_BITS: Record<string, number> = {
 };
 
 /**
- * TCP_INFO fields that do not depend on real time: the kernel replay compares
- * them. (Not tcpi_snd_mss: right after accept() of a connection a SYN cookie
+ * TCP_INFO fields that do not depend on real time, which the kernel replay
+ * compares, with where they sit in Linux's struct tcp_info (offset, size).
+ * (Not tcpi_snd_mss: right after accept() of a connection a SYN cookie
  * opened, Linux 6.18 reported 257 where the cookie carried 536 or 1460 — not
  * understood yet; two scripts assert synack's negotiated MSS there.)
  */
-export const KERNEL_COMPARED_INFO = new Set([
-  'tcpi_ca_state',
-  'tcpi_retransmits',
-  'tcpi_unacked',
-  'tcpi_snd_ssthresh',
-  'tcpi_snd_cwnd',
-  'tcpi_total_retrans',
-  'tcpi_sacked',
-  'tcpi_lost',
-  'tcpi_retrans',
-]);
+export const KERNEL_COMPARED_INFO: Readonly<
+  Record<string, readonly [offset: number, size: 1 | 4]>
+> = {
+  tcpi_ca_state: [1, 1],
+  tcpi_retransmits: [2, 1],
+  tcpi_unacked: [24, 4],
+  tcpi_sacked: [28, 4],
+  tcpi_lost: [32, 4],
+  tcpi_retrans: [36, 4],
+  tcpi_snd_ssthresh: [76, 4],
+  tcpi_snd_cwnd: [80, 4],
+  tcpi_total_retrans: [100, 4],
+};
 
 /** Other names scripts compare TCP_INFO fields with. */
 const INFO_CONSTANTS: Record<string, number> = { TCP_INFINITE_SSTHRESH: 0x7fffffff };
