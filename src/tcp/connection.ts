@@ -58,6 +58,7 @@ import {
   sendReset,
   sendUrgent,
 } from './snd.ts';
+import { Tcb } from './tcb.ts';
 import { armKeepAlive, onTimer, setKeepAlive, stopRexmit, updateDeadline } from './timer.ts';
 import {
   type CcEvent,
@@ -206,46 +207,25 @@ const EMPTY = new Uint8Array(0);
  * processing), `timer.ts` (timers). Those modules read and write the fields
  * below directly; they are not part of the public API.
  */
-export class Connection implements Endpoints {
+export class Connection extends Tcb implements Endpoints {
   state: State = State.Closed;
   readonly localAddr: IpAddr;
   readonly localPort: number;
   readonly remoteAddr: IpAddr;
   readonly remotePort: number;
-  /** Entered SYN-RECEIVED from LISTEN (a passive open), not from SYN-SENT. */
-  passive = false;
 
-  // Send sequence variables (RFC 9293 §3.3.1); sndMax is the highest sent, kept across go-back-N.
-  iss = 0;
-  sndUna = 0;
-  sndNxt = 0;
-  sndMax = 0;
-  /** @internal End of the last short segment sent (Nagle/Minshall). */
-  sndSmall = 0;
+  // The sequence variables (RFC 9293 §3.3.1), flags and rarely used fields are in Tcb (tcb.ts).
   sndWnd = 0;
-  sndWl1 = 0;
-  sndWl2 = 0;
   maxSndWnd = 0;
-  // Receive sequence variables; rcvAdv is the right edge we have advertised.
-  irs = 0;
-  rcvNxt = 0;
-  rcvAdv = 0;
 
   sndMss = 536;
   sndWndScale = 0;
   rcvWndScale = 0;
-  sackOk = false;
-  tsOk = false;
-  tsRecent = 0;
-  tsOffset = 0;
-  noDelay: boolean;
 
   // Congestion control (cc.ts), initial window per RFC 6928, and loss recovery (recovery.ts).
   cwnd = 0;
   ssthresh = 0x7fffffff;
   dupAcks = 0;
-  /** The congestion-control algorithm (TcpConfig.congestion; TCP_CONGESTION in a script). */
-  congestion: CongestionName;
   /** As Linux's tcpi_ca_state: 0 open, 1 disorder (SACKs or duplicate ACKs seen), 3 recovery, 4 loss (after an RTO). */
   caState = 0;
   /** Smallest RTT measured, ms (RACK's min_RTT; CUBIC's RTT). */
@@ -254,60 +234,33 @@ export class Connection implements Endpoints {
   sent: SentQueue | null = null;
   /** @internal What loss recovery remembers, made at the first sign of loss. */
   rec: Recovery | null = null;
-  /** @internal The window was full in the current window of data; the most in flight in it; where it ends (cc.ts). */
-  cwndLimited = false;
   /** @internal */ maxFlight = 0;
   /** @internal HyStart's state during the first slow start (cc.ts). */
   hs: HyStart | null = null;
   /** @internal When data last went out (ms; -1: never), for the restart after idle. */
   lastSentAt = -1;
-  /** @internal */ cwndUsageSeq = 0;
   /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
   lossAt = Number.POSITIVE_INFINITY;
   /** @internal */ lossTimer = 0;
 
   readonly rto: RtoEstimator;
-  /** @internal */ rttTiming = false;
-  /** @internal */ rttSeq = 0;
   /** @internal */ rttStart = 0;
   synRetransmits = 0;
   /** Retransmissions of the oldest unacknowledged data in a row (the RTO's count, R1/R2). */
   retransmits = 0;
-  /** Data and FIN retransmissions over the connection's life (Linux's tcpi_total_retrans). */
-  totalRetrans = 0;
-  /** @internal */ persistBackoff = 0;
 
   /** Earliest of the timers below; the host's queue sorts on it. */
   deadline = Number.POSITIVE_INFINITY;
   /** Owned by the host's timer queue: when this connection's entry is due. */
   heapAt = Number.POSITIVE_INFINITY;
+  /** Owned by the host's timer queue: where the live entry sits. */
+  heapIndex = -1;
   rexmitAt = Number.POSITIVE_INFINITY;
-  persistAt = Number.POSITIVE_INFINITY;
-  timeWaitAt = Number.POSITIVE_INFINITY;
-  keepAliveAt = Number.POSITIVE_INFINITY;
-  /** @internal */ keepAliveProbes = 0;
-  /** @internal */ keepAliveIdleMs: number;
-  /** @internal Keep-alive interval and probe count of this connection (TCP_KEEPINTVL, TCP_KEEPCNT). */
-  keepAliveIntervalMs: number;
-  keepAliveCount: number;
-  keepAlive: boolean;
 
   /** @internal */ sendBuf: SendBuffer | null = null;
   /** @internal */ recvChunks: Uint8Array[] | null = null;
   recvQueued = 0;
   /** @internal */ ooo: Reassembly | null = null;
-  /** @internal Data that rode on the peer's SYN in a simultaneous open. */
-  synData: Uint8Array | null = null;
-  /** @internal Bytes of data carried by our SYN (0 normally). */
-  synDataLen = 0;
-  /** @internal End of the SYN's data that must go again (the SYN,ACK acknowledged only the SYN); 0 when none. */
-  synResendEnd = 0;
-  /** @internal Fast Open on our SYN: `cookie` empty to request one (RFC 7413 §4.1.1). */
-  fastOpen: Uint8Array | null = null;
-  /** @internal Opened by Fast Open: the application already has the connection. */
-  fastOpened = false;
-  /** Our SYN carried data and the peer's SYN,ACK acknowledged it (Linux's TCPI_OPT_SYN_DATA). */
-  synDataAcked = false;
   /** @internal This connection's receive and send buffers (the configured sizes, rounded by some profiles). */
   rcvBuf: number;
   /** @internal */
@@ -316,21 +269,6 @@ export class Connection implements Endpoints {
   rcvClamp = Number.POSITIVE_INFINITY;
   /** @internal The length of the oldest unread segment (Linux's window accounting). */
   rcvFirstLen = 0;
-  /** @internal The connection the application saw, when this one was restored from a TIME-WAIT record. */
-  timeWaitOf: WeakRef<Connection> | null = null;
-  /** @internal A duplicate range to report in the next ACK (D-SACK, RFC 2883). */
-  dsackPending: [number, number] | null = null;
-  /** The application closed its sending side; a FIN follows the data. */
-  finQueued = false;
-  /** @internal */ finSent = false;
-  /** @internal */ finSeq = 0;
-  /** A FIN from the peer was accepted in order. */
-  finReceived = false;
-  /** @internal */ writeBlocked = false;
-  /** @internal The segment being processed calls for an immediate ACK. */
-  ackNeeded = false;
-  /** @internal An ACK is owed and the host will flush it at the end of its batch. */
-  ackDue = false;
   /** @internal Bytes received in order and not yet acknowledged. */
   rcvUnacked = 0;
   /** @internal Largest segment received (RFC 1122 §4.2.3.2's "full-sized"), as Linux's rcv_mss. */
@@ -341,55 +279,29 @@ export class Connection implements Endpoints {
   ato = 0;
   lastDataAt = 0;
   delAckAt = Number.POSITIVE_INFINITY;
-  /** @internal When an ACK last answered an invalid segment (see `invalidAckInterval`). */
-  lastInvalidAckAt = Number.NEGATIVE_INFINITY;
-  /** @internal Zero-window probes sent since the peer last answered. */
-  probesOut = 0;
-  /** @internal The application closed for reading too: data that arrives now is answered with RST. */
-  readClosed = false;
-  /** @internal Receive urgent pointer (RCV.UP) and send urgent pointer (SND.UP). */
-  rcvUp = 0;
-  rcvUpValid = false;
-  sndUp = 0;
-  sndUpValid = false;
-  /** R1 and R2 of RFC 9293 §3.8.3 for this connection (MUST-20, MUST-21). */
-  r1: number;
-  r2: number;
-  /** IP TTL / hop limit and TOS / traffic class of what this connection sends (MUST-48, MUST-49). */
-  ttl: number;
-  tos: number;
-  /** The last soft error (ICMP, or R1 reached), reported as a ConnEvent and kept for when R2 ends it. */
-  softError: TcpError | null = null;
   error: TcpError | null = null;
   /** The application-side object (socket or listener) this connection belongs to. */
   owner: unknown = null;
 
   constructor(
     readonly host: ConnectionHost,
-    readonly cfg: TcpConfig,
+    cfg: TcpConfig,
     readonly id: number,
     ends: Endpoints,
   ) {
+    super(cfg);
     this.localAddr = ends.localAddr;
     this.localPort = ends.localPort;
     this.remoteAddr = ends.remoteAddr;
     this.remotePort = ends.remotePort;
     this.noDelay = cfg.noDelay;
-    this.congestion = cfg.congestion;
     this.keepAlive = cfg.keepAlive;
-    this.keepAliveIdleMs = cfg.keepAliveIdle;
-    this.keepAliveIntervalMs = cfg.keepAliveInterval;
-    this.keepAliveCount = cfg.keepAliveProbes;
     this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
     this.rcvMss = Math.min(cfg.mss, 536);
     this.rcvBuf = cfg.rcvBuf;
     this.sndBuf = cfg.sndBuf;
     if (cfg.profile.growWindow) this.rcvClamp = cfg.profile.synWindow(cfg.timestamps, false, cfg);
     this.quickAcks = cfg.quickAcks;
-    this.r1 = cfg.r1Retries;
-    this.r2 = cfg.dataRetries;
-    this.ttl = cfg.ttl;
-    this.tos = cfg.tos;
   }
 
   // ---- OPEN (RFC 9293 §3.10.1; handshake.ts) ------------------------------
