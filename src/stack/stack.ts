@@ -11,7 +11,7 @@ import {
 } from '../tcp/connection.ts';
 import { TcpError } from '../tcp/errors.ts';
 import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
-import { type HalfOpen, Listener, type ListenerHost, type Timed } from '../tcp/listener.ts';
+import { type HalfOpen, Listener, type ListenerHost } from '../tcp/listener.ts';
 import { cryptoRandom, type Random } from '../tcp/random.ts';
 import { resetFor } from '../tcp/reset.ts';
 import { CookieJar } from '../tcp/syncookie.ts';
@@ -131,7 +131,9 @@ export class Stack implements ConnectionHost, ListenerHost {
   /** Connections that entered TIME-WAIT in this batch, to become records once it is done. */
   private compactLater: Connection[] = [];
   readonly listeners: Listener[] = [];
-  private readonly timers = new TimerQueue();
+  private readonly timers = new TimerQueue<Connection | HalfOpen | TimeWaitRecord>((t, now) =>
+    t instanceof TimeWaitRecord ? this.timeWaitExpired(t, now) : t.onTimer(now),
+  );
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly isnSource: IsnSource;
@@ -624,7 +626,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     return this.jar;
   }
 
-  timerChanged(t: Timed): void {
+  timerChanged(t: Connection | HalfOpen | TimeWaitRecord): void {
     if (this.timers.update(t)) this.scheduleWake();
   }
 
@@ -673,7 +675,6 @@ export class Stack implements ConnectionHost, ListenerHost {
     )
       return;
     const rec = new TimeWaitRecord(
-      this,
       conn.cfg,
       conn.id,
       conn.localAddr,

@@ -4,9 +4,12 @@
 
 import type { Timed } from '../tcp/listener.ts';
 
-export class TimerQueue {
+export class TimerQueue<T extends Timed = Timed> {
   private at: number[] = [];
-  private items: Timed[] = [];
+  private items: T[] = [];
+
+  /** `fire` runs an owner whose deadline came. */
+  constructor(private readonly fire: (t: T, now: number) => void) {}
 
   get size(): number {
     return this.at.length;
@@ -18,7 +21,7 @@ export class TimerQueue {
   }
 
   /** Call after `t.deadline` changed; true if the earliest time in the queue moved earlier. */
-  update(t: Timed): boolean {
+  update(t: T): boolean {
     const d = t.deadline;
     if (d >= t.heapAt) return false;
     t.heapAt = d;
@@ -34,7 +37,7 @@ export class TimerQueue {
       const t = this.pop();
       if (t.heapAt !== when) continue; // stale
       t.heapAt = Number.POSITIVE_INFINITY;
-      if (t.deadline <= now) t.onTimer(now);
+      if (t.deadline <= now) this.fire(t, now);
       // Re-queue whatever deadline remains (it may be later than this entry was).
       if (t.deadline !== Number.POSITIVE_INFINITY && t.deadline < t.heapAt) {
         t.heapAt = t.deadline;
@@ -50,7 +53,7 @@ export class TimerQueue {
    * becomes a TIME-WAIT record gives it its timer, and the heap keeps no
    * reference to the connection. False if `old` has no live entry.
    */
-  replace(old: Timed, neo: Timed): boolean {
+  replace(old: T, neo: T): boolean {
     const i = old.heapIndex ?? -1;
     if (i < 0 || i >= this.at.length || this.items[i] !== old || this.at[i] !== old.heapAt)
       return false;
@@ -63,13 +66,13 @@ export class TimerQueue {
   }
 
   /** Places an entry at `i`, noting the index of an owner's live entry. */
-  private put(i: number, when: number, t: Timed): void {
+  private put(i: number, when: number, t: T): void {
     this.at[i] = when;
     this.items[i] = t;
     if (t.heapAt === when) t.heapIndex = i;
   }
 
-  private push(when: number, t: Timed): void {
+  private push(when: number, t: T): void {
     // Lazy deletion leaves stale entries; when the heap has doubled since the
     // last sweep, drop them so a stack cycling through connections stays small.
     if (this.at.length >= this.compactAt) this.compact();
@@ -89,7 +92,7 @@ export class TimerQueue {
 
   private compact(): void {
     const at: number[] = [];
-    const items: Timed[] = [];
+    const items: T[] = [];
     for (let i = 0; i < this.at.length; i++) {
       const t = this.items[i];
       if (t.heapAt !== this.at[i]) continue;
@@ -107,7 +110,7 @@ export class TimerQueue {
     this.compactAt = Math.max(1024, 2 * this.at.length);
   }
 
-  private pop(): Timed {
+  private pop(): T {
     const at = this.at;
     const items = this.items;
     const top = items[0];

@@ -4,7 +4,7 @@
 // Sizing follows Linux: the SYN queue holds `backlog` records (at least one),
 // the accept queue `backlog + 1` connections, backlog capped at 4096.
 
-import type { IpAddr } from '../wire/addr.ts';
+import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
 import { ACK, FIN, RST, type Segment, SYN } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
 import {
@@ -30,36 +30,120 @@ export interface Timed {
   heapAt: number;
   /** Where its live entry sits in the host's timer heap (kept by the heap). */
   heapIndex?: number;
-  onTimer(now: number): void;
 }
 
-/** A SYN-RECEIVED connection of a listener: just what the handshake needs. */
+// HalfOpen.bits: what the SYN offered, packed in one small integer.
+const MSS_MASK = 0xffff;
+const HAS_MSS = 1 << 16;
+const WS_SHIFT = 17;
+const HAS_WS = 1 << 25;
+const SACK_OFFERED = 1 << 26;
+const HAS_TS = 1 << 27;
+const FO_EXP = 1 << 28;
+
+/**
+ * A SYN-RECEIVED connection of a listener: just what the handshake needs, in
+ * as few bytes as a JavaScript object allows (a SYN flood without cookies
+ * fills the queue with these). The peer's IPv4 address is an integer;
+ * sequence numbers are kept as signed 32-bit integers (small integers to V8,
+ * not boxed numbers) and read back unsigned; the SYN's options are packed in
+ * `bits`; what was negotiated is recomputed from them when asked (it depends
+ * only on the offer and the configuration).
+ */
 export class HalfOpen implements Timed {
   deadline: number;
   heapAt = Number.POSITIVE_INFINITY;
+  heapIndex = -1;
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
-  fo: Uint8Array | undefined;
+  fo: Uint8Array | undefined = undefined;
   /** When the first SYN,ACK went out. */
   readonly sentAt: number;
+  /**
+   * The peer's address: an IPv4 address as an integer (a flood from many
+   * sources would otherwise keep an address object per record), else IPv6's.
+   */
+  private readonly remote4: number;
+  private readonly remote6: IpAddr | null;
+  private readonly iss32: number;
+  private readonly irs32: number;
+  private readonly tsOffset32: number;
+  private readonly tsVal32: number;
+  private readonly bits: number;
 
   constructor(
     readonly listener: Listener,
     readonly id: number,
     readonly localAddr: IpAddr,
     readonly localPort: number,
-    readonly remoteAddr: IpAddr,
+    remoteAddr: IpAddr,
     readonly remotePort: number,
-    readonly iss: number,
-    readonly irs: number,
-    readonly offer: SynOffer,
-    readonly negotiated: Negotiated,
+    iss: number,
+    irs: number,
+    offer: SynOffer,
     readonly peerWindow: number,
-    readonly tsOffset: number,
+    tsOffset: number,
     now: number,
   ) {
     this.deadline = now + listener.cfg.initialRto;
     this.sentAt = now;
+    this.remote4 = remoteAddr.length === 4 ? ipv4Key(remoteAddr) : 0;
+    this.remote6 = remoteAddr.length === 4 ? null : remoteAddr;
+    this.iss32 = iss | 0;
+    this.irs32 = irs | 0;
+    this.tsOffset32 = tsOffset | 0;
+    this.tsVal32 = (offer.tsVal ?? 0) | 0;
+    this.bits =
+      (offer.mss !== undefined ? HAS_MSS | (offer.mss & MSS_MASK) : 0) |
+      (offer.wscale !== undefined ? HAS_WS | ((offer.wscale & 0xff) << WS_SHIFT) : 0) |
+      (offer.sackOk ? SACK_OFFERED : 0) |
+      (offer.tsVal !== undefined ? HAS_TS : 0) |
+      (offer.foExp ? FO_EXP : 0);
+  }
+
+  get remoteAddr(): IpAddr {
+    return this.remote6 ?? ipv4FromKey(this.remote4);
+  }
+
+  get iss(): number {
+    return this.iss32 >>> 0;
+  }
+
+  get irs(): number {
+    return this.irs32 >>> 0;
+  }
+
+  get tsOffset(): number {
+    return this.tsOffset32 >>> 0;
+  }
+
+  /** The options the SYN offered (its Fast Open cookie is not kept: it was dealt with on arrival). */
+  get offer(): SynOffer {
+    const b = this.bits;
+    const offer: SynOffer = { sackOk: (b & SACK_OFFERED) !== 0 };
+    if (b & HAS_MSS) offer.mss = b & MSS_MASK;
+    if (b & HAS_WS) offer.wscale = (b >>> WS_SHIFT) & 0xff;
+    if (b & HAS_TS) offer.tsVal = this.tsVal32 >>> 0;
+    if (b & FO_EXP) offer.foExp = true;
+    return offer;
+  }
+
+  /** The peer's timestamp on its SYN, or 0. */
+  get tsRecent(): number {
+    return this.bits & HAS_TS ? this.tsVal32 >>> 0 : 0;
+  }
+
+  /** Timestamps are in use (both ends offered them). */
+  get tsOk(): boolean {
+    return this.listener.cfg.timestamps && (this.bits & HAS_TS) !== 0;
+  }
+
+  get foExp(): boolean {
+    return (this.bits & FO_EXP) !== 0;
+  }
+
+  get negotiated(): Negotiated {
+    return negotiate(this.listener.cfg, this.offer, this.localAddr.length === 16);
   }
 
   onTimer(now: number): void {
@@ -80,7 +164,7 @@ export interface ListenerHost extends Omit<ConnectionHost, 'timerChanged' | 'tra
     tos?: number,
   ): void;
   dropFor(conn: number, seg: Segment, reason: DropReason, now: number): void;
-  timerChanged(t: Timed): void;
+  timerChanged(t: HalfOpen): void;
   nextId(): number;
   isn(local: IpAddr, lport: number, remote: IpAddr, rport: number, now: number): number;
   tsOffset(): number;
@@ -228,7 +312,7 @@ export class Listener {
   private halfOpenSegment(h: HalfOpen, seg: Segment, now: number): void {
     const f = seg.flags;
     const rcvNxt = seqAdd(h.irs, 1);
-    const wnd = synWindow(this.cfg, h.negotiated.tsOk);
+    const wnd = synWindow(this.cfg, h.tsOk);
     if (f & SYN && !(f & ACK)) {
       if (seg.seq === h.irs) {
         // The peer retransmitted its SYN: our SYN,ACK was lost or is late.
@@ -398,7 +482,6 @@ export class Listener {
     tsOffset: number,
     now: number,
   ): HalfOpen {
-    const neg = negotiate(this.cfg, offer, dst.length === 16);
     // Decoded addresses are shared objects, never views of the packet: kept as they are.
     return new HalfOpen(
       this,
@@ -410,7 +493,6 @@ export class Listener {
       iss,
       irs,
       offer,
-      neg,
       seg.window,
       tsOffset,
       now,
@@ -450,11 +532,11 @@ export class Listener {
       this.sendSynAck(h, now, why === 'dup-ack' ? 'syn-ack' : why);
       return;
     }
-    const ts = h.negotiated.tsOk
+    const ts = h.tsOk
       ? ([
           { kind: 'nop' },
           { kind: 'nop' },
-          { kind: 'ts', val: (Math.floor(now) + h.tsOffset) >>> 0, ecr: h.offer.tsVal ?? 0 },
+          { kind: 'ts', val: (Math.floor(now) + h.tsOffset) >>> 0, ecr: h.tsRecent },
         ] as Segment['options'])
       : [];
     const seg: Segment = {
@@ -464,7 +546,7 @@ export class Listener {
       ack: seqAdd(h.irs, 1),
       flags: ACK,
       // The SYN,ACK's window, now scaled (rounded down).
-      window: synWindow(this.cfg, h.negotiated.tsOk) >>> h.negotiated.rcvWndScale,
+      window: synWindow(this.cfg, h.tsOk) >>> h.negotiated.rcvWndScale,
       urgent: 0,
       options: ts,
       payload: EMPTY,
@@ -480,12 +562,12 @@ export class Listener {
       seq: h.iss,
       ack: seqAdd(h.irs, 1),
       flags: SYN | ACK,
-      window: synWindow(this.cfg, h.negotiated.tsOk),
+      window: synWindow(this.cfg, h.tsOk),
       urgent: 0,
       options: withFo(
         synOptions(this.cfg, tsVal, h.localAddr.length === 16, h.offer),
         h.fo,
-        h.offer.foExp,
+        h.foExp,
       ),
       payload: EMPTY,
     };
@@ -555,7 +637,7 @@ function handshakeOf(h: HalfOpen, peerWindow: number, tsOffset: number): Handsha
     irs: h.irs,
     negotiated: h.negotiated,
     peerWindow,
-    tsRecent: h.offer.tsVal ?? 0,
+    tsRecent: h.tsRecent,
     tsOffset,
     synRetransmitted: h.retransmits > 0,
     synAckSentAt: h.retransmits === 0 ? h.sentAt : undefined,

@@ -7,97 +7,103 @@
 // TIME-WAIT stays in one place, the connection's own code.
 
 import type { IpAddr } from '../wire/addr.ts';
-import type { Connection, ConnectionHost, Endpoints } from './connection.ts';
+import type { Connection, Endpoints } from './connection.ts';
 import type { Timed } from './listener.ts';
 import { State, type TcpConfig } from './types.ts';
 
-const SND_NXT = 0;
-const RCV_NXT = 1;
-const RCV_ADV = 2;
-const TS_RECENT = 3;
-const TS_OFFSET = 4;
-const ISS = 5;
-const IRS = 6;
-const SND_MSS = 7;
-
-const TS_OK = 1;
-const SACK_OK = 2;
-const PASSIVE = 4;
-
-export interface TimeWaitHost extends ConnectionHost {
-  timeWaitExpired(rec: TimeWaitRecord, now: number): void;
-}
+// TimeWaitRecord.bits: the MSS, the flags and the window scales in one small integer.
+const MSS_MASK = 0xffff;
+const TS_OK = 1 << 16;
+const SACK_OK = 1 << 17;
+const PASSIVE = 1 << 18;
+const SND_WS_SHIFT = 19;
+const RCV_WS_SHIFT = 23;
 
 export class TimeWaitRecord implements Timed, Endpoints {
-  readonly state = State.TimeWait;
   deadline: number;
   heapAt = Number.POSITIVE_INFINITY;
-  /** Sequence numbers and timestamps: one small array, not eight boxed numbers. */
-  private readonly n = new Uint32Array(8);
-  /** Window scales (4 bits each) and flags. */
+  heapIndex = -1;
+  /** When an ACK last answered an invalid segment; undefined if never (no boxed -Infinity). */
+  private readonly invalidAckAt: number | undefined;
+  // Sequence numbers and timestamps as signed 32-bit integers (small integers
+  // to V8, not boxed numbers), read back unsigned; the ports share one integer.
+  // ISS and IRS are not kept: nothing in TIME-WAIT reads them.
+  private readonly sndNxt: number;
+  private readonly rcvNxt: number;
+  private readonly rcvAdv: number;
+  private readonly tsRecent: number;
+  private readonly tsOffset: number;
+  private readonly ports: number;
   private readonly bits: number;
 
   constructor(
-    private readonly host: TimeWaitHost,
     readonly cfg: TcpConfig,
     readonly id: number,
     readonly localAddr: IpAddr,
-    readonly localPort: number,
+    localPort: number,
     readonly remoteAddr: IpAddr,
-    readonly remotePort: number,
+    remotePort: number,
     c: Connection,
     /** The connection the application saw (kept weakly): told when TIME-WAIT ends. */
     readonly origin: WeakRef<Connection> | null,
   ) {
-    const n = this.n;
-    n[SND_NXT] = c.sndNxt;
-    n[RCV_NXT] = c.rcvNxt;
-    n[RCV_ADV] = c.rcvAdv;
-    n[TS_RECENT] = c.tsRecent;
-    n[TS_OFFSET] = c.tsOffset;
-    n[ISS] = c.iss;
-    n[IRS] = c.irs;
-    n[SND_MSS] = c.sndMss;
+    this.sndNxt = c.sndNxt | 0;
+    this.rcvNxt = c.rcvNxt | 0;
+    this.rcvAdv = c.rcvAdv | 0;
+    this.tsRecent = c.tsRecent | 0;
+    this.tsOffset = c.tsOffset | 0;
+    this.ports = (localPort << 16) | remotePort;
     this.bits =
+      (c.sndMss & MSS_MASK) |
       (c.tsOk ? TS_OK : 0) |
       (c.sackOk ? SACK_OK : 0) |
       (c.passive ? PASSIVE : 0) |
-      (c.sndWndScale << 4) |
-      (c.rcvWndScale << 8);
+      (c.sndWndScale << SND_WS_SHIFT) |
+      (c.rcvWndScale << RCV_WS_SHIFT);
     this.deadline = c.timeWaitAt;
-    this.lastInvalidAckAt = c.lastInvalidAckAt;
+    const at = c.lastInvalidAckAt;
+    this.invalidAckAt = at === Number.NEGATIVE_INFINITY ? undefined : at;
   }
 
-  lastInvalidAckAt: number;
+  get state(): State {
+    return State.TimeWait;
+  }
 
-  onTimer(now: number): void {
-    this.host.timeWaitExpired(this, now);
+  get localPort(): number {
+    return this.ports >>> 16;
+  }
+
+  get remotePort(): number {
+    return this.ports & 0xffff;
+  }
+
+  get lastInvalidAckAt(): number {
+    return this.invalidAckAt ?? Number.NEGATIVE_INFINITY;
   }
 
   /** Fills a fresh connection (same id, 4-tuple and configuration) back into TIME-WAIT. */
   restore(c: Connection): void {
-    const n = this.n;
+    const bits = this.bits;
+    const sndNxt = this.sndNxt >>> 0;
     c.state = State.TimeWait;
-    c.passive = (this.bits & PASSIVE) !== 0;
-    c.iss = n[ISS];
-    c.irs = n[IRS];
-    c.sndUna = n[SND_NXT];
-    c.sndNxt = n[SND_NXT];
-    c.sndMax = n[SND_NXT];
-    c.sndSmall = n[SND_NXT];
+    c.passive = (bits & PASSIVE) !== 0;
+    c.sndUna = sndNxt;
+    c.sndNxt = sndNxt;
+    c.sndMax = sndNxt;
+    c.sndSmall = sndNxt;
     c.finQueued = true;
     c.finSent = true;
-    c.finSeq = (n[SND_NXT] - 1) >>> 0;
+    c.finSeq = (sndNxt - 1) >>> 0;
     c.finReceived = true;
-    c.rcvNxt = n[RCV_NXT];
-    c.rcvAdv = n[RCV_ADV];
-    c.tsRecent = n[TS_RECENT];
-    c.tsOffset = n[TS_OFFSET];
-    c.sndMss = n[SND_MSS];
-    c.tsOk = (this.bits & TS_OK) !== 0;
-    c.sackOk = (this.bits & SACK_OK) !== 0;
-    c.sndWndScale = (this.bits >> 4) & 0xf;
-    c.rcvWndScale = (this.bits >> 8) & 0xf;
+    c.rcvNxt = this.rcvNxt;
+    c.rcvAdv = this.rcvAdv;
+    c.tsRecent = this.tsRecent;
+    c.tsOffset = this.tsOffset;
+    c.sndMss = bits & MSS_MASK;
+    c.tsOk = (bits & TS_OK) !== 0;
+    c.sackOk = (bits & SACK_OK) !== 0;
+    c.sndWndScale = (bits >>> SND_WS_SHIFT) & 0xf;
+    c.rcvWndScale = (bits >>> RCV_WS_SHIFT) & 0xf;
     c.timeWaitAt = this.deadline;
     c.lastInvalidAckAt = this.lastInvalidAckAt;
     c.timeWaitOf = this.origin;

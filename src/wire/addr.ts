@@ -10,18 +10,46 @@ const slotKeys = new Int32Array(SLOTS);
 const slotAddrs: (IpAddr | undefined)[] = new Array(SLOTS).fill(undefined);
 
 /**
+ * New addresses are 4-byte views of small shared buffers: a view costs about
+ * 96 bytes of heap, a typed array with a buffer of its own about 208. A
+ * buffer holds 16 addresses, so one long-lived address keeps at most 60
+ * unused bytes alive with it.
+ */
+const SLAB = 64;
+let slab = new ArrayBuffer(SLAB);
+let slabUsed = 0;
+
+/**
  * The IPv4 address at `b[at, at+4)` as a shared, read-only object: a host
  * hears from few addresses, and each decoded packet would otherwise allocate
- * two (a small typed array costs about 80 bytes); connections keep these, so
- * thousands of connections from one peer share one. A flood from many sources
- * only replaces slots (no table to grow or clear). Never write into an address.
+ * two; connections keep these, so thousands of connections from one peer share
+ * one. A flood from many sources only replaces slots (no table to grow or
+ * clear). Never write into an address.
  */
 export function internIpv4(b: Uint8Array, at: number): IpAddr {
-  const key = (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+  return ipv4FromKey((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]);
+}
+
+/** An IPv4 address as one signed 32-bit integer (a small integer to V8): compact records keep this. */
+export function ipv4Key(a: IpAddr): number {
+  return (a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3];
+}
+
+/** The shared address object for an `ipv4Key`. */
+export function ipv4FromKey(key: number): IpAddr {
   const i = (Math.imul(key, 0x9e3779b1) >>> 22) & (SLOTS - 1);
   const a = slotAddrs[i];
   if (a !== undefined && slotKeys[i] === key) return a;
-  const fresh = b.slice(at, at + 4);
+  if (slabUsed === SLAB) {
+    slab = new ArrayBuffer(SLAB);
+    slabUsed = 0;
+  }
+  const fresh = new Uint8Array(slab, slabUsed, 4);
+  slabUsed += 4;
+  fresh[0] = key >>> 24;
+  fresh[1] = key >>> 16;
+  fresh[2] = key >>> 8;
+  fresh[3] = key;
   slotKeys[i] = key;
   slotAddrs[i] = fresh;
   return fresh;
