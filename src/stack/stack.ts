@@ -15,7 +15,7 @@ import { type HalfOpen, Listener, type ListenerHost } from '../tcp/listener.ts';
 import { cryptoRandom, type Random } from '../tcp/random.ts';
 import { resetFor } from '../tcp/reset.ts';
 import { CookieJar } from '../tcp/syncookie.ts';
-import { TimeWaitRecord } from '../tcp/timewait.ts';
+import { TimeWaitQueue, TimeWaitRecord } from '../tcp/timewait.ts';
 import { TupleTable } from '../tcp/tuple.ts';
 import {
   type DropReason,
@@ -130,10 +130,12 @@ export class Stack implements ConnectionHost, ListenerHost {
   readonly connections = new TupleTable<Connection | TimeWaitRecord>();
   /** Connections that entered TIME-WAIT in this batch, to become records once it is done. */
   private compactLater: Connection[] = [];
+  /** For each of those, the record it was restored from (or null). */
+  private compactFrom: (TimeWaitRecord | null)[] = [];
   readonly listeners: Listener[] = [];
-  private readonly timers = new TimerQueue<Connection | HalfOpen | TimeWaitRecord>((t, now) =>
-    t instanceof TimeWaitRecord ? this.timeWaitExpired(t, now) : t.onTimer(now),
-  );
+  private readonly timers = new TimerQueue<Connection | HalfOpen>((t, now) => t.onTimer(now));
+  /** TIME-WAIT records by how long TIME-WAIT lasts (one queue per 2×MSL in use). */
+  private readonly timeWaits = new Map<number, TimeWaitQueue>();
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly isnSource: IsnSource;
@@ -153,7 +155,13 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (this.halted) return;
     this.enter();
     try {
-      this.timers.run(this.clock.now());
+      const now = this.clock.now();
+      this.timers.run(now);
+      for (const q of this.timeWaits.values()) {
+        for (let rec = q.shift(now); rec; rec = q.shift(now)) {
+          if (this.holds(rec)) this.restore(rec).onTimer(now);
+        }
+      }
     } finally {
       this.leave();
     }
@@ -626,7 +634,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     return this.jar;
   }
 
-  timerChanged(t: Connection | HalfOpen | TimeWaitRecord): void {
+  timerChanged(t: Connection | HalfOpen): void {
     if (this.timers.update(t)) this.scheduleWake();
   }
 
@@ -664,31 +672,54 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   timeWaitEntered(conn: Connection): void {
     this.compactLater.push(conn);
+    this.compactFrom.push(null);
   }
 
-  /** Swaps a connection in TIME-WAIT for its record. */
-  private compact(conn: Connection): void {
+  /** `rec` is the live entry for its 4-tuple (not restored, not replaced). */
+  private holds(rec: TimeWaitRecord): boolean {
+    return (
+      this.connections.get(rec.localAddr, rec.localPort, rec.remoteAddr, rec.remotePort) === rec
+    );
+  }
+
+  /**
+   * Swaps a connection in TIME-WAIT for its record: the record it was restored
+   * from, filled again, if TIME-WAIT still ends when that one does (it keeps
+   * its place in the queue); else a new one at the end of the queue.
+   */
+  private compact(conn: Connection, from: TimeWaitRecord | null): void {
     if (
       conn.state !== State.TimeWait ||
       this.connections.get(conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort) !==
         conn
     )
       return;
-    const rec = new TimeWaitRecord(
-      conn.cfg,
-      conn.id,
-      conn.localAddr,
-      conn.localPort,
-      conn.remoteAddr,
-      conn.remotePort,
-      conn,
-      conn.timeWaitOf ?? new WeakRef(conn),
-    );
+    let rec: TimeWaitRecord;
+    if (from && from.deadline === conn.timeWaitAt) {
+      from.fill(conn);
+      rec = from;
+    } else {
+      rec = new TimeWaitRecord(
+        conn.cfg,
+        conn.id,
+        conn.localAddr,
+        conn.localPort,
+        conn.remoteAddr,
+        conn.remotePort,
+        conn,
+        conn.timeWaitOf ?? new WeakRef(conn),
+      );
+      const length = conn.cfg.timeWait;
+      let q = this.timeWaits.get(length);
+      if (!q) this.timeWaits.set(length, (q = new TimeWaitQueue()));
+      // Out of order (a deadline set some other way): stay a full connection.
+      if (!q.push(rec)) return;
+    }
     this.connections.delete(conn);
     this.connections.add(rec);
-    // The record takes over the connection's timer entry (due at the same time).
+    // The queue has the record: the connection leaves the timer heap.
+    this.timers.forget(conn);
     conn.deadline = Number.POSITIVE_INFINITY;
-    if (!this.timers.replace(conn, rec)) this.timerChanged(rec);
   }
 
   /** The connection of a TIME-WAIT record, restored to process a segment or its timer. */
@@ -696,18 +727,13 @@ export class Stack implements ConnectionHost, ListenerHost {
     const conn = new Connection(this, rec.cfg, rec.id, rec);
     rec.restore(conn);
     this.connections.delete(rec);
-    rec.deadline = Number.POSITIVE_INFINITY;
-    this.timerChanged(rec);
     this.connections.add(conn);
     conn.deadline = conn.timeWaitAt;
     this.timerChanged(conn);
     // Back to a record after this batch if it is still in TIME-WAIT.
     this.compactLater.push(conn);
+    this.compactFrom.push(rec);
     return conn;
-  }
-
-  timeWaitExpired(rec: TimeWaitRecord, now: number): void {
-    this.restore(rec).onTimer(now);
   }
 
   ackLater(conn: Connection): void {
@@ -767,8 +793,10 @@ export class Stack implements ConnectionHost, ListenerHost {
       }
       if (this.compactLater.length > 0) {
         const later = this.compactLater;
+        const from = this.compactFrom;
         this.compactLater = [];
-        for (const c of later) this.compact(c);
+        this.compactFrom = [];
+        for (let i = 0; i < later.length; i++) this.compact(later[i], from[i]);
       }
     } finally {
       this.depth--;
@@ -785,7 +813,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   }
 
   private scheduleWake(): void {
-    const next = this.timers.peek();
+    let next = this.timers.peek();
+    for (const q of this.timeWaits.values()) next = Math.min(next, q.next);
     if (next < this.wakeAt) {
       this.wakeAt = next;
       this.clock.setWake(next, this.wake);

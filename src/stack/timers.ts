@@ -4,6 +4,9 @@
 
 import type { Timed } from '../tcp/listener.ts';
 
+/** What a forgotten entry points to instead of its owner. */
+const GONE: Timed = { deadline: Number.POSITIVE_INFINITY, heapAt: Number.POSITIVE_INFINITY };
+
 export class TimerQueue<T extends Timed = Timed> {
   private at: number[] = [];
   private items: T[] = [];
@@ -49,19 +52,18 @@ export class TimerQueue<T extends Timed = Timed> {
   private compactAt = 1024;
 
   /**
-   * Hands `old`'s live entry to `neo` (due at the same time): a connection that
-   * becomes a TIME-WAIT record gives it its timer, and the heap keeps no
-   * reference to the connection. False if `old` has no live entry.
+   * Drops `t`'s live entry at once (lazy deletion would keep `t` referenced
+   * until the entry came due): a connection that becomes a TIME-WAIT record
+   * leaves the heap and can be collected. False if `t` has no live entry.
    */
-  replace(old: T, neo: T): boolean {
-    const i = old.heapIndex ?? -1;
-    if (i < 0 || i >= this.at.length || this.items[i] !== old || this.at[i] !== old.heapAt)
+  forget(t: T): boolean {
+    const i = t.heapIndex ?? -1;
+    if (i < 0 || i >= this.at.length || this.items[i] !== t || this.at[i] !== t.heapAt)
       return false;
-    this.items[i] = neo;
-    neo.heapAt = old.heapAt;
-    neo.heapIndex = i;
-    old.heapAt = Number.POSITIVE_INFINITY;
-    old.heapIndex = -1;
+    // An owner whose heapAt is never a finite time: its entry is stale, skipped and swept.
+    this.items[i] = GONE as T;
+    t.heapAt = Number.POSITIVE_INFINITY;
+    t.heapIndex = -1;
     return true;
   }
 

@@ -8,7 +8,6 @@
 
 import type { IpAddr } from '../wire/addr.ts';
 import type { Connection, Endpoints } from './connection.ts';
-import type { Timed } from './listener.ts';
 import { State, type TcpConfig } from './types.ts';
 
 // TimeWaitRecord.bits: the MSS, the flags and the window scales in one small integer.
@@ -19,22 +18,21 @@ const PASSIVE = 1 << 18;
 const SND_WS_SHIFT = 19;
 const RCV_WS_SHIFT = 23;
 
-export class TimeWaitRecord implements Timed, Endpoints {
-  deadline: number;
-  heapAt = Number.POSITIVE_INFINITY;
-  heapIndex = -1;
+export class TimeWaitRecord implements Endpoints {
+  /** When TIME-WAIT ends (the record's place in its TimeWaitQueue). */
+  readonly deadline: number;
   /** When an ACK last answered an invalid segment; undefined if never (no boxed -Infinity). */
-  private readonly invalidAckAt: number | undefined;
+  private invalidAckAt: number | undefined = undefined;
   // Sequence numbers and timestamps as signed 32-bit integers (small integers
   // to V8, not boxed numbers), read back unsigned; the ports share one integer.
   // ISS and IRS are not kept: nothing in TIME-WAIT reads them.
-  private readonly sndNxt: number;
-  private readonly rcvNxt: number;
-  private readonly rcvAdv: number;
-  private readonly tsRecent: number;
-  private readonly tsOffset: number;
+  private sndNxt = 0;
+  private rcvNxt = 0;
+  private rcvAdv = 0;
+  private tsRecent = 0;
+  private tsOffset = 0;
   private readonly ports: number;
-  private readonly bits: number;
+  private bits = 0;
 
   constructor(
     readonly cfg: TcpConfig,
@@ -47,12 +45,18 @@ export class TimeWaitRecord implements Timed, Endpoints {
     /** The connection the application saw (kept weakly): told when TIME-WAIT ends. */
     readonly origin: WeakRef<Connection> | null,
   ) {
+    this.ports = (localPort << 16) | remotePort;
+    this.deadline = c.timeWaitAt;
+    this.fill(c);
+  }
+
+  /** Takes what TIME-WAIT needs from `c` (this record's connection, TIME-WAIT ending at `deadline`). */
+  fill(c: Connection): void {
     this.sndNxt = c.sndNxt | 0;
     this.rcvNxt = c.rcvNxt | 0;
     this.rcvAdv = c.rcvAdv | 0;
     this.tsRecent = c.tsRecent | 0;
     this.tsOffset = c.tsOffset | 0;
-    this.ports = (localPort << 16) | remotePort;
     this.bits =
       (c.sndMss & MSS_MASK) |
       (c.tsOk ? TS_OK : 0) |
@@ -60,7 +64,6 @@ export class TimeWaitRecord implements Timed, Endpoints {
       (c.passive ? PASSIVE : 0) |
       (c.sndWndScale << SND_WS_SHIFT) |
       (c.rcvWndScale << RCV_WS_SHIFT);
-    this.deadline = c.timeWaitAt;
     const at = c.lastInvalidAckAt;
     this.invalidAckAt = at === Number.NEGATIVE_INFINITY ? undefined : at;
   }
@@ -107,5 +110,50 @@ export class TimeWaitRecord implements Timed, Endpoints {
     c.timeWaitAt = this.deadline;
     c.lastInvalidAckAt = this.lastInvalidAckAt;
     c.timeWaitOf = this.origin;
+  }
+}
+
+/**
+ * TIME-WAIT records in the order they end. Every record in one queue lasts
+ * the same 2×MSL from when its connection entered TIME-WAIT, so they end in
+ * the order they were made (FreeBSD keeps its TIME-WAIT list so): no heap and
+ * no timer fields per record. A record that left the host's table (restored
+ * to a connection, which then closed or restarted its timer) is passed over
+ * when its turn comes; one whose connection went back to TIME-WAIT with the
+ * same deadline is filled again in place.
+ */
+export class TimeWaitQueue {
+  private recs: (TimeWaitRecord | undefined)[] = [];
+  private head = 0;
+
+  /** Appends `rec`; false (nothing added) if it would end before the last one. */
+  push(rec: TimeWaitRecord): boolean {
+    const n = this.recs.length;
+    if (n > this.head && this.recs[n - 1]!.deadline > rec.deadline) return false;
+    this.recs.push(rec);
+    return true;
+  }
+
+  /** When the first record ends (+Infinity if none). */
+  get next(): number {
+    return this.head < this.recs.length ? this.recs[this.head]!.deadline : Number.POSITIVE_INFINITY;
+  }
+
+  /** The first record, taken out if it is due at `now`. */
+  shift(now: number): TimeWaitRecord | undefined {
+    if (this.head >= this.recs.length) return undefined;
+    const rec = this.recs[this.head]!;
+    if (rec.deadline > now) return undefined;
+    this.recs[this.head++] = undefined;
+    // Drop the taken slots once they are half the array (amortised O(1)).
+    if (this.head * 2 >= this.recs.length && this.head >= 64) {
+      this.recs = this.recs.slice(this.head);
+      this.head = 0;
+    }
+    return rec;
+  }
+
+  get size(): number {
+    return this.recs.length - this.head;
   }
 }

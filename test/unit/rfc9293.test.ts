@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Reassembly } from '../../src/tcp/buffers.ts';
+import { TimeWaitRecord } from '../../src/tcp/timewait.ts';
 import { State } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 import { decodeIcmp, encodeIcmp, encodeIcmpError } from '../../src/wire/icmp.ts';
@@ -410,6 +411,50 @@ describe('TIME-WAIT (RFC 9293 §3.10.7.4, RFC 6191)', () => {
     p.inject({ seq: 100_000, flags: SYN, options: ts(400) });
     expect(sock.conn.state).toBe(State.TimeWait);
     expect(p.take().every((s) => (s.seg.flags & SYN) === 0)).toBe(true);
+  });
+
+  /** What the host's table holds for the connection: its TIME-WAIT record, the connection, or nothing. */
+  const entry = (p: ReturnType<typeof rawPeer>) => [...p.stack.connections.values()][0];
+
+  it('lasts 2×MSL as a compact record, then the socket reads CLOSED and nothing is kept', () => {
+    const { p, sock } = timeWait();
+    const start = p.clock.now();
+    expect(entry(p)).toBeInstanceOf(TimeWaitRecord);
+    p.clock.run(start + 60_000 - 1);
+    expect(entry(p)).toBeInstanceOf(TimeWaitRecord);
+    expect(sock.state).toBe(State.TimeWait);
+    p.clock.run(start + 60_000);
+    expect(p.stack.connections.size).toBe(0);
+    expect(sock.state).toBe(State.Closed);
+  });
+
+  it('a retransmitted FIN restarts 2×MSL (RFC 9293 §3.10.7.4): the record made then ends later', () => {
+    const { p, sock, ts } = timeWait();
+    const start = p.clock.now();
+    p.clock.run(start + 30_000);
+    p.inject({ seq: 1, ack: 1002, flags: ACK | FIN, options: ts(501) });
+    // The FIN is acknowledged again, and the connection is a record again after the batch.
+    expect(p.take().some((s) => s.seg.flags === ACK && s.seg.ack === 2)).toBe(true);
+    expect(entry(p)).toBeInstanceOf(TimeWaitRecord);
+    p.clock.run(start + 60_000);
+    expect(sock.state).toBe(State.TimeWait);
+    p.clock.run(start + 90_000);
+    expect(sock.state).toBe(State.Closed);
+    expect(p.stack.connections.size).toBe(0);
+  });
+
+  it('a segment that does not restart it leaves the end where it was (the same record, filled again)', () => {
+    const { p, sock, ts } = timeWait();
+    const start = p.clock.now();
+    const rec = entry(p);
+    p.clock.run(start + 30_000);
+    // An old duplicate below RCV.NXT: answered with an ACK, TIME-WAIT goes on unchanged.
+    p.inject({ seq: 0, ack: 1002, flags: ACK, payload: new Uint8Array(1), options: ts(501) });
+    expect(p.take().length).toBeGreaterThan(0);
+    expect(entry(p)).toBe(rec);
+    p.clock.run(start + 60_000);
+    expect(sock.state).toBe(State.Closed);
+    expect(p.stack.connections.size).toBe(0);
   });
 
   it('a new SYN with a newer timestamp reopens it: a SYN,ACK answers', () => {
