@@ -147,6 +147,8 @@ export function openTun(name: string): TunLink {
     name: actual,
     onPacket: null,
     onPackets: null,
+    // Each packet read is copied into a buffer of its own (below).
+    fresh: true,
     send(packet) {
       if (!open) return;
       try {

@@ -13,4 +13,17 @@ export interface Link {
    * delivers one at a time may ignore it.
    */
   onPackets?: ((packets: Uint8Array[]) => void) | null;
+  /**
+   * Every packet this link hands to the stack is a buffer of its own that
+   * nothing writes into afterwards: the stack may keep views of it (received
+   * data goes to the application without a copy).
+   */
+  readonly fresh?: boolean;
+  /**
+   * The packets never leave this process (a memory pair between two stacks of
+   * one program), so nothing can corrupt them: as Linux's loopback does, TCP
+   * checksums are neither computed (unless the stack writes a trace) nor
+   * verified. Never set on a real wire or on a simulated one that corrupts.
+   */
+  readonly inProcess?: boolean;
 }

@@ -174,6 +174,15 @@ export class Stack implements ConnectionHost, ListenerHost {
   private jar: CookieJar | null = null;
 
   private readonly verifyChecksums: boolean;
+  /** Checksums verified on arrival and computed on sending (off only on in-process links). */
+  private checksumIn = true;
+  private checksumOut = true;
+  /**
+   * Received data may stay a view of its packet (every link hands over fresh
+   * buffers, and no trace keeps the packets, whose bytes the application
+   * could otherwise change under it).
+   */
+  zeroCopy = false;
 
   constructor(opts: StackOptions) {
     this.name = opts.name ?? 'host';
@@ -217,6 +226,10 @@ export class Stack implements ConnectionHost, ListenerHost {
   /** Sends and receives IP packets through `link`. */
   attach(link: Link): void {
     this.links.push(link);
+    this.zeroCopy = this.tracer === null && this.links.every((l) => l.fresh === true);
+    const inProcess = this.links.every((l) => l.inProcess === true);
+    this.checksumIn = this.verifyChecksums && !inProcess;
+    this.checksumOut = !inProcess || this.tracer !== null;
     link.onPacket = (p) => this.receive(p);
     link.onPackets = (ps) => this.receiveBatch(ps);
   }
@@ -354,7 +367,11 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   // ---- Packets in ----------------------------------------------------------
 
-  /** Hands the stack an arriving IP packet. Never throws on what the packet holds. */
+  /**
+   * Hands the stack an arriving IP packet. Never throws on what the packet
+   * holds. When every attached link hands over fresh buffers (Link.fresh), the
+   * stack may keep views of the packet: do not write into it afterwards.
+   */
   receive(packet: Uint8Array): void {
     if (this.halted) return;
     if (this.depth > 0) {
@@ -408,7 +425,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.processIcmp(ip, packet, now);
       return;
     }
-    const p = decodeTcpIn(ip, this.verifyChecksums);
+    const p = decodeTcpIn(ip, this.checksumIn);
     if (typeof p === 'string') {
       this.dropPacket(0, p, now, packet);
       return;
@@ -545,7 +562,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     ttl = this.cfg.ttl,
     tos = this.cfg.tos,
   ): void {
-    const packet = encodePacket(local, remote, seg, ttl, tos);
+    const packet = encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
     this.bump('segments-out');
     if (this.tracer) {
       this.tracer.emit({

@@ -141,6 +141,8 @@ export interface ConnectionHost {
   timerChanged(conn: Connection): void;
   /** The connection reached CLOSED and may be forgotten. */
   released(conn: Connection): void;
+  /** Received data may be kept as views of the packets it came in (no copy). */
+  readonly zeroCopy?: boolean;
   /** The connection entered TIME-WAIT: the host may keep it as a smaller record. */
   timeWaitEntered?(conn: Connection): void;
   /**

@@ -193,7 +193,7 @@ export function enqueue(c: Connection, d: Uint8Array): void {
   if (d.length === 0) return;
   if (c.recvQueued === 0) c.rcvFirstLen = d.length;
   c.recvChunks ??= [];
-  c.recvChunks.push(d.slice());
+  c.recvChunks.push(c.host.zeroCopy ? d : d.slice());
   c.recvQueued += d.length;
 }
 

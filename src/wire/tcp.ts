@@ -313,6 +313,7 @@ export function writeTcp(
   seg: Segment,
   src: IpAddr,
   dst: IpAddr,
+  checksum = true,
 ): number {
   const b = out;
   const o = off;
@@ -335,25 +336,28 @@ export function writeTcp(
   b[o + 19] = seg.urgent & 0xff;
   if (seg.payload.length > 0) b.set(seg.payload, o + hdr);
   const len = hdr + seg.payload.length;
+  // Left zero only for links whose packets never leave the process (Link.inProcess).
+  if (!checksum) return len;
   const c = finishChecksum(sumBytes(b, o, o + len, pseudoHeaderSum(src, dst, PROTO_TCP, len)));
   b[o + 16] = c >> 8;
   b[o + 17] = c & 0xff;
   return len;
 }
 
-/** Encodes a complete IP packet carrying `seg` from `src` to `dst`. */
+/** Encodes a complete IP packet carrying `seg` from `src` to `dst` (`checksum` false: TCP checksum left 0). */
 export function encodePacket(
   src: IpAddr,
   dst: IpAddr,
   seg: Segment,
   ttl = 64,
   tos = 0,
+  checksum = true,
 ): Uint8Array {
   const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
   const ipLen = src.length === 4 ? 20 : 40;
   const out = new Uint8Array(ipLen + tcpLen);
   writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl, 0, tos);
-  writeTcp(out, ipLen, seg, src, dst);
+  writeTcp(out, ipLen, seg, src, dst, checksum);
   return out;
 }
 

@@ -202,3 +202,59 @@ describe('stack', () => {
     expect(c.error).toBeNull();
   });
 });
+
+describe('links that never leave the process (memoryPair inProcess, Link.fresh)', () => {
+  function inProcessPair(tracer?: TraceLog) {
+    const clock = new VirtualClock();
+    const mk = (name: string, addr: string, seed: number) =>
+      new Stack({ name, addresses: [addr], clock, random: seededRandom(seed), tracer });
+    const a = mk('a', '198.18.0.1', 1);
+    const b = mk('b', '198.18.0.2', 2);
+    const sent: Uint8Array[] = [];
+    const [la, lb] = memoryPair((fn) => clock.schedule(clock.now() + 1, fn), { inProcess: true });
+    const send = la.send;
+    la.send = (p) => {
+      sent.push(p);
+      send(p);
+    };
+    a.attach(la);
+    b.attach(lb);
+    const l = b.listen({ port: 80 });
+    const sock = a.connect({ host: '198.18.0.2', port: 80 });
+    clock.run(clock.now() + 10);
+    const peer = l.accept()!;
+    const chunks: Uint8Array[] = [];
+    peer.on('data', (d) => chunks.push(d));
+    sock.write(new Uint8Array(3000).fill(7));
+    clock.run(clock.now() + 100);
+    return { sent, chunks };
+  }
+  const tcpChecksum = (p: Uint8Array) => (p[20 + 16] << 8) | p[20 + 17];
+
+  it('carry data with TCP checksums left zero, as Linux loopback, and deliver views of the packets', () => {
+    const { sent, chunks } = inProcessPair();
+    expect(sent.length).toBeGreaterThan(2);
+    expect(sent.every((p) => tcpChecksum(p) === 0)).toBe(true);
+    expect(chunks.reduce((n, c) => n + c.length, 0)).toBe(3000);
+    expect(chunks.every((c) => c.every((x) => x === 7))).toBe(true);
+    // Views of the packets (the payload starts after the headers), not copies.
+    expect(chunks.every((c) => c.byteOffset >= 40)).toBe(true);
+  });
+
+  it('with a trace: checksums computed (a capture is valid anywhere) and data copied out of the packets', () => {
+    const { sent, chunks } = inProcessPair(new TraceLog());
+    expect(sent.every((p) => tcpChecksum(p) !== 0)).toBe(true);
+    expect(chunks.every((c) => c.byteOffset === 0)).toBe(true);
+  });
+
+  it('a plain memory pair checks every checksum: a zeroed one is dropped', () => {
+    const { a, b, clock } = pair();
+    b.listen({ port: 80 });
+    const sock = a.connect({ host: '198.18.0.2', port: 80 });
+    clock.run(clock.now() + 10);
+    expect(sock.state).toBe(State.Established);
+    const bad = encodePacket(A, B, seg({ flags: ACK, seq: 1, ack: 1 }), 64, 0, false);
+    b.receive(bad);
+    expect(b.stats.drops['bad-tcp-checksum']).toBe(1);
+  });
+});
