@@ -125,7 +125,22 @@ export class Stack implements ConnectionHost, ListenerHost {
   readonly addresses: IpAddr[];
   readonly cfg: TcpConfig;
   readonly tracer: Tracer | null;
-  readonly stats: StackStats = { counters: {}, drops: {} };
+  private readonly counts: StackStats = { counters: {}, drops: {} };
+  // The four counters every packet moves, as plain fields (a keyed update costs more).
+  private packetsIn = 0;
+  private packetsOut = 0;
+  private segmentsIn = 0;
+  private segmentsOut = 0;
+
+  /** What this stack counted: events by name, and dropped segments by reason. */
+  get stats(): StackStats {
+    const c = this.counts.counters;
+    if (this.packetsIn) c['packets-in'] = this.packetsIn;
+    if (this.packetsOut) c['packets-out'] = this.packetsOut;
+    if (this.segmentsIn) c['segments-in'] = this.segmentsIn;
+    if (this.segmentsOut) c['segments-out'] = this.segmentsOut;
+    return this.counts;
+  }
   /** Connections by 4-tuple; those in TIME-WAIT are kept as small records between batches. */
   readonly connections = new TupleTable<Connection | TimeWaitRecord>();
   /** Connections that entered TIME-WAIT in this batch, to become records once it is done. */
@@ -401,7 +416,7 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   private process(packet: Uint8Array): void {
     const now = this.now();
-    this.bump('packets-in');
+    this.packetsIn++;
     const ip = decodeIp(packet);
     if (typeof ip === 'string') {
       this.dropPacket(0, ip, now, packet);
@@ -431,7 +446,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       return;
     }
     const { src, dst, seg } = p;
-    this.bump('segments-in');
+    this.segmentsIn++;
     if (seg.optionFault) this.count(OPTION_COUNTERS[seg.optionFault]);
     const entry = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
     let conn = entry instanceof TimeWaitRecord ? this.restore(entry) : entry;
@@ -563,7 +578,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     tos = this.cfg.tos,
   ): void {
     const packet = encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
-    this.bump('segments-out');
+    this.segmentsOut++;
     if (this.tracer) {
       this.tracer.emit({
         type: 'segment',
@@ -582,7 +597,7 @@ export class Stack implements ConnectionHost, ListenerHost {
   }
 
   private output(packet: Uint8Array, _remote: IpAddr): void {
-    this.bump('packets-out');
+    this.packetsOut++;
     // One link is the common case; with several, each sees every packet (a simple hub).
     for (const l of this.links) l.send(packet);
   }
@@ -614,7 +629,7 @@ export class Stack implements ConnectionHost, ListenerHost {
   }
 
   dropFor(conn: number, seg: Segment, reason: DropReason, now: number): void {
-    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+    this.counts.drops[reason] = (this.counts.drops[reason] ?? 0) + 1;
     if (this.tracer) this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg });
   }
 
@@ -625,17 +640,13 @@ export class Stack implements ConnectionHost, ListenerHost {
     packet: Uint8Array,
     seg?: Segment,
   ): void {
-    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+    this.counts.drops[reason] = (this.counts.drops[reason] ?? 0) + 1;
     if (this.tracer)
       this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg, packet });
   }
 
   count(c: Counter): void {
-    this.stats.counters[c] = (this.stats.counters[c] ?? 0) + 1;
-  }
-
-  private bump(c: 'packets-in' | 'packets-out' | 'segments-in' | 'segments-out'): void {
-    this.stats.counters[c] = (this.stats.counters[c] ?? 0) + 1;
+    this.counts.counters[c] = (this.counts.counters[c] ?? 0) + 1;
   }
 
   challengeAckAllowed(now: number): boolean {
@@ -844,10 +855,19 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   private addr(a: string | IpAddr, what: string): IpAddr {
     if (typeof a !== 'string') return a;
+    // An application connects to the same few hosts over and over: parse each once.
+    const known = this.parsed.get(a);
+    if (known) return known;
     const p = parseAddr(a);
     if (!p) throw new TypeError(`${what}: "${a}" is not an IPv4 or IPv6 address`);
-    return p.length === 4 ? internIpv4(p, 0) : p;
+    const addr = p.length === 4 ? internIpv4(p, 0) : p;
+    if (this.parsed.size >= 256) this.parsed.clear();
+    this.parsed.set(a, addr);
+    return addr;
   }
+
+  /** Address texts the application passed, parsed (at most 256, then started afresh). */
+  private readonly parsed = new Map<string, IpAddr>();
 
   private sourceFor(remote: IpAddr): IpAddr {
     const same = this.addresses.find((a) => a.length === remote.length);

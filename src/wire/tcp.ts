@@ -74,10 +74,10 @@ export function decodeTcp(
     return 'bad-tcp-checksum';
   }
   let options = NO_OPTIONS;
-  let fault: { value?: OptionFault } | undefined;
+  let fault: OptionFault | undefined;
   if (dataOffset > TCP_HEADER) {
-    fault = {};
-    options = decodeOptions(b, o + TCP_HEADER, o + dataOffset, fault);
+    options = parseOptions(b, o + TCP_HEADER, o + dataOffset);
+    fault = lastFault;
   }
   const seg: Segment = {
     srcPort: (b[o] << 8) | b[o + 1],
@@ -90,7 +90,7 @@ export function decodeTcp(
     options,
     payload: dataOffset === len ? EMPTY : b.subarray(o + dataOffset, end),
   };
-  if (fault?.value) seg.optionFault = fault.value;
+  if (fault) seg.optionFault = fault;
   return seg;
 }
 
@@ -114,11 +114,22 @@ export function decodeOptions(
   end: number,
   fault?: { value?: OptionFault },
 ): TcpOption[] {
+  const out = parseOptions(b, start, end);
+  if (fault && lastFault) fault.value = lastFault;
+  return out;
+}
+
+/** The first fault `parseOptions` saw in the list it parsed last (no object per segment). */
+let lastFault: OptionFault | undefined;
+
+function bad(f: OptionFault): void {
+  if (lastFault === undefined) lastFault = f;
+}
+
+function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
   const out: TcpOption[] = [];
   let i = start;
-  const bad = (f: OptionFault) => {
-    if (fault && fault.value === undefined) fault.value = f;
-  };
+  lastFault = undefined;
   while (i < end) {
     const kind = b[i];
     if (kind === 0) {
