@@ -51,7 +51,14 @@ export interface TunFigures {
   httpNew?: { ours: Rate; theirs: Rate };
   httpKeepAlive?: { ours: Rate; theirs: Rate };
   bulk?: { ours: Rate; theirs: Rate };
-  idle?: { ours: number; theirs: number; connections: number };
+  /** RSS per connection over the second batch of N (and over the first, which includes one-time growth). */
+  idle?: {
+    ours: number;
+    theirs: number;
+    oursFirst: number;
+    theirsFirst: number;
+    connections: number;
+  };
   skipped: string[];
 }
 
@@ -82,16 +89,23 @@ let got = 0;
 c.on('data', (d) => { got += d.length; if (got >= ${bytes}) { console.log((${bytes} / ((performance.now() - t0) / 1000)).toFixed(0)); c.destroy(); } });
 c.on('error', (e) => { console.error(e.message); process.exit(1); });`;
 
-/** A kernel client holding N idle connections; prints "ready" once all are open. */
+/**
+ * A kernel client holding idle connections: opens N and prints "ready 1",
+ * then, at a line on its stdin, N more and prints "ready 2".
+ */
 const idleClient = (host: string, port: number, n: number) => `
 import net from 'node:net';
 let open = 0;
 const socks = [];
-for (let i = 0; i < ${n}; i++) {
-  const s = net.connect(${port}, '${host}', () => { if (++open === ${n}) console.log('ready'); });
-  s.on('error', (e) => { console.error(e.message); process.exit(1); });
-  socks.push(s);
-}
+const batch = (k) => {
+  for (let i = 0; i < ${n}; i++) {
+    const s = net.connect(${port}, '${host}', () => { if (++open === k * ${n}) console.log('ready ' + k); });
+    s.on('error', (e) => { console.error(e.message); process.exit(1); });
+    socks.push(s);
+  }
+};
+batch(1);
+process.stdin.once('data', () => batch(2));
 setInterval(() => {}, 1000);`;
 
 function rssOf(pid: number): number {
@@ -158,29 +172,36 @@ export async function tunFigures(
       await theirs.stop();
     }
 
-    // Idle connections: RSS growth per connection held by the server.
+    // Idle connections: the RSS each further connection adds to the server. A
+    // first batch of N absorbs what a process grows by once (V8's young
+    // generation, code, buffers); the figure is the growth over a second N.
     {
-      const ours = await serve(ns, ['--echo', '--max-connections', String(idleN * 2)]);
+      const ours = await serve(ns, ['--echo', '--max-connections', String(idleN * 3)]);
       const theirs = await nodeServer(ns, ECHO_KERNEL);
+      const settle = () => new Promise((r) => setTimeout(r, 1500));
       const measure = async (srv: ChildProcess, host: string, port: number) => {
         const pid = innerPid(srv);
-        await new Promise((r) => setTimeout(r, 500));
-        const before = rssOf(pid);
-        progress(`tun: ${idleN} idle connections to ${host}`);
+        await settle();
+        const start = rssOf(pid);
+        progress(`tun: ${idleN} + ${idleN} idle connections to ${host}`);
         const cl = ns.start(process.execPath, [
           '--input-type=module',
           '-e',
           idleClient(host, port, idleN),
         ]);
-        await cl.waitFor(/ready/, 120_000);
-        await new Promise((r) => setTimeout(r, 1000));
+        await cl.waitFor(/ready 1/, 120_000);
+        await settle();
+        const before = rssOf(pid);
+        cl.child.stdin?.write('more\n');
+        await cl.waitFor(/ready 2/, 120_000);
+        await settle();
         const after = rssOf(pid);
         await cl.stop();
-        return (after - before) / idleN;
+        return [(before - start) / idleN, (after - before) / idleN];
       };
-      const a = await measure(ours.child, SYNACK, 9000);
-      const b = await measure(theirs.child, KERNEL, 9001);
-      out.idle = { ours: a, theirs: b, connections: idleN };
+      const [oursFirst, a] = await measure(ours.child, SYNACK, 9000);
+      const [theirsFirst, b] = await measure(theirs.child, KERNEL, 9001);
+      out.idle = { ours: a, theirs: b, oursFirst, theirsFirst, connections: idleN };
       await ours.stop();
       await theirs.stop();
     }
