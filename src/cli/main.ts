@@ -261,6 +261,10 @@ const wireOptions = (cmd: Command) =>
       ).choices(Object.keys(profiles)),
     )
     .option(
+      '--offload',
+      'let the kernel cut and join TCP segments and fill in checksums (TSO/GRO, as for a NIC): up to 64 KiB per read and write; the trace shows the large segments',
+    )
+    .option(
       '--no-configure',
       'do not bring the device up or route its prefix to it (configure it yourself)',
     );
@@ -275,6 +279,7 @@ const wireOpts = (o: Record<string, unknown>): WireOptions => ({
   absolute: o.absolute === true,
   delayIn: o.delayIn as number | undefined,
   profile: o.profile as string | undefined,
+  offload: o.offload === true,
 });
 
 const port = (v: string) => {

@@ -30,6 +30,8 @@ export interface WireOptions {
   stats?: number;
   /** Behave as this stack where a peer can see it (`synack`, `linux`, `freebsd`). */
   profile?: string;
+  /** TCP segmentation and checksum offloads on the device (TunOptions.offload). */
+  offload?: boolean;
 }
 
 function parsePrefix(text: string): { addr: string; prefix: number } {
@@ -72,7 +74,7 @@ function start(
   }
   let tun: TunLink;
   try {
-    tun = openTun(o.tun);
+    tun = openTun(o.tun, { offload: o.offload === true });
   } catch (e) {
     pcap?.close();
     throw new UsageError((e as Error).message);

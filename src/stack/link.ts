@@ -3,16 +3,33 @@
 // carries whole IP packets and knows nothing of TCP.
 
 export interface Link {
-  /** Sends one IP packet. The link may keep a reference: the caller does not reuse the bytes. */
-  send(packet: Uint8Array): void;
-  /** Set by the stack: called with each IP packet that arrives. */
-  onPacket: ((packet: Uint8Array) => void) | null;
+  /**
+   * Sends one IP packet. The link may keep a reference: the caller does not
+   * reuse the bytes. `gso` (only on a link with `offload`): the packet is a TCP
+   * segment larger than the MSS, for the link to cut into segments of `gso`
+   * payload bytes each.
+   */
+  send(packet: Uint8Array, gso?: number): void;
+  /**
+   * Set by the stack: called with each IP packet that arrives. `verified`: the
+   * link vouches for its TCP checksum (the packet never crossed a wire: the
+   * local kernel made it, or checked it), so the stack need not check it.
+   */
+  onPacket: ((packet: Uint8Array, verified?: boolean) => void) | null;
   /**
    * Set by the stack: called with packets that arrived together (one read of a
    * device), processed before any ACK goes (RFC 9293 MUST-59). A link that
-   * delivers one at a time may ignore it.
+   * delivers one at a time may ignore it. `verified[i]` as for onPacket.
    */
-  onPackets?: ((packets: Uint8Array[]) => void) | null;
+  onPackets?: ((packets: Uint8Array[], verified?: readonly boolean[]) => void) | null;
+  /**
+   * The link offloads TCP work as a NIC does (a TUN device with IFF_VNET_HDR):
+   * it fills in TCP checksums (the stack writes only the pseudo-header sum,
+   * unless it keeps a trace), and takes TCP segments of up to `gso` bytes of
+   * IP packet, which it cuts into MSS-sized ones (TSO). Arriving packets may be
+   * as large (GRO). Only a stack with this one link uses it.
+   */
+  readonly offload?: { readonly gso: number };
   /**
    * Every packet this link hands to the stack is a buffer of its own that
    * nothing writes into afterwards: the stack may keep views of it (received

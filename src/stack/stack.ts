@@ -14,6 +14,7 @@ import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost } from '../tcp/listener.ts';
 import { cryptoRandom, type Random } from '../tcp/random.ts';
 import { resetFor } from '../tcp/reset.ts';
+import { payloadRoom } from '../tcp/snd.ts';
 import { CookieJar } from '../tcp/syncookie.ts';
 import { TimeWaitQueue, TimeWaitRecord } from '../tcp/timewait.ts';
 import { TupleTable } from '../tcp/tuple.ts';
@@ -35,7 +36,7 @@ import {
 } from '../wire/addr.ts';
 import { decodeIcmp, encodeEchoReply } from '../wire/icmp.ts';
 import { decodeIp, type IpPacket, PROTO_ICMP, PROTO_ICMPV6 } from '../wire/ip.ts';
-import { decodeTcpIn } from '../wire/packet.ts';
+import { decodeTcpIn, withTcpChecksum } from '../wire/packet.ts';
 import { encodePacket, type Segment } from '../wire/tcp.ts';
 import type { Clock } from './clock.ts';
 import type { Link } from './link.ts';
@@ -69,6 +70,9 @@ export interface StackOptions {
    */
   verifyChecksums?: boolean;
 }
+
+/** The largest IPv6 and TCP headers (40 + 60 bytes): what a large segment leaves for payload. */
+const MAX_HEADERS = 100;
 
 export interface StackStats {
   counters: Partial<Record<Counter | 'packets-in' | 'packets-out', number>>;
@@ -159,6 +163,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   private ephemeral: number;
   private depth = 0;
   private inbox: Uint8Array[] = [];
+  /** For each packet in `inbox`: its link vouched for its checksum. */
+  private inboxVerified: boolean[] = [];
   private events: PendingEvent[] = [];
   /** Connections owing an ACK, sent once the packets being processed are done (MUST-58/59). */
   private acksDue: Connection[] = [];
@@ -191,7 +197,9 @@ export class Stack implements ConnectionHost, ListenerHost {
   private readonly verifyChecksums: boolean;
   /** Checksums verified on arrival and computed on sending (off only on in-process links). */
   private checksumIn = true;
-  private checksumOut = true;
+  private checksumOut: boolean | 'partial' = true;
+  /** TCP payload a segment may carry when the link cuts it into MSS-sized ones (TSO); 0: one MSS. */
+  tsoMax = 0;
   /**
    * Received data may stay a view of its packet (every link hands over fresh
    * buffers, and no trace keeps the packets, whose bytes the application
@@ -244,9 +252,13 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.zeroCopy = this.tracer === null && this.links.every((l) => l.fresh === true);
     const inProcess = this.links.every((l) => l.inProcess === true);
     this.checksumIn = this.verifyChecksums && !inProcess;
-    this.checksumOut = !inProcess || this.tracer !== null;
-    link.onPacket = (p) => this.receive(p);
-    link.onPackets = (ps) => this.receiveBatch(ps);
+    // A device that offloads checksums gets the pseudo-header sum (a trace gets copies made whole).
+    const offload = this.links.length === 1 ? this.links[0].offload : undefined;
+    this.checksumOut = offload ? 'partial' : !(inProcess && this.tracer === null);
+    // Room for the largest IP and TCP headers in each of the device's large segments.
+    this.tsoMax = offload ? Math.max(0, offload.gso - MAX_HEADERS) : 0;
+    link.onPacket = (p, verified) => this.receive(p, verified);
+    link.onPackets = (ps, verified) => this.receiveBatch(ps, verified);
   }
 
   // ---- Socket API ----------------------------------------------------------
@@ -387,15 +399,16 @@ export class Stack implements ConnectionHost, ListenerHost {
    * holds. When every attached link hands over fresh buffers (Link.fresh), the
    * stack may keep views of the packet: do not write into it afterwards.
    */
-  receive(packet: Uint8Array): void {
+  receive(packet: Uint8Array, verified = false): void {
     if (this.halted) return;
     if (this.depth > 0) {
       this.inbox.push(packet);
+      this.inboxVerified.push(verified);
       return;
     }
     this.enter();
     try {
-      this.process(packet);
+      this.process(packet, verified);
     } finally {
       this.leave();
     }
@@ -406,15 +419,18 @@ export class Stack implements ConnectionHost, ListenerHost {
    * device, one delivery of a link): all are processed before any ACK is sent
    * (RFC 9293 MUST-59), so a burst is acknowledged once.
    */
-  receiveBatch(packets: readonly Uint8Array[]): void {
+  receiveBatch(packets: readonly Uint8Array[], verified?: readonly boolean[]): void {
     if (this.halted) return;
-    for (const p of packets) this.inbox.push(p);
+    for (let i = 0; i < packets.length; i++) {
+      this.inbox.push(packets[i]);
+      this.inboxVerified.push(verified?.[i] === true);
+    }
     if (this.depth > 0) return;
     this.enter();
     this.leave();
   }
 
-  private process(packet: Uint8Array): void {
+  private process(packet: Uint8Array, verified: boolean): void {
     const now = this.now();
     this.packetsIn++;
     const ip = decodeIp(packet);
@@ -440,7 +456,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.processIcmp(ip, packet, now);
       return;
     }
-    const p = decodeTcpIn(ip, this.checksumIn);
+    const p = decodeTcpIn(ip, this.checksumIn && !verified);
     if (typeof p === 'string') {
       this.dropPacket(0, p, now, packet);
       return;
@@ -460,7 +476,8 @@ export class Stack implements ConnectionHost, ListenerHost {
         src,
         dst,
         seg,
-        packet,
+        // A device's checksum may be partial (offload): the trace gets a complete one.
+        packet: verified ? withTcpChecksum(packet) : packet,
       });
     }
     if (conn && conn.state === State.TimeWait && conn.timeWaitAcceptsSyn(seg)) {
@@ -515,7 +532,7 @@ export class Stack implements ConnectionHost, ListenerHost {
         return;
       }
       this.count('icmp-echo-replies');
-      this.output(encodeEchoReply(ip.dst, ip.src, m.id, m.seq, m.data), ip.src);
+      this.output(encodeEchoReply(ip.dst, ip.src, m.id, m.seq, m.data));
       return;
     }
     if (m.kind === 'other') {
@@ -564,7 +581,20 @@ export class Stack implements ConnectionHost, ListenerHost {
   // ---- ConnectionHost / ListenerHost ---------------------------------------
 
   transmit(conn: Connection, seg: Segment, why: SendReason, now: number): void {
-    this.transmitFor(conn.localAddr, conn.remoteAddr, conn.id, seg, why, now, conn.ttl, conn.tos);
+    // A segment over one MSS (TSO): the link cuts it into segments of the MSS these options leave.
+    const room = this.tsoMax > 0 ? payloadRoom(conn, seg.options) : 0;
+    const gso = room > 0 && seg.payload.length > room ? room : 0;
+    this.transmitFor(
+      conn.localAddr,
+      conn.remoteAddr,
+      conn.id,
+      seg,
+      why,
+      now,
+      conn.ttl,
+      conn.tos,
+      gso,
+    );
   }
 
   transmitFor(
@@ -576,6 +606,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     now: number,
     ttl = this.cfg.ttl,
     tos = this.cfg.tos,
+    gso = 0,
   ): void {
     const packet = encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
     this.segmentsOut++;
@@ -590,16 +621,17 @@ export class Stack implements ConnectionHost, ListenerHost {
         dst: remote,
         seg,
         why,
-        packet,
+        packet: this.checksumOut === 'partial' ? withTcpChecksum(packet) : packet,
       });
     }
-    this.output(packet, remote);
+    this.output(packet, gso);
   }
 
-  private output(packet: Uint8Array, _remote: IpAddr): void {
+  private output(packet: Uint8Array, gso = 0): void {
     this.packetsOut++;
     // One link is the common case; with several, each sees every packet (a simple hub).
-    for (const l of this.links) l.send(packet);
+    if (gso > 0) this.links[0].send(packet, gso);
+    else for (const l of this.links) l.send(packet);
   }
 
   deliver(conn: Connection, ev: ConnEvent, now: number): void {
@@ -806,7 +838,8 @@ export class Stack implements ConnectionHost, ListenerHost {
     // Outermost: drain packets that arrived meanwhile, then application events.
     try {
       while (this.inbox.length > 0 || this.events.length > 0 || this.acksDue.length > 0) {
-        while (this.inbox.length > 0) this.process(this.inbox.shift()!);
+        while (this.inbox.length > 0)
+          this.process(this.inbox.shift()!, this.inboxVerified.shift()!);
         // Every packet at hand is processed: now the ACKs they called for (MUST-59).
         if (this.acksDue.length > 0) {
           const due = this.acksDue;

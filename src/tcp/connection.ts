@@ -143,6 +143,8 @@ export interface ConnectionHost {
   released(conn: Connection): void;
   /** Received data may be kept as views of the packets it came in (no copy). */
   readonly zeroCopy?: boolean;
+  /** TCP payload one segment may carry because the link cuts it into MSS-sized ones (TSO); 0 or absent: one MSS. */
+  readonly tsoMax?: number;
   /** The connection entered TIME-WAIT: the host may keep it as a smaller record. */
   timeWaitEntered?(conn: Connection): void;
   /**

@@ -195,7 +195,14 @@ export function output(c: Connection, now: number, force = false): boolean {
     }
     const options = ackOptions(c, now);
     const mss = payloadRoom(c, options);
-    const len = Math.min(unsent, mss, room);
+    let len = Math.min(unsent, mss, room);
+    // A link that cuts large segments (TSO) takes up to tsoMax at once: whole
+    // segments, unless it is the end of what there is to send.
+    const tso = c.host.tsoMax ?? 0;
+    if (tso > mss && len === mss) {
+      len = Math.min(unsent, room, tso - (tso % mss));
+      if (len < unsent) len -= len % mss;
+    }
     const short = len < mss;
     // Sender SWS avoidance (RFC 9293 §3.8.6.2.1, MUST-38): a short segment the
     // window cuts off goes only if it is at least half the largest window the

@@ -18,9 +18,14 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, acc = 0)
 
 /** Folds a sum to 16 bits and returns its ones' complement: the checksum field value. */
 export function finishChecksum(sum: number): number {
+  return ~foldSum(sum) & 0xffff;
+}
+
+/** A running sum folded to 16 bits (end-around carry), not inverted. */
+export function foldSum(sum: number): number {
   let s = sum;
   while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return ~s & 0xffff;
+  return s;
 }
 
 /** The pseudo-header sum for a transport segment of `length` bytes. */
@@ -67,20 +72,14 @@ function sumWide(bytes: Uint8Array, start: number, end: number, acc: number): nu
   // The halves were read little-endian. After an even number of lead bytes that is
   // the swapped order the lead bytes use; after an odd number it is big-endian
   // order already, so they are swapped into line.
-  let half = fold(a + b);
+  let half = foldSum(a + b);
   if (lead & 1) half = ((half & 0xff) << 8) | (half >>> 8);
   let swapped = sum + half;
   for (; i < end; i++) {
     swapped += odd ? bytes[i] << 8 : bytes[i];
     odd = !odd;
   }
-  swapped = fold(swapped);
+  swapped = foldSum(swapped);
   const be = ((swapped & 0xff) << 8) | (swapped >>> 8);
   return acc + be;
-}
-
-function fold(x: number): number {
-  let s = x;
-  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return s;
 }

@@ -2,7 +2,7 @@
 // segment with its checksum verified against the pseudo-header.
 
 import type { IpAddr } from './addr.ts';
-import { pseudoHeaderSum } from './checksum.ts';
+import { finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.ts';
 import { decodeIp, type IpError, type IpPacket, PROTO_TCP } from './ip.ts';
 import { decodeTcp, type Segment, type TcpError } from './tcp.ts';
 
@@ -29,4 +29,24 @@ export function decodeTcpIn(ip: IpPacket, verifyChecksum = true): TcpPacket | Pa
   const seg = decodeTcp(ip.bytes, pseudo, ip.start, ip.end);
   if (typeof seg === 'string') return seg;
   return { src: ip.src, dst: ip.dst, seg };
+}
+
+/**
+ * A copy of an IP packet carrying TCP with its TCP checksum computed in full:
+ * for a trace of packets whose checksum a device fills in (offload). Packets
+ * that are not TCP, or not well formed, are returned as they are.
+ */
+export function withTcpChecksum(packet: Uint8Array): Uint8Array {
+  const ip = decodeIp(packet);
+  if (typeof ip === 'string' || ip.protocol !== PROTO_TCP || ip.end - ip.start < 20) return packet;
+  const out = packet.slice();
+  const o = ip.start;
+  out[o + 16] = 0;
+  out[o + 17] = 0;
+  const c = finishChecksum(
+    sumBytes(out, o, ip.end, pseudoHeaderSum(ip.src, ip.dst, PROTO_TCP, ip.end - o)),
+  );
+  out[o + 16] = c >> 8;
+  out[o + 17] = c & 0xff;
+  return out;
 }

@@ -3,7 +3,7 @@
 // One `Segment` type is shared by the codec, the engine and the trace.
 
 import type { IpAddr } from './addr.ts';
-import { finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.ts';
+import { finishChecksum, foldSum, pseudoHeaderSum, sumBytes } from './checksum.ts';
 import { PROTO_TCP, writeIpHeader } from './ip.ts';
 
 export const FIN = 0x01;
@@ -324,7 +324,7 @@ export function writeTcp(
   seg: Segment,
   src: IpAddr,
   dst: IpAddr,
-  checksum = true,
+  checksum: boolean | 'partial' = true,
 ): number {
   const b = out;
   const o = off;
@@ -349,6 +349,13 @@ export function writeTcp(
   const len = hdr + seg.payload.length;
   // Left zero only for links whose packets never leave the process (Link.inProcess).
   if (!checksum) return len;
+  if (checksum === 'partial') {
+    // Checksum offload: the pseudo-header sum, folded and not inverted; the device adds the rest.
+    const p = foldSum(pseudoHeaderSum(src, dst, PROTO_TCP, len));
+    b[o + 16] = p >> 8;
+    b[o + 17] = p & 0xff;
+    return len;
+  }
   const c = finishChecksum(sumBytes(b, o, o + len, pseudoHeaderSum(src, dst, PROTO_TCP, len)));
   b[o + 16] = c >> 8;
   b[o + 17] = c & 0xff;
@@ -362,7 +369,7 @@ export function encodePacket(
   seg: Segment,
   ttl = 64,
   tos = 0,
-  checksum = true,
+  checksum: boolean | 'partial' = true,
 ): Uint8Array {
   const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
   const ipLen = src.length === 4 ? 20 : 40;
