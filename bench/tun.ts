@@ -23,7 +23,7 @@ export function tunUnavailable(): string | undefined {
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-/** `synack serve` in the namespace (built JavaScript, run by node itself). */
+/** `synack serve --offload` in the namespace (built JavaScript, run by node itself). */
 async function serve(ns: Ns, args: string[]): Promise<Proc> {
   const s = ns.start(process.execPath, [
     join(root, 'dist/cli/main.js'),
@@ -36,6 +36,8 @@ async function serve(ns: Ns, args: string[]): Promise<Proc> {
     `${SYNACK}/24`,
     '--trace',
     'none',
+    // The kernel's NIC offloads for the TUN device (TSO/GRO, checksums), as the reference has on veth/lo.
+    '--offload',
   ]);
   await s.waitFor(/serving/);
   return s;

@@ -8,14 +8,25 @@ export interface Random {
   fill(bytes: Uint8Array): void;
 }
 
-/** The platform CSPRNG (WebCrypto's getRandomValues: Node 20 and browsers). */
+/**
+ * The platform CSPRNG (WebCrypto's getRandomValues: Node 20 and browsers).
+ * Words are drawn 256 at a time: one call into the platform costs about a
+ * microsecond, and a connection takes several (timestamp offset, port).
+ */
 export function cryptoRandom(): Random {
   const c = globalThis.crypto;
-  const one = new Uint32Array(1);
+  const pool = new Uint32Array(256);
+  let next = pool.length;
   return {
     u32() {
-      c.getRandomValues(one);
-      return one[0];
+      if (next === pool.length) {
+        c.getRandomValues(pool);
+        next = 0;
+      }
+      const v = pool[next];
+      // Each word is handed out once.
+      pool[next++] = 0;
+      return v;
     },
     fill(bytes) {
       for (let i = 0; i < bytes.length; i += 65536) {
