@@ -5,7 +5,7 @@
 // the accept queue `backlog + 1` connections, backlog capped at 4096.
 
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
-import { ACK, FIN, RST, type Segment, SYN } from '../wire/tcp.ts';
+import { ACK, FIN, NOP, RST, type Segment, SYN } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
 import {
   findTimestamp,
@@ -534,8 +534,8 @@ export class Listener {
     }
     const ts = h.tsOk
       ? ([
-          { kind: 'nop' },
-          { kind: 'nop' },
+          NOP,
+          NOP,
           { kind: 'ts', val: (Math.floor(now) + h.tsOffset) >>> 0, ecr: h.tsRecent },
         ] as Segment['options'])
       : [];

@@ -2,11 +2,19 @@
 // MSS (RFC 9293 §3.7.1), window scale and timestamps (RFC 7323) and
 // SACK-permitted (RFC 2018) is used only when both sides offered it.
 
-import type { Segment, TcpOption } from '../wire/tcp.ts';
+import { NOP, type Segment, type TcpOption } from '../wire/tcp.ts';
 import type { SynOffer, TcpConfig } from './types.ts';
 
 export function readSynOffer(seg: Segment): SynOffer {
-  const offer: SynOffer = { sackOk: false };
+  // Every field present from the start: one object shape for every SYN.
+  const offer: SynOffer = {
+    sackOk: false,
+    mss: undefined,
+    wscale: undefined,
+    tsVal: undefined,
+    fo: undefined,
+    foExp: undefined,
+  };
   for (const o of seg.options) {
     if (o.kind === 'mss') offer.mss = o.value;
     else if (o.kind === 'wscale') offer.wscale = o.shift;
@@ -46,7 +54,7 @@ export function defaultMss(ipv6: boolean): number {
  */
 export function withFastOpen(options: TcpOption[], cookie: Uint8Array, exp = false): TcpOption[] {
   const out: TcpOption[] = [...options, exp ? { kind: 'fo', cookie, exp } : { kind: 'fo', cookie }];
-  for (let n = ((exp ? 4 : 2) + cookie.length) % 4; n > 0 && n < 4; n++) out.push({ kind: 'nop' });
+  for (let n = ((exp ? 4 : 2) + cookie.length) % 4; n > 0 && n < 4; n++) out.push(NOP);
   return out;
 }
 

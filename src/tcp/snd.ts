@@ -6,6 +6,7 @@
 import {
   ACK,
   FIN,
+  NOP,
   optionsLength,
   PSH,
   RST,
@@ -407,12 +408,7 @@ function dsackOptions(c: Connection, options: TcpOption[], dsack: [number, numbe
     2 * (c.tsOk ? 3 : 4),
   );
   const ts = options.find((o) => o.kind === 'ts');
-  return [
-    ...(ts ? ([{ kind: 'nop' }, { kind: 'nop' }, ts] as TcpOption[]) : []),
-    { kind: 'nop' },
-    { kind: 'nop' },
-    { kind: 'sack', blocks },
-  ];
+  return [...(ts ? ([NOP, NOP, ts] as TcpOption[]) : []), NOP, NOP, { kind: 'sack', blocks }];
 }
 
 /**
@@ -491,15 +487,11 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
   if (!c.tsOk && !sack) return NO_OPTIONS;
   const opts: TcpOption[] = [];
   if (c.tsOk) {
-    opts.push(
-      { kind: 'nop' },
-      { kind: 'nop' },
-      { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent },
-    );
+    opts.push(NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent });
   }
   if (sack) {
     const blocks = c.ooo!.sackBlocks(c.tsOk ? 3 : 4, c.cfg.profile.linuxQuirks === true);
-    if (blocks.length > 0) opts.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sack', blocks });
+    if (blocks.length > 0) opts.push(NOP, NOP, { kind: 'sack', blocks });
   }
   return opts;
 }
@@ -511,7 +503,7 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
  */
 export function sendAbortReset(c: Connection, now: number): void {
   const options: TcpOption[] = c.tsOk
-    ? [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }]
+    ? [NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }]
     : NO_OPTIONS;
   c.transmit(c.mk(c.sndNxt, RST | ACK, EMPTY, options), 'reset', now);
   c.host.count('resets-sent');

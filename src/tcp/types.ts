@@ -3,7 +3,7 @@
 
 import type { IpAddr } from '../wire/addr.ts';
 import type { PacketError } from '../wire/packet.ts';
-import type { Segment, TcpOption } from '../wire/tcp.ts';
+import { NOP, SACK_OK, type Segment, type TcpOption } from '../wire/tcp.ts';
 import type { CongestionName } from './cc.ts';
 
 export const State = {
@@ -134,13 +134,13 @@ function linuxLayout(o: {
 }): TcpOption[] {
   const out: TcpOption[] = [{ kind: 'mss', value: o.mss }];
   if (o.ts) {
-    if (o.sackOk) out.push({ kind: 'sackOk' });
-    else out.push({ kind: 'nop' }, { kind: 'nop' });
+    if (o.sackOk) out.push(SACK_OK);
+    else out.push(NOP, NOP);
     out.push({ kind: 'ts', val: o.ts[0], ecr: o.ts[1] });
   } else if (o.sackOk) {
-    out.push({ kind: 'nop' }, { kind: 'nop' }, { kind: 'sackOk' });
+    out.push(NOP, NOP, SACK_OK);
   }
-  if (o.wscale !== undefined) out.push({ kind: 'nop' }, { kind: 'wscale', shift: o.wscale });
+  if (o.wscale !== undefined) out.push(NOP, { kind: 'wscale', shift: o.wscale });
   return out;
 }
 
@@ -151,10 +151,10 @@ function freebsdLayout(o: {
   ts?: [number, number];
 }): TcpOption[] {
   const out: TcpOption[] = [{ kind: 'mss', value: o.mss }];
-  if (o.wscale !== undefined) out.push({ kind: 'nop' }, { kind: 'wscale', shift: o.wscale });
-  if (o.sackOk) out.push({ kind: 'sackOk' });
+  if (o.wscale !== undefined) out.push(NOP, { kind: 'wscale', shift: o.wscale });
+  if (o.sackOk) out.push(SACK_OK);
   if (o.ts) {
-    if (!o.sackOk) out.push({ kind: 'nop' }, { kind: 'nop' });
+    if (!o.sackOk) out.push(NOP, NOP);
     out.push({ kind: 'ts', val: o.ts[0], ecr: o.ts[1] });
   }
   return out;

@@ -30,6 +30,15 @@ export type TcpOption =
   | { kind: 'fo'; cookie: Uint8Array; exp?: boolean }
   | { kind: 'unknown'; type: number; data: Uint8Array };
 
+/**
+ * The options that carry nothing, as shared objects: a segment with
+ * timestamps would otherwise allocate two NOPs each time. Frozen: never
+ * written into.
+ */
+export const NOP: TcpOption = Object.freeze({ kind: 'nop' });
+export const SACK_OK: TcpOption = Object.freeze({ kind: 'sackOk' });
+export const EOL: TcpOption = Object.freeze({ kind: 'eol' });
+
 export interface Segment {
   srcPort: number;
   dstPort: number;
@@ -133,11 +142,11 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
   while (i < end) {
     const kind = b[i];
     if (kind === 0) {
-      out.push({ kind: 'eol' });
+      out.push(EOL);
       break; // RFC 9293 §3.2: the rest of the option space is padding.
     }
     if (kind === 1) {
-      out.push({ kind: 'nop' });
+      out.push(NOP);
       i++;
       continue;
     }
@@ -165,7 +174,7 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
         else bad('option-bad-length');
         break;
       case 4:
-        if (len === 2) out.push({ kind: 'sackOk' });
+        if (len === 2) out.push(SACK_OK);
         else bad('option-bad-length');
         break;
       case 5: {
