@@ -135,18 +135,21 @@ function bad(f: OptionFault): void {
   if (lastFault === undefined) lastFault = f;
 }
 
+/** Where parseOptions collects a list before copying it out (never handed out itself; stale entries are only overwritten). */
+const scratch: TcpOption[] = [];
+
 function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
-  const out: TcpOption[] = [];
+  let n = 0;
   let i = start;
   lastFault = undefined;
   while (i < end) {
     const kind = b[i];
     if (kind === 0) {
-      out.push(EOL);
+      scratch[n++] = EOL;
       break; // RFC 9293 §3.2: the rest of the option space is padding.
     }
     if (kind === 1) {
-      out.push(NOP);
+      scratch[n++] = NOP;
       i++;
       continue;
     }
@@ -166,15 +169,15 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
     }
     switch (kind) {
       case 2:
-        if (len === 4) out.push({ kind: 'mss', value: (b[i + 2] << 8) | b[i + 3] });
+        if (len === 4) scratch[n++] = { kind: 'mss', value: (b[i + 2] << 8) | b[i + 3] };
         else bad('option-bad-length');
         break;
       case 3:
-        if (len === 3) out.push({ kind: 'wscale', shift: b[i + 2] });
+        if (len === 3) scratch[n++] = { kind: 'wscale', shift: b[i + 2] };
         else bad('option-bad-length');
         break;
       case 4:
-        if (len === 2) out.push(SACK_OK);
+        if (len === 2) scratch[n++] = SACK_OK;
         else bad('option-bad-length');
         break;
       case 5: {
@@ -184,17 +187,17 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
         }
         const blocks: number[] = [];
         for (let j = i + 2; j < i + len; j += 4) blocks.push(u32(b, j));
-        out.push({ kind: 'sack', blocks });
+        scratch[n++] = { kind: 'sack', blocks };
         break;
       }
       case 8:
-        if (len === 10) out.push({ kind: 'ts', val: u32(b, i + 2), ecr: u32(b, i + 6) });
+        if (len === 10) scratch[n++] = { kind: 'ts', val: u32(b, i + 2), ecr: u32(b, i + 6) };
         else bad('option-bad-length');
         break;
       case 34:
         // RFC 7413 §4.1.1: an empty cookie is a request; otherwise 4..16 bytes.
         if (len === 2 || (len >= 6 && len <= 18))
-          out.push({ kind: 'fo', cookie: b.slice(i + 2, i + len) });
+          scratch[n++] = { kind: 'fo', cookie: b.slice(i + 2, i + len) };
         else bad('option-bad-length');
         break;
       case 254:
@@ -205,16 +208,18 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
           b[i + 3] === 0x89 &&
           (len === 4 || (len >= 8 && len <= 20))
         )
-          out.push({ kind: 'fo', cookie: b.slice(i + 4, i + len), exp: true });
-        else out.push({ kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) });
+          scratch[n++] = { kind: 'fo', cookie: b.slice(i + 4, i + len), exp: true };
+        else scratch[n++] = { kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) };
         break;
       default:
         // RFC 9293 §3.1 (MUST-6): unknown options are skipped by their length.
-        out.push({ kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) });
+        scratch[n++] = { kind: 'unknown', type: kind, data: b.slice(i + 2, i + len) };
     }
     i += len;
   }
-  return out;
+  // An array of exactly the options found (an array grown by push keeps room for 16).
+  const found = n === 0 ? NO_OPTIONS : scratch.slice(0, n);
+  return found;
 }
 
 export function optionsLength(options: readonly TcpOption[]): number {
