@@ -36,7 +36,7 @@ import {
 } from '../wire/addr.ts';
 import { decodeIcmp, encodeEchoReply } from '../wire/icmp.ts';
 import { decodeIp, type IpPacket, PROTO_ICMP, PROTO_ICMPV6 } from '../wire/ip.ts';
-import { decodeTcpIn, withTcpChecksum } from '../wire/packet.ts';
+import { decodeSegment, withTcpChecksum } from '../wire/packet.ts';
 import { encodePacket, type Segment } from '../wire/tcp.ts';
 import type { Clock } from './clock.ts';
 import type { Link } from './link.ts';
@@ -456,12 +456,12 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.processIcmp(ip, packet, now);
       return;
     }
-    const p = decodeTcpIn(ip, this.checksumIn && !verified);
-    if (typeof p === 'string') {
-      this.dropPacket(0, p, now, packet);
+    const seg = decodeSegment(ip, this.checksumIn && !verified);
+    if (typeof seg === 'string') {
+      this.dropPacket(0, seg, now, packet);
       return;
     }
-    const { src, dst, seg } = p;
+    const { src, dst } = ip;
     this.segmentsIn++;
     if (seg.optionFault) this.count(OPTION_COUNTERS[seg.optionFault]);
     const entry = this.connections.get(dst, seg.dstPort, src, seg.srcPort);

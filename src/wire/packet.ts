@@ -22,13 +22,18 @@ export function decodePacket(bytes: Uint8Array, verifyChecksum = true): TcpPacke
 
 /** The TCP segment of an already decoded IP packet. */
 export function decodeTcpIn(ip: IpPacket, verifyChecksum = true): TcpPacket | PacketError {
+  const seg = decodeSegment(ip, verifyChecksum);
+  if (typeof seg === 'string') return seg;
+  return { src: ip.src, dst: ip.dst, seg };
+}
+
+/** As decodeTcpIn, the segment alone (its addresses are the IP packet's): one object less a packet. */
+export function decodeSegment(ip: IpPacket, verifyChecksum = true): Segment | PacketError {
   if (ip.protocol !== PROTO_TCP) return 'not-tcp';
   const pseudo = verifyChecksum
     ? pseudoHeaderSum(ip.src, ip.dst, PROTO_TCP, ip.end - ip.start)
     : undefined;
-  const seg = decodeTcp(ip.bytes, pseudo, ip.start, ip.end);
-  if (typeof seg === 'string') return seg;
-  return { src: ip.src, dst: ip.dst, seg };
+  return decodeTcp(ip.bytes, pseudo, ip.start, ip.end);
 }
 
 /**
