@@ -5,7 +5,7 @@
 // the accept queue `backlog + 1` connections, backlog capped at 4096.
 
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
-import { ACK, FIN, NOP, RST, type Segment, SYN } from '../wire/tcp.ts';
+import { ACK, FIN, NOP, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
 import {
   findTimestamp,
@@ -402,7 +402,10 @@ export class Listener {
       flags: SYN | ACK,
       window: synWindow(this.cfg, offer.tsVal !== undefined && this.cfg.timestamps),
       urgent: 0,
-      options: withFo(synOptions(this.cfg, tsVal, dst.length === 16, offer), fo, offer.foExp),
+      options:
+        fo === undefined && this.host.tracer === null
+          ? this.cookieOptions(tsVal, dst.length === 16, offer)
+          : withFo(synOptions(this.cfg, tsVal, dst.length === 16, offer), fo, offer.foExp),
       payload: EMPTY,
     };
     this.host.count('cookies-sent');
@@ -410,6 +413,36 @@ export class Listener {
     this.cookieEvent(0, 'sent', now);
     this.host.transmitFor(dst, src, 0, reply, 'syn-ack', now, this.cfg.ttl, this.cfg.tos);
   }
+
+  /**
+   * The options of a cookie SYN,ACK under a flood: one list per shape of offer
+   * (IPv6 or not, which options the SYN offered), made once and reused with
+   * this SYN's timestamps written in. Only where nothing keeps the segment
+   * (no trace): it is encoded at once and the list is written over next time.
+   */
+  private cookieOptions(tsVal: number, ipv6: boolean, offer: SynOffer): TcpOption[] {
+    const key =
+      (ipv6 ? 1 : 0) |
+      (offer.wscale !== undefined ? 2 : 0) |
+      (offer.sackOk ? 4 : 0) |
+      (offer.tsVal !== undefined ? 8 : 0);
+    let opts = this.cookieShapes[key];
+    if (opts === undefined) {
+      opts = synOptions(this.cfg, 0, ipv6, offer);
+      this.cookieShapes[key] = opts;
+    }
+    for (let i = 0; i < opts.length; i++) {
+      const o = opts[i];
+      if (o.kind === 'ts') {
+        o.val = tsVal;
+        o.ecr = offer.tsVal ?? 0;
+      }
+    }
+    return opts;
+  }
+
+  /** cookieOptions' lists, by shape. */
+  private readonly cookieShapes: (TcpOption[] | undefined)[] = [];
 
   /** An ACK that matches no half-open record may return a cookie; true if it opened a connection. */
   private tryCookie(src: IpAddr, dst: IpAddr, seg: Segment, now: number): boolean {

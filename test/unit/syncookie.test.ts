@@ -7,6 +7,7 @@ import { seededRandom } from '../../src/tcp/random.ts';
 import { COOKIE_PERIOD, CookieJar, cookieTsVal, MSS_TABLE } from '../../src/tcp/syncookie.ts';
 import { State } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
+import { decodePacket } from '../../src/wire/packet.ts';
 import { ACK, encodePacket, SYN } from '../../src/wire/tcp.ts';
 
 const A = parseAddr('198.18.0.1')!;
@@ -188,5 +189,61 @@ describe('listener defences', () => {
     expect(b.stats.counters['cookies-rejected']).toBe(50);
     expect(b.stats.counters['resets-suppressed']).toBe(45);
     expect(out).toBe(5);
+  });
+});
+
+describe('cookie SYN,ACKs without a trace (options reused between SYNs)', () => {
+  it('each SYN,ACK carries its own SYN’s echo and the options its SYN offered; both clients connect', () => {
+    const clock = new VirtualClock();
+    const b = new Stack({ name: 'b', addresses: ['198.18.0.2'], clock, random: seededRandom(2) });
+    const out: Uint8Array[] = [];
+    b.attach({ onPacket: null, send: (p) => out.push(p) });
+    b.listen({ port: 80, backlog: 16, config: { synCookies: 'always' } });
+    const syn = (port: number, val: number, sack: boolean) =>
+      encodePacket(A, B, {
+        srcPort: port,
+        dstPort: 80,
+        seq: 1000,
+        ack: 0,
+        flags: SYN,
+        window: 65535,
+        urgent: 0,
+        options: [
+          { kind: 'mss', value: 1460 },
+          ...(sack ? [{ kind: 'sackOk' } as const] : []),
+          { kind: 'ts', val, ecr: 0 },
+          { kind: 'nop' },
+          { kind: 'wscale', shift: 7 },
+        ],
+        payload: new Uint8Array(0),
+      });
+    b.receive(syn(5001, 111, true));
+    b.receive(syn(5002, 222, false));
+    const replies = out.map((p) => decodePacket(p)).filter((p) => typeof p !== 'string');
+    expect(replies).toHaveLength(2);
+    const ts = (i: number) => replies[i].seg.options.find((o) => o.kind === 'ts');
+    expect(ts(0)).toMatchObject({ ecr: 111 });
+    expect(ts(1)).toMatchObject({ ecr: 222 });
+    expect(replies[0].seg.options.some((o) => o.kind === 'sackOk')).toBe(true);
+    expect(replies[1].seg.options.some((o) => o.kind === 'sackOk')).toBe(false);
+    // The ACKs that return the cookies open both connections.
+    for (const [i, port] of [5001, 5002].entries()) {
+      const r = replies[i].seg;
+      const t = ts(i) as { val: number };
+      b.receive(
+        encodePacket(A, B, {
+          srcPort: port,
+          dstPort: 80,
+          seq: 1001,
+          ack: (r.seq + 1) >>> 0,
+          flags: ACK,
+          window: 512,
+          urgent: 0,
+          options: [{ kind: 'nop' }, { kind: 'nop' }, { kind: 'ts', val: 1000 + i, ecr: t.val }],
+          payload: new Uint8Array(0),
+        }),
+      );
+    }
+    expect(b.stats.counters['cookies-accepted']).toBe(2);
   });
 });
