@@ -311,30 +311,31 @@ export function serveCommand(
     // data stays in the receive buffer and the window closes.
     const server = stack.listen({ port, backlog: 4096 });
     let open = 0;
+    // One set of handlers for every connection (a listener runs with `this` its
+    // socket): closures per connection cost more than the connection's TCB.
+    const closed = () => open--;
+    const ignore = () => {};
+    function endToo(this: TcpSocket): void {
+      this.end();
+    }
+    function pump(this: TcpSocket): void {
+      // While a write waits for buffer space, reading waits too ('drain' resumes).
+      if (this.writableNeedDrain) return;
+      for (let d = this.read(); d; d = this.read()) {
+        if (mode === 'echo' && !this.write(d)) return;
+      }
+    }
     server.on('connection', (s: TcpSocket) => {
       if (so.maxConnections !== undefined && open >= so.maxConnections) {
         s.destroy();
         return;
       }
       open++;
-      s.on('close', () => open--);
-      s.on('error', () => {});
-      s.on('end', () => s.end());
-      let blocked = false;
-      const pump = () => {
-        if (blocked) return;
-        for (let d = s.read(); d; d = s.read()) {
-          if (mode === 'echo' && !s.write(d)) {
-            blocked = true; // 'drain' resumes
-            return;
-          }
-        }
-      };
+      s.on('close', closed);
+      s.on('error', ignore);
+      s.on('end', endToo);
       s.on('readable', pump);
-      s.on('drain', () => {
-        blocked = false;
-        pump();
-      });
+      s.on('drain', pump);
     });
     closeServer = () => server.close();
   }

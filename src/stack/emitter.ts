@@ -7,39 +7,43 @@
 type Listener = (...args: any[]) => void;
 
 export class Emitter<Events extends { [K in keyof Events]: Listener }> {
-  /** Made on the first listener: most sockets of a busy server never get one. */
-  private handlers: { [K in keyof Events]?: Events[K][] } | null = null;
+  /**
+   * Made on the first listener: most sockets of a busy server never get one.
+   * An event with one listener keeps the function itself, with more an array
+   * (as Node's EventEmitter): a server's every socket watches a few events,
+   * and an array per event cost ~150 bytes.
+   */
+  private handlers: Record<PropertyKey, Listener | Listener[]> | null = null;
 
   on<K extends keyof Events>(event: K, fn: Events[K]): this {
-    this.listFor(event).push(fn);
+    const h = (this.handlers ??= {});
+    const cur = h[event];
+    if (cur === undefined) h[event] = fn;
+    else if (Array.isArray(cur)) cur.push(fn);
+    else h[event] = [cur, fn];
     this.listenerAdded(event);
     return this;
-  }
-
-  private listFor<K extends keyof Events>(event: K): Events[K][] {
-    const h: { [K in keyof Events]?: Events[K][] } = (this.handlers ??= {});
-    let list = h[event];
-    if (!list) {
-      list = [];
-      h[event] = list;
-    }
-    return list;
   }
 
   once<K extends keyof Events>(event: K, fn: Events[K]): this {
     const wrap = ((...args: unknown[]) => {
       this.off(event, wrap);
-      fn(...args);
+      fn.apply(this, args);
     }) as Events[K];
     return this.on(event, wrap);
   }
 
   off<K extends keyof Events>(event: K, fn: Events[K]): this {
-    const list = this.handlers?.[event];
-    if (list) {
-      const i = list.indexOf(fn);
-      if (i >= 0) list.splice(i, 1);
+    const h = this.handlers;
+    const cur = h?.[event];
+    if (!h || cur === undefined) return this;
+    if (!Array.isArray(cur)) {
+      if (cur === fn) delete h[event];
+      return this;
     }
+    const i = cur.indexOf(fn);
+    if (i >= 0) cur.splice(i, 1);
+    if (cur.length === 0) delete h[event];
     return this;
   }
 
@@ -54,7 +58,11 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
 
   /** Adds `fn` before the listeners already there. */
   prependListener<K extends keyof Events>(event: K, fn: Events[K]): this {
-    this.listFor(event).unshift(fn);
+    const h = (this.handlers ??= {});
+    const cur = h[event];
+    if (cur === undefined) h[event] = fn;
+    else if (Array.isArray(cur)) cur.unshift(fn);
+    else h[event] = [fn, cur];
     this.listenerAdded(event);
     return this;
   }
@@ -66,21 +74,27 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   }
 
   listeners<K extends keyof Events>(event: K): Events[K][] {
-    const list: Events[K][] = this.handlers?.[event] ?? [];
-    return [...list];
+    const cur = this.handlers?.[event];
+    if (cur === undefined) return [];
+    return (Array.isArray(cur) ? [...cur] : [cur]) as Events[K][];
   }
 
   listenerCount<K extends keyof Events>(event: K): number {
-    return this.handlers?.[event]?.length ?? 0;
+    const cur = this.handlers?.[event];
+    return cur === undefined ? 0 : Array.isArray(cur) ? cur.length : 1;
   }
 
+  /** Calls the listeners of `event` with `this` the emitter, as Node's EventEmitter does. */
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): boolean {
-    const list = this.handlers?.[event];
-    if (!list || list.length === 0) return false;
-    // One listener (the usual case) needs no copy; more are copied, as a listener
-    // may remove itself or others while they run.
-    if (list.length === 1) list[0](...args);
-    else for (const fn of [...list]) fn(...args);
+    const cur = this.handlers?.[event];
+    if (cur === undefined) return false;
+    if (!Array.isArray(cur)) {
+      cur.apply(this, args);
+      return true;
+    }
+    if (cur.length === 0) return false;
+    // Copied: a listener may remove itself or others while they run.
+    for (const fn of [...cur]) fn.apply(this, args);
     return true;
   }
 

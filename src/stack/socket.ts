@@ -69,6 +69,11 @@ export class TcpSocket extends Emitter<SocketEvents> {
     this.pending.push(b);
   }
 
+  /** Data waits for buffer space: write() returned false and 'drain' has not come yet (Node's name). */
+  get writableNeedDrain(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Queues data; false when it waits for buffer space ('drain' follows). */
   write(data: Uint8Array | string): boolean {
     const bytes = this.writable(data);
