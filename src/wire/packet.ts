@@ -2,9 +2,9 @@
 // segment with its checksum verified against the pseudo-header.
 
 import type { IpAddr } from './addr.ts';
-import { finishChecksum, pseudoHeaderSum, sumBytes } from './checksum.ts';
+import { pseudoHeaderSum } from './checksum.ts';
 import { decodeIp, type IpError, type IpPacket, PROTO_TCP } from './ip.ts';
-import { decodeTcp, type Segment, type TcpError } from './tcp.ts';
+import { decodeTcp, fillTcpChecksum, type Segment, type TcpError } from './tcp.ts';
 
 export interface TcpPacket {
   src: IpAddr;
@@ -45,13 +45,8 @@ export function withTcpChecksum(packet: Uint8Array): Uint8Array {
   const ip = decodeIp(packet);
   if (typeof ip === 'string' || ip.protocol !== PROTO_TCP || ip.end - ip.start < 20) return packet;
   const out = packet.slice();
-  const o = ip.start;
-  out[o + 16] = 0;
-  out[o + 17] = 0;
-  const c = finishChecksum(
-    sumBytes(out, o, ip.end, pseudoHeaderSum(ip.src, ip.dst, PROTO_TCP, ip.end - o)),
-  );
-  out[o + 16] = c >> 8;
-  out[o + 17] = c & 0xff;
+  out[ip.start + 16] = 0;
+  out[ip.start + 17] = 0;
+  fillTcpChecksum(out, ip.start, ip.end - ip.start, ip.src, ip.dst);
   return out;
 }

@@ -370,10 +370,21 @@ export function writeTcp(
     b[o + 17] = p & 0xff;
     return len;
   }
+  fillTcpChecksum(b, o, len, src, dst);
+  return len;
+}
+
+/** Computes and writes the checksum of the TCP segment `b[o, o + len)` (its checksum field zero). */
+export function fillTcpChecksum(
+  b: Uint8Array,
+  o: number,
+  len: number,
+  src: IpAddr,
+  dst: IpAddr,
+): void {
   const c = finishChecksum(sumBytes(b, o, o + len, pseudoHeaderSum(src, dst, PROTO_TCP, len)));
   b[o + 16] = c >> 8;
   b[o + 17] = c & 0xff;
-  return len;
 }
 
 /** Encodes a complete IP packet carrying `seg` from `src` to `dst` (`checksum` false: TCP checksum left 0). */

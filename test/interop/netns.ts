@@ -165,15 +165,27 @@ export class Proc {
 
 const hasTshark = spawnSync('sh', ['-c', 'command -v tshark']).status === 0;
 
-/** Packets of a pcap file, decoded (raw-IP link type, as synack writes), with their source address. */
-export function pcapSegments(file: string): { src: string; seg: Segment }[] {
+/** The packets of a pcap file (its records' data, raw IP as synack writes it). */
+export function pcapPackets(file: string): Uint8Array[] {
   const b = readFileSync(file);
-  const out: { src: string; seg: Segment }[] = [];
+  const out: Uint8Array[] = [];
   for (let o = 24; o + 16 <= b.length; ) {
     const len = b.readUInt32LE(o + 8);
-    const p = decodePacket(new Uint8Array(b.subarray(o + 16, o + 16 + len)));
-    if (typeof p !== 'string') out.push({ src: [...p.src].join('.'), seg: p.seg });
+    out.push(new Uint8Array(b.subarray(o + 16, o + 16 + len)));
     o += 16 + len;
+  }
+  return out;
+}
+
+/**
+ * Packets of a pcap file, decoded, with their source address; a packet that
+ * does not decode (a bad checksum among others) is left out.
+ */
+export function pcapSegments(file: string): { src: string; seg: Segment }[] {
+  const out: { src: string; seg: Segment }[] = [];
+  for (const packet of pcapPackets(file)) {
+    const p = decodePacket(packet);
+    if (typeof p !== 'string') out.push({ src: [...p.src].join('.'), seg: p.seg });
   }
   return out;
 }

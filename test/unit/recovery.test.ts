@@ -6,7 +6,7 @@
 // also pinned packet by packet in test/scripts/recovery.)
 
 import { describe, expect, it } from 'vitest';
-import { Network } from '../../src/sim/network.ts';
+import { defaultLink, type LinkParams, Network } from '../../src/sim/network.ts';
 import { findScenario } from '../../src/sim/scenarios/index.ts';
 import { validateConfig } from '../../src/tcp/config.ts';
 import { defaultConfig, profiles, type TcpConfig, type TraceEvent } from '../../src/tcp/types.ts';
@@ -44,17 +44,7 @@ function bulk(
   return { net, data, received, cc };
 }
 
-const link = (p: Partial<ConstructorParameters<typeof Network>[1]> = {}) => ({
-  latency: 20,
-  jitter: 0,
-  bandwidth: 0,
-  loss: 0,
-  duplicate: 0,
-  corrupt: 0,
-  reorder: 0,
-  reorderDelay: 30,
-  ...p,
-});
+const link = (p: Partial<LinkParams> = {}): LinkParams => ({ ...defaultLink, latency: 20, ...p });
 
 describe('bulk transfers under chaos arrive byte for byte', () => {
   const cases: [string, Partial<TcpConfig>][] = [
