@@ -357,7 +357,8 @@ export function synFlood(
       clock,
       random: seededRandom(1),
     });
-    stack.attach({ onPacket: null, send: () => {} });
+    // A device written synchronously, as TUN: done with each packet when send returns.
+    stack.attach({ onPacket: null, send: () => {}, copies: true });
     stack.listen({ port: 80, backlog: 1024, config: { synCookies: cookies } });
     for (let i = 0; i < 20_000; i++) stack.receive(syns[i]);
     const before = heap();

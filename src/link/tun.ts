@@ -199,6 +199,8 @@ export function openTun(name: string, opts: TunOptions = {}): TunLink {
     onPackets: null,
     // Each packet read is copied into a buffer of its own (below).
     fresh: true,
+    // write(2) copies each packet into the kernel before send returns.
+    copies: true,
     offload: offload ? { gso: GSO_MAX } : undefined,
     send(packet, gso) {
       if (!open) return;

@@ -43,4 +43,10 @@ export interface Link {
    * verified. Never set on a real wire or on a simulated one that corrupts.
    */
   readonly inProcess?: boolean;
+  /**
+   * `send` is done with the packet when it returns (a device written with
+   * write(2) copies it into the kernel): the stack may encode its next packet
+   * into the same bytes. Never set on a link that queues or delays packets.
+   */
+  readonly copies?: boolean;
 }

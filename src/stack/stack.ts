@@ -37,7 +37,7 @@ import {
 import { decodeIcmp, encodeEchoReply } from '../wire/icmp.ts';
 import { decodeIp, type IpPacket, PROTO_ICMP, PROTO_ICMPV6 } from '../wire/ip.ts';
 import { decodeSegment, withTcpChecksum } from '../wire/packet.ts';
-import { encodePacket, type Segment } from '../wire/tcp.ts';
+import { encodePacket, type Segment, writePacket } from '../wire/tcp.ts';
 import type { Clock } from './clock.ts';
 import type { Link } from './link.ts';
 import { TcpServer, TcpSocket } from './socket.ts';
@@ -73,6 +73,10 @@ export interface StackOptions {
 
 /** The largest IPv6 and TCP headers (40 + 60 bytes): what a large segment leaves for payload. */
 const MAX_HEADERS = 100;
+/** The largest IP packet without jumbograms (IPv6: 40 + 65,535), for the reused output bytes. */
+const OUT_BYTES = 65_575;
+/** Packets up to this long (every control segment) get a view of the reused bytes kept per length. */
+const SMALL_PACKET = 128;
 
 export interface StackStats {
   counters: Partial<Record<Counter | 'packets-in' | 'packets-out', number>>;
@@ -206,6 +210,11 @@ export class Stack implements ConnectionHost, ListenerHost {
    * could otherwise change under it).
    */
   zeroCopy = false;
+  /** Every link copies a packet out on send (Link.copies): outgoing packets reuse `outBuf`. */
+  private reuseOut = false;
+  private outBuf: Uint8Array | null = null;
+  /** Views of `outBuf` by length, for the small packets (a view is an object too). */
+  private readonly outViews: Uint8Array[] = [];
 
   constructor(opts: StackOptions) {
     this.name = opts.name ?? 'host';
@@ -250,6 +259,7 @@ export class Stack implements ConnectionHost, ListenerHost {
   attach(link: Link): void {
     this.links.push(link);
     this.zeroCopy = this.tracer === null && this.links.every((l) => l.fresh === true);
+    this.reuseOut = this.links.every((l) => l.copies === true);
     const inProcess = this.links.every((l) => l.inProcess === true);
     this.checksumIn = this.verifyChecksums && !inProcess;
     // A device that offloads checksums gets the pseudo-header sum (a trace gets copies made whole).
@@ -608,7 +618,10 @@ export class Stack implements ConnectionHost, ListenerHost {
     tos = this.cfg.tos,
     gso = 0,
   ): void {
-    const packet = encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
+    const packet =
+      this.reuseOut && this.tracer === null
+        ? this.encodeReused(local, remote, seg, ttl, tos)
+        : encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
     this.segmentsOut++;
     if (this.tracer) {
       this.tracer.emit({
@@ -625,6 +638,32 @@ export class Stack implements ConnectionHost, ListenerHost {
       });
     }
     this.output(packet, gso);
+  }
+
+  /**
+   * Encodes into bytes every packet reuses: only where each link is done with
+   * a packet when send returns and no trace keeps packets (a SYN flood over a
+   * TUN device then allocates no packet per SYN,ACK).
+   */
+  private encodeReused(
+    local: IpAddr,
+    remote: IpAddr,
+    seg: Segment,
+    ttl: number,
+    tos: number,
+  ): Uint8Array {
+    // Headers take at most MAX_HEADERS bytes.
+    if (seg.payload.length > OUT_BYTES - MAX_HEADERS)
+      return encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
+    if (this.outBuf === null) this.outBuf = new Uint8Array(OUT_BYTES);
+    const len = writePacket(this.outBuf, local, remote, seg, ttl, tos, this.checksumOut);
+    if (len > SMALL_PACKET) return this.outBuf.subarray(0, len);
+    let view = this.outViews[len];
+    if (view === undefined) {
+      view = this.outBuf.subarray(0, len);
+      this.outViews[len] = view;
+    }
+    return view;
   }
 
   private output(packet: Uint8Array, gso = 0): void {

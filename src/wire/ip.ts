@@ -163,8 +163,15 @@ export function writeIpHeader(
     out[9] = protocol;
     out[10] = 0;
     out[11] = 0;
-    out.set(src, 12);
-    out.set(dst, 16);
+    // Byte by byte: TypedArray.set costs more than the copy for four bytes.
+    out[12] = src[0];
+    out[13] = src[1];
+    out[14] = src[2];
+    out[15] = src[3];
+    out[16] = dst[0];
+    out[17] = dst[1];
+    out[18] = dst[2];
+    out[19] = dst[3];
     const c = finishChecksum(sumBytes(out, 0, IPV4_HEADER));
     out[10] = c >> 8;
     out[11] = c & 0xff;

@@ -397,11 +397,46 @@ export function encodePacket(
   checksum: boolean | 'partial' = true,
 ): Uint8Array {
   const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
-  const ipLen = src.length === 4 ? 20 : 40;
-  const out = new Uint8Array(ipLen + tcpLen);
-  writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl, 0, tos);
-  writeTcp(out, ipLen, seg, src, dst, checksum);
+  const out = new Uint8Array((src.length === 4 ? 20 : 40) + tcpLen);
+  fillPacket(out, src, dst, seg, ttl, tos, checksum, tcpLen);
   return out;
+}
+
+/** As encodePacket, into the start of `out` (which must have room). Returns the packet's length. */
+export function writePacket(
+  out: Uint8Array,
+  src: IpAddr,
+  dst: IpAddr,
+  seg: Segment,
+  ttl: number,
+  tos: number,
+  checksum: boolean | 'partial',
+): number {
+  return fillPacket(
+    out,
+    src,
+    dst,
+    seg,
+    ttl,
+    tos,
+    checksum,
+    tcpHeaderLength(seg) + seg.payload.length,
+  );
+}
+
+function fillPacket(
+  out: Uint8Array,
+  src: IpAddr,
+  dst: IpAddr,
+  seg: Segment,
+  ttl: number,
+  tos: number,
+  checksum: boolean | 'partial',
+  tcpLen: number,
+): number {
+  const ipLen = writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl, 0, tos);
+  writeTcp(out, ipLen, seg, src, dst, checksum);
+  return ipLen + tcpLen;
 }
 
 /** Encodes just the TCP segment (for tests and tools that build their own IP header). */

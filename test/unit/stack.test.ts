@@ -258,3 +258,60 @@ describe('links that never leave the process (memoryPair inProcess, Link.fresh)'
     expect(b.stats.drops['bad-tcp-checksum']).toBe(1);
   });
 });
+
+describe('links that copy a packet out on send (Link.copies, as a TUN device)', () => {
+  function copyingPair(tracer?: TraceLog) {
+    const clock = new VirtualClock();
+    const a = new Stack({
+      name: 'a',
+      addresses: ['198.18.0.1'],
+      clock,
+      random: seededRandom(1),
+      tracer,
+    });
+    const b = new Stack({ name: 'b', addresses: ['198.18.0.2'], clock, random: seededRandom(2) });
+    // What a's link was handed, and what it copied out at the time (a device's write).
+    const handed: Uint8Array[] = [];
+    const copied: Uint8Array[] = [];
+    const [, lb] = memoryPair((fn) => clock.schedule(clock.now() + 1, fn));
+    a.attach({
+      copies: true,
+      onPacket: null,
+      send(p) {
+        handed.push(p);
+        const copy = p.slice();
+        copied.push(copy);
+        clock.schedule(clock.now() + 1, () => b.receive(copy));
+      },
+    });
+    lb.send = (p) => clock.schedule(clock.now() + 1, () => a.receive(p));
+    b.attach(lb);
+    const l = b.listen({ port: 80 });
+    const sock = a.connect({ host: '198.18.0.2', port: 80 });
+    clock.run(clock.now() + 10);
+    const peer = l.accept()!;
+    const got: number[] = [];
+    peer.on('data', (d) => got.push(...d));
+    const data = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff);
+    sock.write(data);
+    clock.run(clock.now() + 100);
+    return { handed, copied, got, data, b };
+  }
+
+  it('reuses one set of bytes for every packet, and the peer receives each as it was sent', () => {
+    const { handed, copied, got, data, b } = copyingPair();
+    expect(handed.length).toBeGreaterThan(4);
+    // Every packet handed over lives in the same buffer: nothing allocated per packet.
+    expect(new Set(handed.map((p) => p.buffer)).size).toBe(1);
+    expect(got).toEqual([...data]);
+    expect(b.stats.drops['bad-tcp-checksum'] ?? 0).toBe(0);
+    // The bytes a packet was handed over with changed afterwards (the next packet went there).
+    expect(handed.some((p, i) => !p.every((x, j) => x === copied[i][j]))).toBe(true);
+  });
+
+  it('with a trace, each packet is a buffer of its own (the trace keeps them)', () => {
+    const { handed, got, data } = copyingPair(new TraceLog());
+    expect(new Set(handed.map((p) => p.buffer)).size).toBe(handed.length);
+    expect(got).toEqual([...data]);
+  });
+});
