@@ -35,6 +35,12 @@ export const CA_LOSS = 4;
 const DUPTHRESH = 3; // RFC 5681 §3.2, RFC 6675 §2
 /** RFC 8985 §7.2: the worst-case delayed-ACK time added when one segment is in flight. */
 const WC_DEL_ACK = 200;
+/**
+ * Added to the probe timeout otherwise (Linux's TCP_TIMEOUT_MIN, 2 ms): at
+ * sub-millisecond RTTs 2×SRTT is shorter than the time an ACK takes to be
+ * produced, and probes would go for tails that were never lost.
+ */
+const PTO_FLOOR = 2;
 export const LOSS_TIMER_RACK = 1;
 export const LOSS_TIMER_TLP = 2;
 
@@ -462,7 +468,7 @@ export function armLossProbe(c: Connection, now: number): void {
   if (c.rec && c.rec.tlpEnd !== -1) return;
   if (!c.rto.hasSample) return;
   const flight = seqDiff(c.sndMax, c.sndUna);
-  const pto = 2 * c.rto.srtt + (flight <= c.sndMss ? WC_DEL_ACK : 0);
+  const pto = 2 * c.rto.srtt + (flight <= c.sndMss ? WC_DEL_ACK : PTO_FLOOR);
   // The RTO does the job when it would come first.
   if (now + pto >= c.rexmitAt) {
     if (c.lossTimer === LOSS_TIMER_TLP) stopLossTimer(c, now);

@@ -110,6 +110,22 @@ describe('recovery decisions', () => {
     expect(r.cc.filter((e) => e.event === 'enter-loss').length).toBe(0);
   });
 
+  it('at a sub-millisecond RTT the probe still waits 2 ms beyond 2×SRTT (as Linux: TCP_TIMEOUT_MIN)', () => {
+    const r = bulk(1, 30_000, link({ latency: 0.05 }), { mss: 1000, timestamps: false }, dropLast);
+    expect(Buffer.compare(r.received, Buffer.from(r.data))).toBe(0);
+    const tlp = r.cc.find((e) => e.event === 'tlp');
+    expect(tlp).toBeDefined();
+    // The probe timer was last armed by the last ACK the client had before it.
+    const acks = r.net.events.filter(
+      (e): e is Seg =>
+        e.type === 'segment' && e.host === 'client' && e.dir === 'in' && e.t <= tlp!.t,
+    );
+    const armed = acks[acks.length - 1].t;
+    expect(tlp!.t - armed).toBeGreaterThanOrEqual(2);
+    expect(tlp!.t - armed).toBeLessThan(3);
+    expect(r.cc.filter((e) => e.event === 'enter-loss').length).toBe(0);
+  });
+
   it('without RACK-TLP the same lost tail waits for the RTO', () => {
     const r = bulk(1, 30_000, link(), { mss: 1000, timestamps: false, rack: false }, dropLast);
     expect(Buffer.compare(r.received, Buffer.from(r.data))).toBe(0);
