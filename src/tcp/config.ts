@@ -11,6 +11,8 @@ const RULES: readonly Rule[] = [
   ['mss', 64, 65495, true],
   ['rcvBuf', 1, 2 ** 30, true],
   ['sndBuf', 1, 2 ** 30, true],
+  ['rcvBufMax', 1, 2 ** 30, true],
+  ['sndBufMax', 1, 2 ** 30, true],
   ['initialRto', 1, 600_000, false],
   ['minRto', 1, 600_000, false],
   ['maxRto', 1, 3_600_000, false],

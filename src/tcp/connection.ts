@@ -269,6 +269,8 @@ export class Connection extends Tcb implements Endpoints {
   rcvBuf: number;
   /** @internal */
   sndBuf: number;
+  /** @internal Receive-buffer autotuning (rcv.ts): when this round trip's count began, and what the application read in it. */
+  tune: { at: number; copied: number } | null = null;
   /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. */
   rcvClamp = Number.POSITIVE_INFINITY;
   /** @internal The length of the oldest unread segment (Linux's window accounting). */

@@ -39,8 +39,37 @@ export function read(c: Connection, max: number, now: number): Uint8Array | null
   const freeBefore = rcvFree(c);
   c.recvQueued -= out.length;
   if (q.length === 0) c.recvChunks = null;
+  if (c.rcvBuf < c.cfg.rcvBufMax && !c.cfg.rcvBufLocked) growRcvBuf(c, out.length, now);
   maybeWindowUpdate(c, freeBefore, now);
   return out;
+}
+
+/** The period a receiver that has no RTT measured yet (it sent no data) counts its reads over. */
+const TUNE_PERIOD_NO_RTT = 100;
+
+/**
+ * Dynamic right-sizing (as Linux's tcp_rcv_space_adjust): once a round trip,
+ * if the application read more than half the buffer in it, the window was
+ * what held the sender back, and the buffer becomes twice what was read (room
+ * for the sender to double its rate), up to rcvBufMax and what the window
+ * scale can announce. A reader that keeps up is all it takes: data the
+ * application does not read never makes the buffer grow.
+ */
+function growRcvBuf(c: Connection, n: number, now: number): void {
+  let t = c.tune;
+  if (t === null) {
+    t = { at: now, copied: 0 };
+    c.tune = t;
+  }
+  t.copied += n;
+  const period = c.rto.hasSample ? Math.max(1, c.rto.srtt) : TUNE_PERIOD_NO_RTT;
+  if (now - t.at < period) return;
+  const copied = t.copied;
+  t.at = now;
+  t.copied = 0;
+  if (2 * copied <= c.rcvBuf) return;
+  const limit = Math.min(c.cfg.rcvBufMax, 0xffff * 2 ** c.rcvWndScale);
+  c.rcvBuf = Math.max(c.rcvBuf, Math.min(limit, 2 * copied));
 }
 
 /** Bytes of urgent data not yet read (RFC 9293 §3.8.5, MUST-33): up to the urgent pointer. */

@@ -106,6 +106,12 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
       // tcp_check_sack_reneging) and the timeout forgets the SACK marks.
       armRexmit(c, now, Math.max(c.rto.srtt / 2, 10), true);
     } else armRexmit(c, now, c.rto.rto, true);
+    // The application waits for room: the buffer grows to twice what the congestion
+    // and peer's windows let fly (as Linux's tcp_sndbuf_expand), up to sndBufMax.
+    if (c.writeBlocked && c.sndBuf < c.cfg.sndBufMax) {
+      const want = 2 * Math.min(c.cwnd, Math.max(c.sndWnd, c.sndMss));
+      if (want > c.sndBuf) c.sndBuf = Math.min(c.cfg.sndBufMax, want);
+    }
     if (c.writeBlocked && c.sendSpace > 0) {
       c.writeBlocked = false;
       c.host.deliver(c, { type: 'writable' }, now);

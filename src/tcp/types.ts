@@ -119,6 +119,13 @@ export interface Profile {
   /** The socket buffers a connection starts with (bytes); 256 KiB each when not given. */
   buffers?: { rcv: number; snd: number };
   /**
+   * How far the buffers may grow by themselves (TcpConfig.rcvBufMax and
+   * sndBufMax); when not given they keep their size. The linux and freebsd
+   * profiles model those stacks at the packet level with fixed buffers (their
+   * autotuning is not modelled).
+   */
+  buffersMax?: { rcv: number; snd: number };
+  /**
    * FreeBSD's tcp_mss(): once the MSS is known, both socket buffers are rounded
    * up to a whole number of segments, and the window announced is the free
    * space shifted down (truncated) by the window scale.
@@ -170,6 +177,8 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     // 1+2+4+8+16+32+64 s, then a last RTO capped at 120 s: gives up after 247 s (≥ 3 minutes, MUST-23).
     synRetries: 7,
     layout: linuxLayout,
+    // Buffers grow to 4 MiB as a connection's rate × RTT asks (Linux's tcp_wmem[2] is 4 MiB).
+    buffersMax: { rcv: 4 << 20, snd: 4 << 20 },
   },
   // Linux 5.x/6.x: window 10 × 4 segments, scale 7, RTO 1 s (RFC 6298).
   linux: {
@@ -258,6 +267,18 @@ export interface TcpConfig {
   /** The receive buffer was set by the application (SO_RCVBUF), as Linux's SOCK_RCVBUF_LOCK. */
   rcvBufLocked?: boolean;
   sndBuf: number;
+  /**
+   * Autotuning ceilings of the buffers (as Linux's tcp_rmem[2] and tcp_wmem[2]). The
+   * receive buffer doubles toward `rcvBufMax` while the application reads
+   * more in one round trip than half of it holds (dynamic right-sizing, as
+   * Linux's tcp_rcv_space_adjust); the send buffer grows to twice the
+   * congestion window while the application waits for room (as
+   * tcp_sndbuf_expand). They bound what a peer can make a connection hold.
+   * Equal to (or below) rcvBuf/sndBuf: no autotuning; a receive buffer the
+   * application set (rcvBufLocked) never grows.
+   */
+  rcvBufMax: number;
+  sndBufMax: number;
   windowScaling: boolean;
   sack: boolean;
   timestamps: boolean;
@@ -337,6 +358,8 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     mss: profile.mss,
     rcvBuf: profile.buffers?.rcv ?? 256 * 1024,
     sndBuf: profile.buffers?.snd ?? 256 * 1024,
+    rcvBufMax: profile.buffersMax?.rcv ?? profile.buffers?.rcv ?? 256 * 1024,
+    sndBufMax: profile.buffersMax?.snd ?? profile.buffers?.snd ?? 256 * 1024,
     windowScaling: true,
     sack: true,
     timestamps: true,
