@@ -137,6 +137,9 @@ export async function tunFigures(
       if (has('ab')) {
         const a: number[] = [];
         const b: number[] = [];
+        progress('tun: ab -n 5000 -c 16, warm-up (not counted)');
+        abRate(ns, `http://${SYNACK}:9000/`);
+        abRate(ns, `http://${KERNEL}:9001/`);
         for (let r = 0; r < rounds; r++) {
           progress(`tun: ab -n 5000 -c 16, round ${r + 1}/${rounds}`);
           a.push(abRate(ns, `http://${SYNACK}:9000/`));
@@ -147,6 +150,9 @@ export async function tunFigures(
       if (has('wrk')) {
         const a: number[] = [];
         const b: number[] = [];
+        progress('tun: wrk -c16 -d3s, warm-up (not counted)');
+        wrkRate(ns, `http://${SYNACK}:9000/`);
+        wrkRate(ns, `http://${KERNEL}:9001/`);
         for (let r = 0; r < rounds; r++) {
           progress(`tun: wrk -c16 -d3s, round ${r + 1}/${rounds}`);
           a.push(wrkRate(ns, `http://${SYNACK}:9000/`));
@@ -164,6 +170,9 @@ export async function tunFigures(
       const theirs = await nodeServer(ns, ECHO_KERNEL);
       const a: number[] = [];
       const b: number[] = [];
+      progress(`tun: bulk ${bulkBytes >> 20} MiB echoed, warm-up (not counted)`);
+      bulkRate(ns, SYNACK, 9000, bulkBytes);
+      bulkRate(ns, KERNEL, 9001, bulkBytes);
       for (let r = 0; r < rounds; r++) {
         progress(`tun: bulk ${bulkBytes >> 20} MiB echoed, round ${r + 1}/${rounds}`);
         a.push(bulkRate(ns, SYNACK, 9000, bulkBytes));
