@@ -8,7 +8,8 @@ import { State, TraceLog } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 import { ACK, encodePacket, RST } from '../../src/wire/tcp.ts';
 
-function pair(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
+/** Two stacks on one virtual clock, 198.18.0.1 (a) and 198.18.0.2 (b), not yet attached to links. */
+function stacks(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
   const clock = new VirtualClock();
   const a = new Stack({
     name: 'a',
@@ -24,6 +25,11 @@ function pair(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
     random: seededRandom(2),
     ...opts,
   });
+  return { clock, a, b };
+}
+
+function pair(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
+  const { clock, a, b } = stacks(opts);
   const [la, lb] = memoryPair((fn) => clock.schedule(clock.now() + 1, fn));
   a.attach(la);
   b.attach(lb);
@@ -261,15 +267,7 @@ describe('links that never leave the process (memoryPair inProcess, Link.fresh)'
 
 describe('links that copy a packet out on send (Link.copies, as a TUN device)', () => {
   function copyingPair(tracer?: TraceLog) {
-    const clock = new VirtualClock();
-    const a = new Stack({
-      name: 'a',
-      addresses: ['198.18.0.1'],
-      clock,
-      random: seededRandom(1),
-      tracer,
-    });
-    const b = new Stack({ name: 'b', addresses: ['198.18.0.2'], clock, random: seededRandom(2) });
+    const { clock, a, b } = stacks({ tracer });
     // What a's link was handed, and what it copied out at the time (a device's write).
     const handed: Uint8Array[] = [];
     const copied: Uint8Array[] = [];
