@@ -9,6 +9,14 @@ export function sumBytes(bytes: Uint8Array, start: number, end: number, acc = 0)
   if (end - start >= 128 && LITTLE_ENDIAN) return sumWide(bytes, start, end, acc);
   let sum = acc;
   let i = start;
+  // Eight bytes a turn (a header is 20–60): a quarter of the loop's overhead.
+  for (; i + 8 <= end; i += 8) {
+    sum +=
+      ((bytes[i] << 8) | bytes[i + 1]) +
+      ((bytes[i + 2] << 8) | bytes[i + 3]) +
+      ((bytes[i + 4] << 8) | bytes[i + 5]) +
+      ((bytes[i + 6] << 8) | bytes[i + 7]);
+  }
   const last = end - 1;
   for (; i < last; i += 2) sum += (bytes[i] << 8) | bytes[i + 1];
   if (i < end) sum += bytes[i] << 8;
