@@ -9,6 +9,7 @@ import {
   type ConnectionHost,
   type Counter,
 } from '../tcp/connection.ts';
+import { COUNTER, COUNTER_NAMES } from '../tcp/counters.ts';
 import { TcpError } from '../tcp/errors.ts';
 import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost } from '../tcp/listener.ts';
@@ -111,9 +112,9 @@ export interface ListenOptions {
 }
 
 const OPTION_COUNTERS = {
-  'option-bad-length': 'options-bad-length',
-  'option-zero-length': 'options-zero-length',
-  'option-overrun': 'options-overrun',
+  'option-bad-length': COUNTER['options-bad-length'],
+  'option-zero-length': COUNTER['options-zero-length'],
+  'option-overrun': COUNTER['options-overrun'],
 } as const;
 
 /** Servers whose Fast Open cookie is remembered (Linux keeps its TCP metrics in a similar bound). */
@@ -134,6 +135,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   readonly cfg: TcpConfig;
   readonly tracer: Tracer | null;
   private readonly counts: StackStats = { counters: {}, drops: {} };
+  /** The counters by number (COUNTER); `stats` names those above zero. */
+  private readonly counterValues = new Float64Array(COUNTER_NAMES.length);
   // The four counters every packet moves, as plain fields (a keyed update costs more).
   private packetsIn = 0;
   private packetsOut = 0;
@@ -143,6 +146,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   /** What this stack counted: events by name, and dropped segments by reason. */
   get stats(): StackStats {
     const c = this.counts.counters;
+    for (let i = 0; i < COUNTER_NAMES.length; i++)
+      if (this.counterValues[i] > 0) c[COUNTER_NAMES[i]] = this.counterValues[i];
     if (this.packetsIn) c['packets-in'] = this.packetsIn;
     if (this.packetsOut) c['packets-out'] = this.packetsOut;
     if (this.segmentsIn) c['segments-in'] = this.segmentsIn;
@@ -517,7 +522,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     // Nothing matches: RST unless it is an RST (RFC 9293 §3.10.7.1).
     const rst = resetFor(seg);
     if (rst) {
-      this.count('resets-sent');
+      this.count(COUNTER['resets-sent']);
       this.transmitFor(dst, src, 0, rst, 'reset', now);
       this.dropFor(0, seg, 'no-listener', now);
     } else {
@@ -541,7 +546,7 @@ export class Stack implements ConnectionHost, ListenerHost {
         this.dropPacket(0, 'icmp-rate-limited', now, packet);
         return;
       }
-      this.count('icmp-echo-replies');
+      this.count(COUNTER['icmp-echo-replies']);
       this.output(encodeEchoReply(ip.dst, ip.src, m.id, m.seq, m.data));
       return;
     }
@@ -716,8 +721,8 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.tracer.emit({ type: 'drop', t: now, host: this.name, conn, reason, seg, packet });
   }
 
-  count(c: Counter): void {
-    this.counts.counters[c] = (this.counts.counters[c] ?? 0) + 1;
+  count(id: number): void {
+    this.counterValues[id]++;
   }
 
   challengeAckAllowed(now: number): boolean {

@@ -15,6 +15,7 @@ import {
   type HyStart,
   newCcState,
 } from './cc.ts';
+import { COUNTER } from './counters.ts';
 import {
   ConnectionRefused,
   ConnectionReset,
@@ -83,49 +84,7 @@ export type ConnEvent =
   | { type: 'closed'; error?: TcpError };
 
 /** Counters a connection bumps on its host. */
-export type Counter =
-  | 'segments-in'
-  | 'segments-out'
-  | 'retransmits'
-  | 'resets-sent'
-  | 'resets-received'
-  | 'challenge-acks-sent'
-  | 'challenge-acks-suppressed'
-  | 'active-opens'
-  | 'passive-opens'
-  | 'syns-received'
-  | 'syn-acks-sent'
-  | 'syn-data-ignored'
-  | 'cookies-sent'
-  | 'cookies-accepted'
-  | 'cookies-rejected'
-  | 'fastopen-cookies-sent'
-  | 'fastopen-accepted'
-  | 'fastopen-rejected'
-  | 'syn-queue-overflows'
-  | 'resets-suppressed'
-  | 'connections-timed-out'
-  | 'zero-window-probes'
-  | 'keepalive-probes'
-  | 'fast-retransmits'
-  | 'options-bad-length'
-  | 'options-zero-length'
-  | 'options-overrun'
-  | 'acks-delayed'
-  | 'sws-deferred'
-  | 'urgent-received'
-  | 'soft-errors'
-  | 'resets-unread-data'
-  | 'pmtu-reductions'
-  | 'icmp-errors-received'
-  | 'icmp-echo-replies'
-  | 'zero-window-timeouts'
-  | 'invalid-acks-suppressed'
-  | 'dsacks-received'
-  | 'recoveries-undone'
-  | 'tail-loss-probes'
-  | 'tail-loss-probes-repaired'
-  | 'sack-reneging';
+export type { Counter } from './counters.ts';
 
 /** What the engine needs from the host it lives in. */
 export interface ConnectionHost {
@@ -134,7 +93,8 @@ export interface ConnectionHost {
   transmit(conn: Connection, seg: Segment, why: SendReason, now: number): void;
   deliver(conn: Connection, ev: ConnEvent, now: number): void;
   drop(conn: Connection, seg: Segment, reason: DropReason, now: number): void;
-  count(c: Counter): void;
+  /** Adds one to a counter: `count(COUNTER['name'])`. */
+  count(id: number): void;
   /** RFC 5961 §7: challenge ACKs are rate limited across the host. */
   challengeAckAllowed(now: number): boolean;
   /** `conn.deadline` may have moved earlier. */
@@ -380,7 +340,7 @@ export class Connection extends Tcb implements Endpoints {
     if (!reading) {
       this.readClosed = true;
       if (this.recvQueued > 0 && this.state !== State.Closed && this.state !== State.TimeWait) {
-        this.host.count('resets-unread-data');
+        this.host.count(COUNTER['resets-unread-data']);
         this.abort(now);
         return;
       }
@@ -552,7 +512,7 @@ export class Connection extends Tcb implements Endpoints {
         this.host.drop(this, seg, 'rst-not-exact', now);
         return;
       }
-      this.host.count('resets-received');
+      this.host.count(COUNTER['resets-received']);
       switch (this.state) {
         case State.SynReceived:
           // RFC 9293: refused if we opened actively; Linux's tcp_reset says reset.
@@ -666,7 +626,7 @@ export class Connection extends Tcb implements Endpoints {
         ? seq === this.iss
         : seqLe(this.sndUna, seq) && seqLt(seq, this.sndMax);
     if (!inFlight || this.state === State.Closed || this.state === State.TimeWait) return false;
-    this.host.count('icmp-errors-received');
+    this.host.count(COUNTER['icmp-errors-received']);
     const v6 = this.localAddr.length === 16;
     if (kind === 'packet-too-big') {
       // A floor keeps a forged message from shrinking segments to nothing (Linux: min_pmtu 552).
@@ -675,14 +635,14 @@ export class Connection extends Tcb implements Endpoints {
       const mss = pmtu - (v6 ? 40 : 20) - 20 - (this.tsOk ? 12 : 0);
       if (mss < this.sndMss) {
         this.sndMss = mss;
-        this.host.count('pmtu-reductions');
+        this.host.count(COUNTER['pmtu-reductions']);
         if (this.synchronized() && seqLt(this.sndUna, this.sndMax)) retransmitOne(this, now);
       }
       return true;
     }
     const what = icmpText(kind, type, code, v6);
     if (kind === 'unreachable-hard' && opening) {
-      this.host.count('connections-timed-out');
+      this.host.count(COUNTER['connections-timed-out']);
       this.release(now, softError(what.code, what.text));
       return true;
     }
@@ -693,7 +653,7 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal A soft error: kept, and reported to the application (MUST-47, SHLD-25). */
   reportSoftError(error: TcpError, now: number): void {
     this.softError = error;
-    this.host.count('soft-errors');
+    this.host.count(COUNTER['soft-errors']);
     this.host.deliver(this, { type: 'soft-error', error }, now);
   }
 

@@ -6,6 +6,7 @@ import { ACK, FIN, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts
 import { SendBuffer } from './buffers.ts';
 import { initialWindow } from './cc.ts';
 import type { Connection, HandshakeResult } from './connection.ts';
+import { COUNTER } from './counters.ts';
 import { ConnectionRefused } from './errors.ts';
 import {
   defaultMss,
@@ -48,7 +49,7 @@ export function openActive(
     c.sndNxt = seqAdd(c.sndNxt, c.synDataLen);
   }
   c.sndMax = c.sndNxt;
-  c.host.count('active-opens');
+  c.host.count(COUNTER['active-opens']);
   c.setState(State.SynSent, now);
   sendSyn(c, now, 'syn');
   armRexmit(c, now, c.rto.rto);
@@ -66,7 +67,7 @@ export function openFromHandshake(c: Connection, h: HandshakeResult, now: number
   if (h.synRetransmitted) c.rto.resetAfterSynTimeout();
   else if (h.synAckSentAt !== undefined && c.cfg.profile.synAckRtt)
     c.rto.sample(now - h.synAckSentAt);
-  c.host.count('passive-opens');
+  c.host.count(COUNTER['passive-opens']);
   c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
   enterEstablished(c, now);
 }
@@ -114,7 +115,7 @@ export function openFastOpen(c: Connection, h: HandshakeResult, syn: Segment, no
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = h.irs;
   c.sndWl2 = h.iss;
-  c.host.count('passive-opens');
+  c.host.count(COUNTER['passive-opens']);
   c.state = State.Listen;
   c.setState(State.SynReceived, now, 'Fast Open');
   if (syn.payload.length > 0) {
@@ -159,7 +160,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   if (f & RST) {
     // RFC 5961 §3.2 keeps 9293's rule here: only an RST acknowledging our SYN refuses.
     if (hasAck) {
-      c.host.count('resets-received');
+      c.host.count(COUNTER['resets-received']);
       c.release(now, ConnectionRefused.quiet());
     } else {
       c.host.drop(c, seg, 'rst-unacceptable-ack', now);

@@ -7,6 +7,7 @@
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
 import { ACK, FIN, NOP, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
+import { COUNTER } from './counters.ts';
 import {
   findTimestamp,
   type Negotiated,
@@ -223,7 +224,7 @@ export class Listener {
         return;
       // Any other acknowledgment is bad in LISTEN: answer with a reset (rate limited).
       if (this.host.resetAllowed(now)) this.reset(dst, src, 0, seg, now);
-      else this.host.count('resets-suppressed');
+      else this.host.count(COUNTER['resets-suppressed']);
       this.host.dropFor(0, seg, 'listener-ack', now);
       return;
     }
@@ -231,7 +232,7 @@ export class Listener {
       this.host.dropFor(0, seg, 'bad-flags', now);
       return;
     }
-    this.host.count('syns-received');
+    this.host.count(COUNTER['syns-received']);
     if (this.acceptQueue.length >= this.acceptQueueLimit) {
       this.host.dropFor(0, seg, 'accept-queue-full', now);
       return;
@@ -254,15 +255,15 @@ export class Listener {
           this.openFastOpen(src, dst, seg, offer, now);
           return;
         }
-        if (offer.fo.length > 0 && !valid) this.host.count('fastopen-rejected');
+        if (offer.fo.length > 0 && !valid) this.host.count(COUNTER['fastopen-rejected']);
         if (!valid || offer.fo.length === 0) {
           fo = fastOpenCookie(jar, src);
-          this.host.count('fastopen-cookies-sent');
+          this.host.count(COUNTER['fastopen-cookies-sent']);
         }
       }
     }
     const full = this.synQueue.size >= this.synQueueLimit;
-    if (full) this.host.count('syn-queue-overflows');
+    if (full) this.host.count(COUNTER['syn-queue-overflows']);
     if (this.cfg.synCookies === 'always' || (full && this.cfg.synCookies === 'auto')) {
       this.sendCookie(src, dst, seg, offer ?? readSynOffer(seg), now, fo);
       return;
@@ -289,7 +290,8 @@ export class Listener {
     this.stateEvent(id, State.Listen, State.SynReceived, now);
     // A SYN's data is not accepted before the handshake completes: it is not
     // acknowledged, so the peer sends it again once established.
-    if (seg.payload.length > 0 && !this.twoWayHandshake) this.host.count('syn-data-ignored');
+    if (seg.payload.length > 0 && !this.twoWayHandshake)
+      this.host.count(COUNTER['syn-data-ignored']);
     if (this.twoWayHandshake) {
       this.establishTwoWay(rec, seg, now);
       return;
@@ -329,14 +331,14 @@ export class Listener {
     if (f & RST) {
       // RFC 5961 §3.2 on the half-open record: only an exact match resets.
       if (seg.seq === rcvNxt) {
-        this.host.count('resets-received');
+        this.host.count(COUNTER['resets-received']);
         this.forget(h, now, 'reset');
       } else if (seqInWindow(seg.seq, rcvNxt, wnd)) {
         if (this.host.challengeAckAllowed(now)) {
-          this.host.count('challenge-acks-sent');
+          this.host.count(COUNTER['challenge-acks-sent']);
           this.answer(h, now, 'challenge-ack');
         } else {
-          this.host.count('challenge-acks-suppressed');
+          this.host.count(COUNTER['challenge-acks-suppressed']);
         }
         this.host.dropFor(h.id, seg, 'rst-not-exact', now);
       } else {
@@ -384,7 +386,7 @@ export class Listener {
     now: number,
     fo?: Uint8Array,
   ): void {
-    if (seg.payload.length > 0) this.host.count('syn-data-ignored');
+    if (seg.payload.length > 0) this.host.count(COUNTER['syn-data-ignored']);
     // Without timestamps a cookie cannot carry window scale or SACK: Linux then
     // offers neither (tcp_clear_options), rather than offer what it will forget.
     if (this.cfg.profile.cookieOptionsNeedTs && (offer.tsVal === undefined || !this.cfg.timestamps))
@@ -408,8 +410,8 @@ export class Listener {
           : withFo(synOptions(this.cfg, tsVal, dst.length === 16, offer), fo, offer.foExp),
       payload: EMPTY,
     };
-    this.host.count('cookies-sent');
-    this.host.count('syn-acks-sent');
+    this.host.count(COUNTER['cookies-sent']);
+    this.host.count(COUNTER['syn-acks-sent']);
     this.cookieEvent(0, 'sent', now);
     this.host.transmitFor(dst, src, 0, reply, 'syn-ack', now, this.cfg.ttl, this.cfg.tos);
   }
@@ -453,7 +455,7 @@ export class Listener {
       .cookieJar(now)
       .check(dst, seg.dstPort, src, seg.srcPort, irs, seqAdd(seg.ack, -1), now, tsEcr);
     if (!r.ok) {
-      this.host.count('cookies-rejected');
+      this.host.count(COUNTER['cookies-rejected']);
       this.cookieEvent(0, 'rejected', now, r.reason);
       this.host.dropFor(0, seg, r.reason, now);
       return false;
@@ -467,7 +469,7 @@ export class Listener {
     const id = this.host.nextId();
     const h = this.record(id, src, dst, seg, seqAdd(seg.ack, -1), irs, offer, 0, now);
     h.deadline = Number.POSITIVE_INFINITY;
-    this.host.count('cookies-accepted');
+    this.host.count(COUNTER['cookies-accepted']);
     this.cookieEvent(id, 'accepted', now);
     this.stateEvent(id, State.Listen, State.SynReceived, now, 'SYN cookie');
     const conn = this.host.adopt(this, h);
@@ -497,8 +499,8 @@ export class Listener {
     h.deadline = Number.POSITIVE_INFINITY;
     const conn = this.host.adopt(this, h);
     if (!conn) return;
-    this.host.count('fastopen-accepted');
-    this.host.count('syn-acks-sent');
+    this.host.count(COUNTER['fastopen-accepted']);
+    this.host.count(COUNTER['syn-acks-sent']);
     conn.openFastOpen(handshakeOf(h, seg.window, h.tsOffset), seg, now);
     this.acceptQueue.push(conn);
   }
@@ -545,12 +547,12 @@ export class Listener {
   halfOpenTimeout(h: HalfOpen, now: number): void {
     if (this.synQueue.get(h.localAddr, h.localPort, h.remoteAddr, h.remotePort) !== h) return;
     if (h.retransmits >= this.cfg.synAckRetries) {
-      this.host.count('connections-timed-out');
+      this.host.count(COUNTER['connections-timed-out']);
       this.forget(h, now, 'timeout');
       return;
     }
     h.retransmits++;
-    this.host.count('retransmits');
+    this.host.count(COUNTER.retransmits);
     this.sendSynAck(h, now, 'retransmit');
     h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
     this.host.timerChanged(h);
@@ -604,7 +606,7 @@ export class Listener {
       ),
       payload: EMPTY,
     };
-    this.host.count('syn-acks-sent');
+    this.host.count(COUNTER['syn-acks-sent']);
     this.sendFor(h, seg, why, now);
   }
 
@@ -625,7 +627,7 @@ export class Listener {
   private reset(local: IpAddr, remote: IpAddr, conn: number, seg: Segment, now: number): void {
     const rst = resetFor(seg);
     if (!rst) return;
-    this.host.count('resets-sent');
+    this.host.count(COUNTER['resets-sent']);
     this.host.transmitFor(local, remote, conn, rst, 'reset', now, this.cfg.ttl, this.cfg.tos);
   }
 

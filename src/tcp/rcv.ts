@@ -6,6 +6,7 @@
 import { type Segment, URG } from '../wire/tcp.ts';
 import { Reassembly } from './buffers.ts';
 import type { Connection } from './connection.ts';
+import { COUNTER } from './counters.ts';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.ts';
 import { sendAbortReset, sendAck } from './snd.ts';
 import { updateDeadline } from './timer.ts';
@@ -87,7 +88,7 @@ export function processUrgent(c: Connection, seg: Segment, seq: number, now: num
   if (c.rcvUpValid && !seqGt(up, c.rcvUp)) return;
   c.rcvUp = up;
   c.rcvUpValid = true;
-  c.host.count('urgent-received');
+  c.host.count(COUNTER['urgent-received']);
   // Urgent data is delivered inline (RFC 6093 §4); the application learns of it at once (MUST-32).
   c.host.deliver(c, { type: 'urgent' }, now);
 }

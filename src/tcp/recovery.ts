@@ -21,6 +21,7 @@
 import type { Segment } from '../wire/tcp.ts';
 import { type CcState, ccOnAck, ccSsthresh, newCcState, noteAckRtt } from './cc.ts';
 import type { Connection } from './connection.ts';
+import { COUNTER } from './counters.ts';
 import { LOST, RETRANS_OUT, RETRANSMITTED, SACKED, type SentQueue } from './sent.ts';
 import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq.ts';
 import { updateDeadline } from './timer.ts';
@@ -93,7 +94,7 @@ function tlpAcked(c: Connection, r: Recovery, dup: boolean, flight: number, now:
   r.tlpEnd = -1;
   c.ssthresh = ccSsthresh(c, flight);
   c.cwnd = Math.min(c.cwnd, c.ssthresh);
-  c.host.count('tail-loss-probes-repaired');
+  c.host.count(COUNTER['tail-loss-probes-repaired']);
   c.cc('tlp-loss', now);
 }
 
@@ -145,7 +146,7 @@ export function readSack(c: Connection, seg: Segment, ack: number, now: number):
 
 /** A D-SACK: the peer got [start, end) twice. If it was our retransmission, it may not have been needed. */
 function dsack(c: Connection, start: number, end: number, now: number): void {
-  c.host.count('dsacks-received');
+  c.host.count(COUNTER['dsacks-received']);
   const r = c.recovery();
   // RFC 8985 §6.2 step 4: reordering is real; the window to wait for it grows.
   r.reordering = true;
@@ -167,7 +168,7 @@ function undo(c: Connection, now: number): void {
   const s = c.sent;
   if (s) for (let i = 0; i < s.count; i++) if (s.flags(i) & LOST) s.clear(i, LOST | RETRANS_OUT);
   if (c.caState >= CA_CWR) c.caState = CA_OPEN;
-  c.host.count('recoveries-undone');
+  c.host.count(COUNTER['recoveries-undone']);
   c.cc('undo', now);
 }
 
@@ -301,7 +302,7 @@ function enterRecovery(c: Connection, flight: number, now: number): void {
   // the reduction: with SACK the flight also counts data already delivered.
   r.recoverFs = Math.max(r.priorCwnd, 1);
   c.caState = CA_RECOVERY;
-  c.host.count('fast-retransmits');
+  c.host.count(COUNTER['fast-retransmits']);
   c.cc('enter-recovery', now);
 }
 
@@ -446,7 +447,7 @@ export function enterLoss(c: Connection, now: number): void {
     // would never go again (as Linux's tcp_timeout_mark_lost).
     if (s.count > 0 && s.flags(0) & SACKED) {
       for (let i = 0; i < s.count; i++) if (s.flags(i) & SACKED) s.clear(i, SACKED);
-      c.host.count('sack-reneging');
+      c.host.count(COUNTER['sack-reneging']);
     }
     for (let i = 0; i < s.count; i++) {
       const f = s.flags(i);
@@ -523,7 +524,7 @@ export function probeSent(c: Connection, retransmission: boolean): void {
   r.tlpEnd = c.sndMax;
   r.tlpRetrans = retransmission;
   r.tlpDsacked = false;
-  c.host.count('tail-loss-probes');
+  c.host.count(COUNTER['tail-loss-probes']);
 }
 
 /** Bookkeeping for a retransmission of record `i` (undo and PRR count it). */

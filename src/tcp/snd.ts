@@ -18,6 +18,7 @@ import {
 import { SendBuffer } from './buffers.ts';
 import { afterIdle, validateCwnd } from './cc.ts';
 import type { Connection } from './connection.ts';
+import { COUNTER } from './counters.ts';
 import { sendSyn } from './handshake.ts';
 import {
   ackSent,
@@ -215,7 +216,7 @@ export function output(c: Connection, now: number, force = false): boolean {
     // window cuts off goes only if it is at least half the largest window the
     // peer ever offered, or when the override (persist) timer fires.
     if (short && len < unsent && len < c.maxSndWnd / 2 && !force) {
-      c.host.count('sws-deferred');
+      c.host.count(COUNTER['sws-deferred']);
       if (off === 0 && c.persistAt === Number.POSITIVE_INFINITY) armPersist(c, now);
       break;
     }
@@ -295,7 +296,7 @@ export function retransmitRecord(c: Connection, i: number, now: number): void {
     seg.urgent = Math.min(seqDiff(c.sndUp, seq), 0xffff);
   }
   c.rttTiming = false; // Karn's rule
-  c.host.count('retransmits');
+  c.host.count(COUNTER.retransmits);
   c.totalRetrans++;
   noteRetransmit(c, s, i, now);
   c.transmit(seg, 'retransmit', now);
@@ -345,7 +346,7 @@ function sendData(
   if (c.synResendEnd !== 0 && !seqLt(seqAdd(seq, payload.length), c.synResendEnd))
     c.synResendEnd = 0;
   if (isRetransmit) {
-    c.host.count('retransmits');
+    c.host.count(COUNTER.retransmits);
     c.totalRetrans++;
   }
   c.transmit(seg, why, now);
@@ -448,7 +449,7 @@ export function sendAck(
 export function invalidAckLimited(c: Connection, seg: Segment, now: number): boolean {
   if ((seg.payload.length > 0 || seg.flags & FIN) && !(seg.flags & SYN)) return false;
   if (now - c.lastInvalidAckAt < c.cfg.invalidAckInterval) {
-    c.host.count('invalid-acks-suppressed');
+    c.host.count(COUNTER['invalid-acks-suppressed']);
     return true;
   }
   c.lastInvalidAckAt = now;
@@ -463,22 +464,22 @@ export function invalidAckLimited(c: Connection, seg: Segment, now: number): boo
 export function challengeAck(c: Connection, now: number): void {
   // Linux also holds challenge ACKs to one per 500 ms per socket (tcp_oow_rate_limited).
   if (c.cfg.profile.linuxQuirks && now - c.lastInvalidAckAt < c.cfg.invalidAckInterval) {
-    c.host.count('challenge-acks-suppressed');
+    c.host.count(COUNTER['challenge-acks-suppressed']);
     return;
   }
   if (c.cfg.profile.linuxQuirks) c.lastInvalidAckAt = now;
   if (c.host.challengeAckAllowed(now)) {
-    c.host.count('challenge-acks-sent');
+    c.host.count(COUNTER['challenge-acks-sent']);
     sendAck(c, now, 'challenge-ack');
   } else {
-    c.host.count('challenge-acks-suppressed');
+    c.host.count(COUNTER['challenge-acks-suppressed']);
   }
 }
 
 export function sendReset(c: Connection, seg: Segment, now: number): void {
   const rst = resetFor(seg);
   if (!rst) return;
-  c.host.count('resets-sent');
+  c.host.count(COUNTER['resets-sent']);
   c.transmit(rst, 'reset', now);
 }
 
@@ -512,5 +513,5 @@ export function sendAbortReset(c: Connection, now: number): void {
     ? [NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }]
     : NO_OPTIONS;
   c.transmit(c.mk(c.sndNxt, RST | ACK, EMPTY, options), 'reset', now);
-  c.host.count('resets-sent');
+  c.host.count(COUNTER['resets-sent']);
 }

@@ -6,6 +6,7 @@
 import { formatAddr } from '../wire/addr.ts';
 import { ACK } from '../wire/tcp.ts';
 import type { Connection } from './connection.ts';
+import { COUNTER } from './counters.ts';
 import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
 import { enterLoss, onLossTimer, pipe, probeSent, stopLossTimer } from './recovery.ts';
@@ -35,7 +36,7 @@ export function onTimer(c: Connection, now: number): void {
     c.delAckAt = Number.POSITIVE_INFINITY;
     c.timer('delayed-ack', 'fired', now);
     if (c.rcvUnacked > 0 && c.synchronized()) {
-      c.host.count('acks-delayed');
+      c.host.count(COUNTER['acks-delayed']);
       sendAck(c, now, 'delayed-ack');
     }
   }
@@ -63,14 +64,14 @@ export function onTimer(c: Connection, now: number): void {
       // Probes nobody answers end the connection after R2 of them (as Linux's
       // tcp_probe_timer); answered ones may go on for ever (MUST-37).
       if (c.probesOut >= c.r2) {
-        c.host.count('zero-window-timeouts');
-        c.host.count('connections-timed-out');
+        c.host.count(COUNTER['zero-window-timeouts']);
+        c.host.count(COUNTER['connections-timed-out']);
         c.release(now, c.softError ?? ConnectionTimedOut.quiet());
         return;
       }
       c.probesOut++;
       // A zero-window probe: an old sequence number, so it carries nothing yet elicits an ACK.
-      c.host.count('zero-window-probes');
+      c.host.count(COUNTER['zero-window-probes']);
       c.transmit(c.mk(seqAdd(c.sndUna, -1), ACK, EMPTY, ackOptions(c, now)), 'probe', now);
       c.persistBackoff++;
       armPersist(c, now);
@@ -90,7 +91,7 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     const limit =
       st === State.SynSent ? c.cfg.synRetries + c.cfg.synLinearTimeouts : c.cfg.synAckRetries;
     if (c.synRetransmits >= limit) {
-      c.host.count('connections-timed-out');
+      c.host.count(COUNTER['connections-timed-out']);
       // An ICMP error seen meanwhile says more than "timed out" (as BSD reports it).
       c.release(now, c.softError ?? ConnectionTimedOut.quiet());
       return;
@@ -100,7 +101,7 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     c.rttTiming = false;
     // Linux backs off only after tcp_syn_linear_timeouts retransmissions of a SYN.
     if (st !== State.SynSent || c.synRetransmits > c.cfg.synLinearTimeouts) c.rto.backoff();
-    c.host.count('retransmits');
+    c.host.count(COUNTER.retransmits);
     // The same ISS every time (RFC 9293 §3.8.1).
     sendSyn(c, now, st === State.SynSent ? 'syn' : 'syn-ack');
     armRexmit(c, now, c.rto.rto);
@@ -108,7 +109,7 @@ function onRetransmitTimeout(c: Connection, now: number): void {
   }
   if (!seqLt(c.sndUna, c.sndMax)) return;
   if (c.retransmits >= c.r2) {
-    c.host.count('connections-timed-out');
+    c.host.count(COUNTER['connections-timed-out']);
     c.release(now, ConnectionTimedOut.quiet());
     return;
   }
@@ -162,12 +163,12 @@ function onKeepAlive(c: Connection, now: number): void {
   if (c.keepAliveProbes >= c.keepAliveCount) {
     // The peer is gone or unreachable: say so with RST in case it is only half-gone (as Linux).
     sendAbortReset(c, now);
-    c.host.count('connections-timed-out');
+    c.host.count(COUNTER['connections-timed-out']);
     c.release(now, ConnectionTimedOut.quiet());
     return;
   }
   c.keepAliveProbes++;
-  c.host.count('keepalive-probes');
+  c.host.count(COUNTER['keepalive-probes']);
   c.transmit(c.mk(seqAdd(c.sndUna, -1), ACK, EMPTY, ackOptions(c, now)), 'keepalive', now);
   armKeepAlive(c, now, c.keepAliveIntervalMs);
 }
