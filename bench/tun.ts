@@ -23,10 +23,13 @@ export function tunUnavailable(): string | undefined {
 
 const has = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-/** `synack serve --offload` in the namespace (built JavaScript, run by node itself). */
+/**
+ * `synack serve --offload` in the namespace, run as an installed `synack` is:
+ * the built file itself, whose first line gives node its flags (no npx
+ * wrapper between: signals reach it).
+ */
 async function serve(ns: Ns, args: string[]): Promise<Proc> {
-  const s = ns.start(process.execPath, [
-    join(root, 'dist/cli/main.js'),
+  const s = ns.start(join(root, 'dist/cli/main.js'), [
     'serve',
     '9000',
     ...args,
