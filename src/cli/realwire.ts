@@ -115,6 +115,8 @@ function start(
     clock,
     tracer,
     config: o.profile ? defaultConfig(profiles[o.profile as keyof typeof profiles]) : undefined,
+    // What the application writes in one turn of the event loop leaves as one burst.
+    deferOutput: setImmediate,
   });
   stack.attach(tun);
   if (o.delayIn && o.delayIn > 0) {

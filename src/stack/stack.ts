@@ -70,6 +70,16 @@ export interface StackOptions {
    * nothing can corrupt them. Never turn it off on a real wire.
    */
   verifyChecksums?: boolean;
+  /**
+   * Runs `flush` once the application's turn is over (Node: `setImmediate`).
+   * With it, what the application writes in one turn (and an end() after it)
+   * leaves as one burst when its turn ends, and the ACKs arriving segments
+   * call for wait until then: a reply carries the ACK, and a reply followed
+   * by end() is one segment with FIN (an HTTP/1.0 exchange: three packets
+   * from the server instead of five). Without it (the simulator) data goes
+   * when written and each ACK when the packets at hand are processed.
+   */
+  deferOutput?: (flush: () => void) => void;
 }
 
 /** The largest IPv6 and TCP headers (40 + 60 bytes): what a large segment leaves for payload. */
@@ -177,6 +187,12 @@ export class Stack implements ConnectionHost, ListenerHost {
   private events: PendingEvent[] = [];
   /** Connections owing an ACK, sent once the packets being processed are done (MUST-58/59). */
   private acksDue: Connection[] = [];
+  /** With deferOutput: connections to send for, ACKs owed, and whether a flush is on its way. */
+  private outputDeferred: Connection[] = [];
+  private acksDeferred: Connection[] = [];
+  private flushPending = false;
+  private readonly deferOutput: ((flush: () => void) => void) | undefined;
+  readonly outputLater: ((conn: Connection) => void) | undefined;
   private wakeAt = Number.POSITIVE_INFINITY;
   /** A halted stack (a host that lost power) neither sends, receives nor runs timers. */
   private halted = false;
@@ -224,6 +240,19 @@ export class Stack implements ConnectionHost, ListenerHost {
   constructor(opts: StackOptions) {
     this.name = opts.name ?? 'host';
     this.verifyChecksums = opts.verifyChecksums !== false;
+    if (opts.deferOutput !== undefined && typeof opts.deferOutput !== 'function')
+      throw new TypeError(
+        'deferOutput must be a function that runs its argument later (as setImmediate)',
+      );
+    this.deferOutput = opts.deferOutput;
+    this.outputLater = this.deferOutput
+      ? (conn) => {
+          // Writes in a row from one connection: it is listed once.
+          const q = this.outputDeferred;
+          if (q[q.length - 1] !== conn) q.push(conn);
+          this.scheduleFlush();
+        }
+      : undefined;
     this.addresses = opts.addresses.map((a) => {
       if (typeof a !== 'string') return a.slice();
       const p = parseAddr(a);
@@ -792,6 +821,8 @@ export class Stack implements ConnectionHost, ListenerHost {
    * its place in the queue); else a new one at the end of the queue.
    */
   private compact(conn: Connection, from: TimeWaitRecord | null): void {
+    // An ACK still deferred (the one for the peer's FIN) goes before the connection becomes a record.
+    if (conn.ackDue) conn.flushAck(this.now());
     if (
       conn.state !== State.TimeWait ||
       this.connections.get(conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort) !==
@@ -884,12 +915,18 @@ export class Stack implements ConnectionHost, ListenerHost {
       while (this.inbox.length > 0 || this.events.length > 0 || this.acksDue.length > 0) {
         while (this.inbox.length > 0)
           this.process(this.inbox.shift()!, this.inboxVerified.shift()!);
-        // Every packet at hand is processed: now the ACKs they called for (MUST-59).
+        // Every packet at hand is processed: now the ACKs they called for (MUST-59),
+        // or, with deferOutput, once the application has had its turn.
         if (this.acksDue.length > 0) {
           const due = this.acksDue;
           this.acksDue = [];
-          const now = this.now();
-          for (const c of due) c.flushAck(now);
+          if (this.deferOutput) {
+            for (const c of due) this.acksDeferred.push(c);
+            this.scheduleFlush();
+          } else {
+            const now = this.now();
+            for (const c of due) c.flushAck(now);
+          }
         }
         while (this.events.length > 0 && this.inbox.length === 0) {
           const { conn, ev } = this.events.shift()!;
@@ -908,6 +945,34 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.scheduleWake();
     }
   }
+
+  private scheduleFlush(): void {
+    if (this.flushPending) return;
+    this.flushPending = true;
+    this.deferOutput!(this.flushDeferred);
+  }
+
+  /** What the application's turn queued, then the ACKs nothing has carried since. */
+  private readonly flushDeferred = (): void => {
+    this.flushPending = false;
+    if (this.halted) {
+      this.outputDeferred = [];
+      this.acksDeferred = [];
+      return;
+    }
+    this.enter();
+    try {
+      const now = this.now();
+      const out = this.outputDeferred;
+      this.outputDeferred = [];
+      for (const c of out) c.flushOutput(now);
+      const acks = this.acksDeferred;
+      this.acksDeferred = [];
+      for (const c of acks) c.flushAck(now);
+    } finally {
+      this.leave();
+    }
+  };
 
   private dispatch(conn: Connection, ev: ConnEvent): void {
     const owner = conn.owner;

@@ -113,6 +113,12 @@ export interface ConnectionHost {
    * A host without batching leaves this out and the ACK goes at once.
    */
   ackLater?(conn: Connection): void;
+  /**
+   * The application queued data or a FIN: the host sends it (`output`) once
+   * the application's turn is over, so what it writes in one turn, and an
+   * end() after it, leave as one burst. A host without it sends at once.
+   */
+  readonly outputLater?: ((conn: Connection) => void) | undefined;
   /** A Fast Open cookie arrived from `conn`'s peer (RFC 7413 §4.1.3: the client caches it). */
   /** A Fast Open attempt was answered: the server's cookie (null: keep the one cached) and MSS. */
   fastOpenCookie?(conn: Connection, cookie: Uint8Array | null, mss: number): void;
@@ -354,13 +360,13 @@ export class Connection extends Tcb implements Endpoints {
         this.finQueued = true;
         if (this.state === State.Established) {
           this.setState(State.FinWait1, now);
-          output(this, now);
+          this.sendSoon(now);
         }
         return;
       case State.CloseWait:
         this.finQueued = true;
         this.setState(State.LastAck, now);
-        output(this, now);
+        this.sendSoon(now);
         return;
       default:
         return;
@@ -410,6 +416,17 @@ export class Connection extends Tcb implements Endpoints {
     }
     this.ackNeeded = false;
     if (this.keepAlive) armKeepAlive(this, now, this.cfg.keepAliveIdle);
+  }
+
+  /** @internal The host's deferred flush (`outputLater`): send what the application queued. */
+  flushOutput(now: number): void {
+    if (this.state !== State.Closed) output(this, now);
+  }
+
+  /** @internal What the application queued goes now, or when the host flushes (`outputLater`). */
+  sendSoon(now: number): void {
+    if (this.host.outputLater) this.host.outputLater(this);
+    else output(this, now);
   }
 
   /** @internal Sends the ACK this connection owes, unless a segment since carried it. */

@@ -47,7 +47,7 @@ export function send(c: Connection, data: Uint8Array, now: number): number {
   if (n < data.length) c.writeBlocked = true;
   if (n <= 0) return 0;
   c.sendBuf.push(n === data.length ? data : data.subarray(0, n));
-  if (c.synchronized()) output(c, now);
+  if (c.synchronized()) c.sendSoon(now);
   return n;
 }
 

@@ -6,7 +6,8 @@ import { Stack } from '../../src/stack/stack.ts';
 import { seededRandom } from '../../src/tcp/random.ts';
 import { State, TraceLog } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
-import { ACK, encodePacket, RST } from '../../src/wire/tcp.ts';
+import { decodePacket } from '../../src/wire/packet.ts';
+import { ACK, encodePacket, FIN, RST, SYN } from '../../src/wire/tcp.ts';
 
 /** Two stacks on one virtual clock, 198.18.0.1 (a) and 198.18.0.2 (b), not yet attached to links. */
 function stacks(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
@@ -311,5 +312,87 @@ describe('links that copy a packet out on send (Link.copies, as a TUN device)', 
     const { handed, got, data } = copyingPair(new TraceLog());
     expect(new Set(handed.map((p) => p.buffer)).size).toBe(handed.length);
     expect(got).toEqual([...data]);
+  });
+});
+
+describe('deferOutput: what the application writes in one turn leaves as one burst', () => {
+  /** An HTTP/1.0-like exchange; b answers each request with a reply and end() in the same turn. */
+  function exchange(defer: boolean) {
+    const clock = new VirtualClock();
+    const a = new Stack({ name: 'a', addresses: ['198.18.0.1'], clock, random: seededRandom(1) });
+    const flushes: number[] = [];
+    const b = new Stack({
+      name: 'b',
+      addresses: ['198.18.0.2'],
+      clock,
+      random: seededRandom(2),
+      // As setImmediate: later, at the same time, once this turn is done.
+      deferOutput: defer
+        ? (flush) => {
+            flushes.push(clock.now());
+            clock.schedule(clock.now(), flush);
+          }
+        : undefined,
+    });
+    const [la, lb] = memoryPair((fn) => clock.schedule(clock.now() + 1, fn));
+    const fromB: { flags: number; len: number }[] = [];
+    const send = lb.send;
+    lb.send = (p) => {
+      const d = decodePacket(p);
+      if (typeof d !== 'string') fromB.push({ flags: d.seg.flags, len: d.seg.payload.length });
+      send(p);
+    };
+    a.attach(la);
+    b.attach(lb);
+    const reply = new Uint8Array(300).fill(0x61);
+    b.listen({ port: 80 }).on('connection', (s) =>
+      s.on('data', () => {
+        s.write(reply);
+        s.end();
+      }),
+    );
+    const sock = a.connect({ host: '198.18.0.2', port: 80 });
+    const got: number[] = [];
+    let ended = false;
+    sock.on('data', (d) => got.push(...d));
+    sock.on('end', () => {
+      ended = true;
+      sock.end();
+    });
+    sock.on('connect', () => sock.write(new Uint8Array(80).fill(0x47)));
+    clock.run(clock.now() + 1000);
+    return { fromB, got, ended, flushes };
+  }
+
+  it('a reply and end() in one turn: one segment carries the ACK, the data and the FIN', () => {
+    const { fromB, got, ended, flushes } = exchange(true);
+    expect(got.length).toBe(300);
+    expect(ended).toBe(true);
+    expect(flushes.length).toBeGreaterThan(0);
+    // After the SYN,ACK: the reply with FIN (and the ACK of the request), then the last ACK.
+    const after = fromB.filter((s) => !(s.flags & SYN));
+    expect(after[0].len).toBe(300);
+    expect(after[0].flags & (FIN | ACK)).toBe(FIN | ACK);
+    expect(after.length).toBe(2);
+  });
+
+  it('without it (the simulator): the ACK, the data and the FIN go as separate segments', () => {
+    const { fromB, got } = exchange(false);
+    expect(got.length).toBe(300);
+    const after = fromB.filter((s) => !(s.flags & SYN));
+    expect(after.length).toBeGreaterThan(2);
+    expect(after[0].len).toBe(0);
+  });
+
+  it('a deferOutput that is not a function is refused', () => {
+    const clock = new VirtualClock();
+    expect(
+      () =>
+        new Stack({
+          addresses: ['198.18.0.2'],
+          clock,
+          deferOutput: 5 as unknown as (f: () => void) => void,
+        }),
+    ).toThrow(/deferOutput must be a function/);
   });
 });
