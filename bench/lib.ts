@@ -32,13 +32,19 @@ function summarise(rates: number[], perCpu: number[]): Rate {
   };
 }
 
-/** Runs `batch(n)` (which performs n operations) once to warm up, then `rounds` times. */
+/**
+ * Runs `batch(n)` (which performs n operations) twice to warm up, then
+ * `rounds` times. One quarter-size warm-up was not enough: the in-memory bulk
+ * transfer ran 1.5, then 2–5, then 5–7 GB/s in its first rounds while V8
+ * compiled and the heap grew, and a median of five caught the ramp.
+ */
 export async function rate(
   rounds: number,
   n: number,
   batch: (n: number) => void | Promise<void>,
 ): Promise<Rate> {
-  await batch(Math.max(1, n >> 2));
+  await batch(n);
+  await batch(n);
   const rates: number[] = [];
   const cpu: number[] = [];
   for (let r = 0; r < rounds; r++) {
