@@ -7,7 +7,7 @@
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { KERNEL, Netns as Ns, type Proc, SYNACK } from '../test/interop/netns.ts';
+import { KERNEL, Netns as Ns, type Proc, SYNACK, SYNACK_ON_TUN } from '../test/interop/netns.ts';
 import { external, progress, type Rate } from './lib.ts';
 
 // npm runs the benchmark from the project's root.
@@ -33,12 +33,7 @@ async function serve(ns: Ns, args: string[]): Promise<Proc> {
     'serve',
     '9000',
     ...args,
-    '--tun',
-    'syn0',
-    '--addr',
-    `${SYNACK}/24`,
-    '--trace',
-    'none',
+    ...SYNACK_ON_TUN,
     // The kernel's NIC offloads for the TUN device (TSO/GRO, checksums), as the reference has on veth/lo.
     '--offload',
   ]);

@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KERNEL, Netns, SYNACK, skipReason, tsharkErrors } from './netns.ts';
+import { KERNEL, Netns, SYNACK, SYNACK_ON_TUN, skipReason, tsharkErrors } from './netns.ts';
 
 const missing = ['hping3', 'nmap'].filter(
   (c) => spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0,
@@ -96,17 +96,7 @@ readline.createInterface({ input: process.stdin }).on('line', () => c.end('two')
 
   it('a bounded spoofed SYN flood (hping3) while curl fetches: every fetch succeeds, state stays bounded', async () => {
     ns = new Netns();
-    const srv = ns.synack([
-      'serve',
-      '80',
-      '--http',
-      '--tun',
-      'syn0',
-      '--addr',
-      `${SYNACK}/24`,
-      '--trace',
-      'none',
-    ]);
+    const srv = ns.synack(['serve', '80', '--http', ...SYNACK_ON_TUN]);
     await srv.waitFor(/serving http/);
     // 3000 SYNs from random sources, 200 µs apart (about 0.6 s), in the background.
     const flood = ns.start('hping3', [
@@ -142,17 +132,7 @@ readline.createInterface({ input: process.stdin }).on('line', () => c.end('two')
 
   it('nmap -sS, -sT and -O: no crash; SYN,ACK for the open port, RST for closed ones', async () => {
     ns = new Netns();
-    const srv = ns.synack([
-      'serve',
-      '80',
-      '--http',
-      '--tun',
-      'syn0',
-      '--addr',
-      `${SYNACK}/24`,
-      '--trace',
-      'none',
-    ]);
+    const srv = ns.synack(['serve', '80', '--http', ...SYNACK_ON_TUN]);
     await srv.waitFor(/serving http/);
     for (const scan of ['-sS', '-sT']) {
       const r = ns.run(

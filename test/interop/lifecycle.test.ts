@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KERNEL, Netns, SYNACK, skipReason, tsharkErrors } from './netns.ts';
+import { KERNEL, Netns, SYNACK, SYNACK_ON_TUN, skipReason, tsharkErrors } from './netns.ts';
 
 /** Packets in a pcap file (its records, read back from the header lengths). */
 function pcapCount(file: string): number {
@@ -183,19 +183,7 @@ describe.skipIf(skipReason)(
 
     it('serve --http speaks HTTP/1.1: keep-alive, HEAD, a sized body, 400 for garbage', async () => {
       ns = new Netns();
-      const srv = ns.synack([
-        'serve',
-        '80',
-        '--http',
-        '--http-body',
-        '100000',
-        '--tun',
-        'syn0',
-        '--addr',
-        `${SYNACK}/24`,
-        '--trace',
-        'none',
-      ]);
+      const srv = ns.synack(['serve', '80', '--http', '--http-body', '100000', ...SYNACK_ON_TUN]);
       await srv.waitFor(/serving http/);
       const r = ns.run('curl', [
         '-sS',

@@ -15,6 +15,7 @@ import {
   pcapPackets,
   pcapSegments,
   SYNACK,
+  SYNACK_ON_TUN,
   SYNACK6,
   skipReason,
   tsharkErrors,
@@ -55,12 +56,7 @@ async function echoThroughKernel(
       chunk,
       '--repeat',
       String(repeat),
-      '--tun',
-      'syn0',
-      '--addr',
-      `${SYNACK}/24`,
-      '--trace',
-      'none',
+      ...SYNACK_ON_TUN,
       ...extra,
       '--pcap',
       pcap,
@@ -150,19 +146,7 @@ let got = ''; c.on('data', (d) => (got += d)); c.on('end', () => { console.log(g
 
     it('connecting to a closed kernel port fails with ECONNREFUSED', () => {
       ns = new Netns();
-      const r = ns.synackSync([
-        'connect',
-        KERNEL,
-        '9',
-        '--data',
-        'x',
-        '--tun',
-        'syn0',
-        '--addr',
-        `${SYNACK}/24`,
-        '--trace',
-        'none',
-      ]);
+      const r = ns.synackSync(['connect', KERNEL, '9', '--data', 'x', ...SYNACK_ON_TUN]);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/ECONNREFUSED/);
     }, 30_000);

@@ -14,6 +14,8 @@ import type { Segment } from '../../src/wire/tcp.ts';
 const root = join(import.meta.dirname, '../..');
 export const KERNEL = '198.18.0.1';
 export const SYNACK = '198.18.0.2';
+/** The arguments that put a synack command on the namespace's TUN device as SYNACK, with no live trace. */
+export const SYNACK_ON_TUN = ['--tun', 'syn0', '--addr', `${SYNACK}/24`, '--trace', 'none'];
 export const KERNEL6 = '2001:2::1';
 export const SYNACK6 = '2001:2::2';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACK, PSH, SYN } from '../../src/wire/tcp.ts';
-import { KERNEL, Netns, pcapSegments, SYNACK, skipReason } from './netns.ts';
+import { KERNEL, Netns, pcapSegments, SYNACK, SYNACK_ON_TUN, skipReason } from './netns.ts';
 
 /** What a server decided, read from a capture: the observable choices to compare. */
 function serverDecisions(file: string, server: string) {
@@ -56,12 +56,7 @@ s.listen(9000, '${KERNEL}', () => console.log('listening'));
         'k'.repeat(BYTES),
         '--profile',
         'linux',
-        '--tun',
-        'syn0',
-        '--addr',
-        `${SYNACK}/24`,
-        '--trace',
-        'none',
+        ...SYNACK_ON_TUN,
         '--pcap',
         kernelPcap,
       ]);
@@ -76,12 +71,7 @@ s.listen(9000, '${KERNEL}', () => console.log('listening'));
         '--echo',
         '--profile',
         'linux',
-        '--tun',
-        'syn0',
-        '--addr',
-        `${SYNACK}/24`,
-        '--trace',
-        'none',
+        ...SYNACK_ON_TUN,
         '--pcap',
         oursPcap,
       ]);
