@@ -418,9 +418,9 @@ export class Connection extends Tcb implements Endpoints {
     if (this.keepAlive) armKeepAlive(this, now, this.cfg.keepAliveIdle);
   }
 
-  /** @internal The host's deferred flush (`outputLater`): send what the application queued. */
+  /** @internal The host's deferred flush (`outputLater`): send what the application queued (nothing once closed: output checks the state). */
   flushOutput(now: number): void {
-    if (this.state !== State.Closed) output(this, now);
+    output(this, now);
   }
 
   /** @internal What the application queued goes now, or when the host flushes (`outputLater`). */
