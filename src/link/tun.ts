@@ -11,13 +11,7 @@
 // moves up to 64 KiB of TCP payload instead of one MSS. This is the one module
 // under link/ that uses Node APIs; it is exported only from `synack/node`.
 
-import {
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  writevSync,
-} from 'node:fs';
+import { closeSync, constants, existsSync, openSync, writevSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Link } from '../stack/link.ts';
 
