@@ -188,7 +188,8 @@ if (!why) {
   tun = await tunFigures(quick ? 2 : 3, quick ? 20 << 20 : 100 << 20, quick ? 2000 : 8000);
   if (tun.httpNew)
     rows.push({
-      figure: 'HTTP over TUN, new connection per request (ab -n 5000 -c 16)',
+      figure:
+        'HTTP over TUN, new connection per request (ab -n 5000 -c 16; per CPU-s: server and ab together)',
       unit: 'requests/s',
       synack: tun.httpNew.ours,
       reference: tun.httpNew.theirs,
