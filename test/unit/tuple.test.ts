@@ -49,7 +49,9 @@ describe('TupleTable', () => {
           }
           // After every step, every tuple is found or not as the model says.
           for (const [name, e] of model)
-            expect(table.get(e.localAddr, e.localPort, e.remoteAddr, e.remotePort)?.name).toBe(name);
+            expect(table.get(e.localAddr, e.localPort, e.remoteAddr, e.remotePort)?.name).toBe(
+              name,
+            );
           expect(table.get(la, t.lp, ra, t.rp)).toBe(model.get(t.name));
           expect(table.size).toBe(model.size);
         }
