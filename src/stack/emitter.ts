@@ -16,11 +16,16 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
   private handlers: Record<PropertyKey, Listener | Listener[]> | null = null;
 
   on<K extends keyof Events>(event: K, fn: Events[K]): this {
+    return this.add(event, fn, false);
+  }
+
+  private add<K extends keyof Events>(event: K, fn: Events[K], first: boolean): this {
     const h = (this.handlers ??= {});
     const cur = h[event];
     if (cur === undefined) h[event] = fn;
-    else if (Array.isArray(cur)) cur.push(fn);
-    else h[event] = [cur, fn];
+    else if (!Array.isArray(cur)) h[event] = first ? [fn, cur] : [cur, fn];
+    else if (first) cur.unshift(fn);
+    else cur.push(fn);
     this.listenerAdded(event);
     return this;
   }
@@ -58,13 +63,7 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
 
   /** Adds `fn` before the listeners already there. */
   prependListener<K extends keyof Events>(event: K, fn: Events[K]): this {
-    const h = (this.handlers ??= {});
-    const cur = h[event];
-    if (cur === undefined) h[event] = fn;
-    else if (Array.isArray(cur)) cur.unshift(fn);
-    else h[event] = [fn, cur];
-    this.listenerAdded(event);
-    return this;
+    return this.add(event, fn, true);
   }
 
   removeAllListeners<K extends keyof Events>(event?: K): this {

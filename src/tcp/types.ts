@@ -353,13 +353,15 @@ export interface TcpConfig {
 }
 
 export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
+  const rcvBuf = profile.buffers?.rcv ?? 256 * 1024;
+  const sndBuf = profile.buffers?.snd ?? 256 * 1024;
   return {
     profile,
     mss: profile.mss,
-    rcvBuf: profile.buffers?.rcv ?? 256 * 1024,
-    sndBuf: profile.buffers?.snd ?? 256 * 1024,
-    rcvBufMax: profile.buffersMax?.rcv ?? profile.buffers?.rcv ?? 256 * 1024,
-    sndBufMax: profile.buffersMax?.snd ?? profile.buffers?.snd ?? 256 * 1024,
+    rcvBuf,
+    sndBuf,
+    rcvBufMax: profile.buffersMax?.rcv ?? rcvBuf,
+    sndBufMax: profile.buffersMax?.snd ?? sndBuf,
     windowScaling: true,
     sack: true,
     timestamps: true,

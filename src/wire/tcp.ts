@@ -218,8 +218,7 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
     i += len;
   }
   // An array of exactly the options found (an array grown by push keeps room for 16).
-  const found = n === 0 ? NO_OPTIONS : scratch.slice(0, n);
-  return found;
+  return n === 0 ? NO_OPTIONS : scratch.slice(0, n);
 }
 
 export function optionsLength(options: readonly TcpOption[]): number {
@@ -398,11 +397,14 @@ export function encodePacket(
 ): Uint8Array {
   const tcpLen = tcpHeaderLength(seg) + seg.payload.length;
   const out = new Uint8Array((src.length === 4 ? 20 : 40) + tcpLen);
-  fillPacket(out, src, dst, seg, ttl, tos, checksum, tcpLen);
+  writePacket(out, src, dst, seg, ttl, tos, checksum, tcpLen);
   return out;
 }
 
-/** As encodePacket, into the start of `out` (which must have room). Returns the packet's length. */
+/**
+ * As encodePacket, into the start of `out` (which must have room). Returns the
+ * packet's length. `tcpLen`: the segment's length, when the caller measured it.
+ */
 export function writePacket(
   out: Uint8Array,
   src: IpAddr,
@@ -411,28 +413,7 @@ export function writePacket(
   ttl: number,
   tos: number,
   checksum: boolean | 'partial',
-): number {
-  return fillPacket(
-    out,
-    src,
-    dst,
-    seg,
-    ttl,
-    tos,
-    checksum,
-    tcpHeaderLength(seg) + seg.payload.length,
-  );
-}
-
-function fillPacket(
-  out: Uint8Array,
-  src: IpAddr,
-  dst: IpAddr,
-  seg: Segment,
-  ttl: number,
-  tos: number,
-  checksum: boolean | 'partial',
-  tcpLen: number,
+  tcpLen = tcpHeaderLength(seg) + seg.payload.length,
 ): number {
   const ipLen = writeIpHeader(out, src, dst, PROTO_TCP, tcpLen, ttl, 0, tos);
   writeTcp(out, ipLen, seg, src, dst, checksum);
