@@ -187,6 +187,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   private events: PendingEvent[] = [];
   /** Connections owing an ACK, sent once the packets being processed are done (MUST-58/59). */
   private acksDue: Connection[] = [];
+  /** The list acksDue swaps with when it is flushed (no new array per step). */
+  private acksSpare: Connection[] = [];
   /** With deferOutput: connections to send for, ACKs owed, and whether a flush is on its way. */
   private outputDeferred: Connection[] = [];
   private acksDeferred: Connection[] = [];
@@ -918,8 +920,10 @@ export class Stack implements ConnectionHost, ListenerHost {
         // Every packet at hand is processed: now the ACKs they called for (MUST-59),
         // or, with deferOutput, once the application has had its turn.
         if (this.acksDue.length > 0) {
+          // Two lists in turn: a flush may make new ACKs due, which go to the other.
           const due = this.acksDue;
-          this.acksDue = [];
+          this.acksDue = this.acksSpare;
+          this.acksSpare = due;
           if (this.deferOutput) {
             for (const c of due) this.acksDeferred.push(c);
             this.scheduleFlush();
@@ -927,6 +931,7 @@ export class Stack implements ConnectionHost, ListenerHost {
             const now = this.now();
             for (const c of due) c.flushAck(now);
           }
+          due.length = 0;
         }
         while (this.events.length > 0 && this.inbox.length === 0) {
           const { conn, ev } = this.events.shift()!;

@@ -139,16 +139,18 @@ function linuxLayout(o: {
   sackOk: boolean;
   ts?: [number, number];
 }): TcpOption[] {
-  const out: TcpOption[] = [{ kind: 'mss', value: o.mss }];
+  // Each list is one literal: the common SYN costs one array of its final size.
+  const mss: TcpOption = { kind: 'mss', value: o.mss };
+  const ws: TcpOption | undefined =
+    o.wscale === undefined ? undefined : { kind: 'wscale', shift: o.wscale };
   if (o.ts) {
-    if (o.sackOk) out.push(SACK_OK);
-    else out.push(NOP, NOP);
-    out.push({ kind: 'ts', val: o.ts[0], ecr: o.ts[1] });
-  } else if (o.sackOk) {
-    out.push(NOP, NOP, SACK_OK);
+    const ts: TcpOption = { kind: 'ts', val: o.ts[0], ecr: o.ts[1] };
+    if (ws === undefined) return o.sackOk ? [mss, SACK_OK, ts] : [mss, NOP, NOP, ts];
+    return o.sackOk ? [mss, SACK_OK, ts, NOP, ws] : [mss, NOP, NOP, ts, NOP, ws];
   }
-  if (o.wscale !== undefined) out.push(NOP, { kind: 'wscale', shift: o.wscale });
-  return out;
+  if (o.sackOk)
+    return ws === undefined ? [mss, NOP, NOP, SACK_OK] : [mss, NOP, NOP, SACK_OK, NOP, ws];
+  return ws === undefined ? [mss] : [mss, NOP, ws];
 }
 
 function freebsdLayout(o: {
