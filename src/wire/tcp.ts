@@ -139,9 +139,11 @@ function bad(f: OptionFault): void {
 const scratch: TcpOption[] = [];
 
 function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
+  lastFault = undefined;
+  const common = commonLayout(b, start, end - start);
+  if (common !== undefined) return common;
   let n = 0;
   let i = start;
-  lastFault = undefined;
   while (i < end) {
     const kind = b[i];
     if (kind === 0) {
@@ -219,6 +221,32 @@ function parseOptions(b: Uint8Array, start: number, end: number): TcpOption[] {
   }
   // An array of exactly the options found (an array grown by push keeps room for 16).
   return n === 0 ? NO_OPTIONS : scratch.slice(0, n);
+}
+
+/**
+ * The two option lists nearly every segment carries, recognised whole: NOP,
+ * NOP, timestamps (an established connection's segments) and MSS, SACK
+ * permitted, timestamps, NOP, window scale (a SYN or SYN,ACK from Linux and
+ * from synack). The same list parseOptions would build, without the walk.
+ */
+function commonLayout(b: Uint8Array, i: number, len: number): TcpOption[] | undefined {
+  if (len === 12) {
+    if (b[i] !== 1 || b[i + 1] !== 1 || b[i + 2] !== 8 || b[i + 3] !== 10) return undefined;
+    return [NOP, NOP, { kind: 'ts', val: u32(b, i + 4), ecr: u32(b, i + 8) }];
+  }
+  if (len === 20) {
+    if (b[i] !== 2 || b[i + 1] !== 4 || b[i + 4] !== 4 || b[i + 5] !== 2) return undefined;
+    if (b[i + 6] !== 8 || b[i + 7] !== 10 || b[i + 16] !== 1 || b[i + 17] !== 3 || b[i + 18] !== 3)
+      return undefined;
+    return [
+      { kind: 'mss', value: (b[i + 2] << 8) | b[i + 3] },
+      SACK_OK,
+      { kind: 'ts', val: u32(b, i + 8), ecr: u32(b, i + 12) },
+      NOP,
+      { kind: 'wscale', shift: b[i + 19] },
+    ];
+  }
+  return undefined;
 }
 
 export function optionsLength(options: readonly TcpOption[]): number {

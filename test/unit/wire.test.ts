@@ -131,6 +131,77 @@ describe('wire codecs', () => {
     expect(p.seg.payload.buffer).toBe(pkt.buffer);
   });
 
+  it('the two option lists decoded whole (timestamps on an ACK; a Linux SYN) and any list of their length with another option in a slot decode as written', () => {
+    // An option of the same length but another kind, for any slot of the two
+    // layouts: decoding must not take the list for the common one.
+    const unknownOf = (len: number) =>
+      fc
+        .tuple(
+          fc.integer({ min: 9, max: 33 }),
+          fc.uint8Array({ minLength: len - 2, maxLength: len - 2 }),
+        )
+        .map<TcpOption>(([type, data]) => ({ kind: 'unknown', type, data }));
+    const slot = (canonical: fc.Arbitrary<TcpOption>, len: number) =>
+      len === 1 ? canonical : fc.oneof({ arbitrary: canonical, weight: 3 }, unknownOf(len));
+    const nop = fc.constant<TcpOption>({ kind: 'nop' });
+    const ts = fc.tuple(u32, u32).map<TcpOption>(([val, ecr]) => ({ kind: 'ts', val, ecr }));
+    const ackLayout = fc.tuple(nop, nop, slot(ts, 10));
+    const synLayout = fc.tuple(
+      slot(
+        u16.map<TcpOption>((value) => ({ kind: 'mss', value })),
+        4,
+      ),
+      slot(fc.constant<TcpOption>({ kind: 'sackOk' }), 2),
+      slot(ts, 10),
+      // A NOP, or a four-byte option in its and the window scale's place.
+      nop,
+      slot(
+        fc.integer({ min: 0, max: 14 }).map<TcpOption>((shift) => ({ kind: 'wscale', shift })),
+        3,
+      ),
+    );
+    // The tail of a Linux SYN after the timestamps (NOP, window scale) made of
+    // other options: one of four bytes, or one of three whose data byte is
+    // window scale's length, followed by a NOP.
+    const head = [
+      fc.constant<TcpOption>({ kind: 'mss', value: 1460 }),
+      fc.constant<TcpOption>({ kind: 'sackOk' }),
+      ts,
+    ] as const;
+    const impostorTail = fc.oneof(
+      fc.tuple(...head, unknownOf(4)),
+      fc.tuple(
+        ...head,
+        fc.integer({ min: 9, max: 33 }).map<TcpOption>((type) => ({
+          kind: 'unknown',
+          type,
+          data: new Uint8Array([3]),
+        })),
+        nop,
+      ),
+    );
+    fc.assert(
+      fc.property(fc.oneof(ackLayout, synLayout, impostorTail), (list) => {
+        const opts = [...list] as TcpOption[];
+        const seg = {
+          srcPort: 1,
+          dstPort: 2,
+          seq: 3,
+          ack: 4,
+          flags: ACK,
+          window: 5,
+          urgent: 0,
+          options: opts,
+          payload: new Uint8Array(0),
+        };
+        const p = decodePacket(encodePacket(v4a, v4b, seg));
+        if (typeof p === 'string') throw new Error(p);
+        expect(p.seg.options).toEqual(opts);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('parses malformed options as far as it safely can and names the fault (MUST-7)', () => {
     const b = (...xs: number[]) => new Uint8Array(xs);
     const parse = (bytes: Uint8Array) => {
