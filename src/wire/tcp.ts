@@ -249,7 +249,28 @@ function commonLayout(b: Uint8Array, i: number, len: number): TcpOption[] | unde
   return undefined;
 }
 
+/**
+ * 12 or 20 (their length in bytes) when `options` is one of the two lists
+ * commonLayout recognises, made of the shared NOP and SACK_OK; otherwise 0.
+ */
+function commonList(options: readonly TcpOption[]): number {
+  if (options.length === 3)
+    return options[0] === NOP && options[1] === NOP && options[2].kind === 'ts' ? 12 : 0;
+  if (options.length === 5) {
+    const ok =
+      options[0].kind === 'mss' &&
+      options[1] === SACK_OK &&
+      options[2].kind === 'ts' &&
+      options[3] === NOP &&
+      options[4].kind === 'wscale';
+    return ok ? 20 : 0;
+  }
+  return 0;
+}
+
 export function optionsLength(options: readonly TcpOption[]): number {
+  const common = commonList(options);
+  if (common !== 0) return common;
   let n = 0;
   for (const o of options) n += optionLength(o);
   return n;
@@ -287,6 +308,36 @@ function put32(b: Uint8Array, i: number, v: number): void {
 /** Writes options in the given order, then EOL-pads to a 4-byte boundary. Returns bytes written. */
 function writeOptions(b: Uint8Array, start: number, options: readonly TcpOption[]): number {
   let i = start;
+  const common = commonList(options);
+  if (common === 12) {
+    const ts = options[2] as { val: number; ecr: number };
+    b[i] = 1;
+    b[i + 1] = 1;
+    b[i + 2] = 8;
+    b[i + 3] = 10;
+    put32(b, i + 4, ts.val);
+    put32(b, i + 8, ts.ecr);
+    return 12;
+  }
+  if (common === 20) {
+    const mss = (options[0] as { value: number }).value;
+    const ts = options[2] as { val: number; ecr: number };
+    b[i] = 2;
+    b[i + 1] = 4;
+    b[i + 2] = mss >> 8;
+    b[i + 3] = mss & 0xff;
+    b[i + 4] = 4;
+    b[i + 5] = 2;
+    b[i + 6] = 8;
+    b[i + 7] = 10;
+    put32(b, i + 8, ts.val);
+    put32(b, i + 12, ts.ecr);
+    b[i + 16] = 1;
+    b[i + 17] = 3;
+    b[i + 18] = 3;
+    b[i + 19] = (options[4] as { shift: number }).shift;
+    return 20;
+  }
   for (const o of options) {
     switch (o.kind) {
       case 'eol':

@@ -9,7 +9,9 @@ import {
   decodeOptions,
   decodeTcp,
   encodePacket,
+  NOP,
   optionsLength,
+  SACK_OK,
   type Segment,
   SYN,
   type TcpOption,
@@ -199,6 +201,44 @@ describe('wire codecs', () => {
         expect(p.seg.options).toEqual(opts);
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('the two common option lists, made of the shared NOP and SACK_OK, encode byte for byte as the same lists of fresh objects', () => {
+    const ts = fc.tuple(u32, u32);
+    fc.assert(
+      fc.property(
+        u16,
+        ts,
+        fc.integer({ min: 0, max: 14 }),
+        fc.boolean(),
+        (mss, [val, ecr], shift, syn) => {
+          const list = (shared: boolean): TcpOption[] => {
+            const nop: TcpOption = shared ? NOP : { kind: 'nop' };
+            const sackOk: TcpOption = shared ? SACK_OK : { kind: 'sackOk' };
+            const t: TcpOption = { kind: 'ts', val, ecr };
+            return syn
+              ? [{ kind: 'mss', value: mss }, sackOk, t, nop, { kind: 'wscale', shift }]
+              : [nop, nop, t];
+          };
+          const seg = (shared: boolean): Segment => ({
+            srcPort: 1,
+            dstPort: 2,
+            seq: 3,
+            ack: 4,
+            flags: syn ? SYN : ACK,
+            window: 5,
+            urgent: 0,
+            options: list(shared),
+            payload: new Uint8Array([9, 8, 7]),
+          });
+          expect(optionsLength(list(true))).toBe(optionsLength(list(false)));
+          expect([...encodePacket(v4a, v4b, seg(true))]).toEqual([
+            ...encodePacket(v4a, v4b, seg(false)),
+          ]);
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 
