@@ -172,7 +172,20 @@ export function writeIpHeader(
     out[17] = dst[1];
     out[18] = dst[2];
     out[19] = dst[3];
-    const c = finishChecksum(sumBytes(out, 0, IPV4_HEADER));
+    // The header's sum from the values just written (not read back from the bytes).
+    const c = finishChecksum(
+      0x4500 +
+        (tos & 0xff) +
+        (total & 0xffff) +
+        (id & 0xffff) +
+        0x4000 +
+        ((ttl & 0xff) << 8) +
+        (protocol & 0xff) +
+        ((src[0] << 8) | src[1]) +
+        ((src[2] << 8) | src[3]) +
+        ((dst[0] << 8) | dst[1]) +
+        ((dst[2] << 8) | dst[3]),
+    );
     out[10] = c >> 8;
     out[11] = c & 0xff;
     return IPV4_HEADER;

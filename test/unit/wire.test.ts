@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatAddr, parseAddr } from '../../src/wire/addr.ts';
 import { finishChecksum, sumBytes } from '../../src/wire/checksum.ts';
-import { decodeIp } from '../../src/wire/ip.ts';
+import { decodeIp, writeIpHeader } from '../../src/wire/ip.ts';
 import { decodePacket } from '../../src/wire/packet.ts';
 import {
   ACK,
@@ -239,6 +239,35 @@ describe('wire codecs', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('an IPv4 header written from any field values sums to zero with its checksum', () => {
+    const addr = fc.uint8Array({ minLength: 4, maxLength: 4 });
+    const byte = fc.integer({ min: 0, max: 255 });
+    fc.assert(
+      fc.property(
+        addr,
+        addr,
+        byte,
+        fc.integer({ min: 0, max: 65515 }),
+        byte,
+        u16,
+        byte,
+        (src, dst, proto, len, ttl, id, tos) => {
+          const out = new Uint8Array(20);
+          writeIpHeader(out, src, dst, proto, len, ttl, id, tos);
+          expect(finishChecksum(sumBytes(out, 0, 20))).toBe(0);
+          expect([out[1], (out[2] << 8) | out[3], (out[4] << 8) | out[5], out[8], out[9]]).toEqual([
+            tos,
+            len + 20,
+            id,
+            ttl,
+            proto,
+          ]);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
