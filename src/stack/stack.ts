@@ -773,6 +773,10 @@ export class Stack implements ConnectionHost, ListenerHost {
     if (this.timers.update(t)) this.scheduleWake();
   }
 
+  timerCancelled(t: HalfOpen): void {
+    this.timers.forget(t);
+  }
+
   /**
    * Fast Open cookies learned from servers, with the MSS each announced, by server
    * address (RFC 7413 §4.1.3). Fed from the network, so bounded: the oldest goes first.
@@ -803,6 +807,8 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   released(conn: Connection): void {
     this.connections.delete(conn);
+    // Its entry in the timer heap would keep it (and its socket) alive until it came due.
+    this.timers.forget(conn);
   }
 
   timeWaitEntered(conn: Connection): void {

@@ -166,6 +166,8 @@ export interface ListenerHost extends Omit<ConnectionHost, 'timerChanged' | 'tra
   ): void;
   dropFor(conn: number, seg: Segment, reason: DropReason, now: number): void;
   timerChanged(t: HalfOpen): void;
+  /** The record left the SYN queue: its timer entry goes (it would keep the record alive). */
+  timerCancelled(t: HalfOpen): void;
   nextId(): number;
   isn(local: IpAddr, lport: number, remote: IpAddr, rport: number, now: number): number;
   tsOffset(): number;
@@ -302,8 +304,7 @@ export class Listener {
 
   /** NOT TCP: see `twoWayHandshake`. The SYN alone opens the connection, data and all. */
   private establishTwoWay(h: HalfOpen, seg: Segment, now: number): void {
-    this.synQueue.delete(h);
-    h.deadline = Number.POSITIVE_INFINITY;
+    this.dequeue(h);
     const conn = this.host.adopt(this, h);
     if (!conn) return;
     conn.openFromHandshake(handshakeOf(h, seg.window, h.tsOffset), now);
@@ -367,8 +368,7 @@ export class Listener {
       this.host.dropFor(h.id, seg, 'accept-queue-full', now);
       return;
     }
-    this.synQueue.delete(h);
-    h.deadline = Number.POSITIVE_INFINITY;
+    this.dequeue(h);
     const conn = this.host.adopt(this, h);
     if (!conn) return;
     conn.openFromHandshake(handshakeOf(h, seg.window, h.tsOffset), now);
@@ -632,9 +632,15 @@ export class Listener {
   }
 
   /** Drops a half-open record: the listener is back in LISTEN for that peer. */
-  private forget(h: HalfOpen, now: number, why: string): void {
+  /** Takes `h` out of the SYN queue and the host's timers. */
+  private dequeue(h: HalfOpen): void {
     this.synQueue.delete(h);
     h.deadline = Number.POSITIVE_INFINITY;
+    this.host.timerCancelled(h);
+  }
+
+  private forget(h: HalfOpen, now: number, why: string): void {
+    this.dequeue(h);
     this.stateEvent(h.id, State.SynReceived, State.Listen, now, why);
   }
 

@@ -53,6 +53,32 @@ const seg = (over: Partial<Parameters<typeof encodePacket>[2]>) => ({
 });
 
 describe('stack', () => {
+  it('the timer queue lets go of connections once they close and of half-open records once they complete', () => {
+    const { clock, a, b } = pair();
+    const server = b.listen({ port: 80 });
+    const accepted: ReturnType<typeof server.accept>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const sock = a.connect({ host: '198.18.0.2', port: 80 });
+      clock.run(clock.now() + 10);
+      const peer = server.accept();
+      expect(peer?.state).toBe(State.Established);
+      accepted.push(peer);
+      // Closed by a RST: CLOSED at once on both ends, without TIME-WAIT.
+      sock.destroy();
+      clock.run(clock.now() + 10);
+      expect(peer?.state).toBe(State.Closed);
+    }
+    // Far short of any timer coming due (the SYN's and SYN,ACK's 1 s RTO):
+    // an entry that still named a closed connection or a completed record
+    // would keep it, and its socket, in memory until then.
+    expect(clock.now()).toBeLessThan(1000);
+    for (const s of [a, b]) {
+      const items = (s as unknown as { timers: { items: { deadline: number }[] } }).timers.items;
+      const kept = items.filter((t) => 'state' in t || 'listener' in t);
+      expect(kept).toEqual([]);
+    }
+  });
+
   it('a socket that connects to itself reaches ESTABLISHED through simultaneous open', () => {
     const clock = new VirtualClock();
     const log = new TraceLog();
