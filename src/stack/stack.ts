@@ -850,7 +850,7 @@ export class Stack implements ConnectionHost, ListenerHost {
         conn.remoteAddr,
         conn.remotePort,
         conn,
-        conn.timeWaitOf ?? new WeakRef(conn),
+        conn.timeWaitFate ?? (conn.timeWaitFate = { state: State.TimeWait }),
       );
       const length = conn.cfg.timeWait;
       let q = this.timeWaits.get(length);

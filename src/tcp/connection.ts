@@ -178,7 +178,22 @@ const EMPTY = new Uint8Array(0);
  * below directly; they are not part of the public API.
  */
 export class Connection extends Tcb implements Endpoints {
-  state: State = State.Closed;
+  #state: State = State.Closed;
+
+  /**
+   * The RFC 9293 state. A connection the host swapped for a TIME-WAIT record
+   * reads it from the record's fate: CLOSED once TIME-WAIT ended.
+   */
+  get state(): State {
+    const s = this.#state;
+    if (s !== State.TimeWait) return s;
+    const fate = this.timeWaitFate;
+    return fate === null ? s : fate.state;
+  }
+
+  set state(v: State) {
+    this.#state = v;
+  }
   readonly localAddr: IpAddr;
   readonly localPort: number;
   readonly remoteAddr: IpAddr;
@@ -836,9 +851,9 @@ export class Connection extends Tcb implements Endpoints {
     this.ooo = null;
     if (error) this.error = error;
     this.setState(State.Closed, now, error?.code);
-    // The object the application (or a script) holds follows the restored one.
-    const seen = this.timeWaitOf?.deref();
-    if (seen && seen !== this) seen.state = State.Closed;
+    // The connection the application (or a script) holds reads CLOSED too.
+    const fate = this.timeWaitFate;
+    if (fate !== null) fate.state = State.Closed;
     this.host.released(this);
     this.host.deliver(this, { type: 'closed', error }, now);
   }

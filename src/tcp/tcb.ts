@@ -9,8 +9,8 @@
 // Every one of them reads and writes as a plain field of the connection.
 
 import type { CongestionName } from './cc.ts';
-import type { Connection } from './connection.ts';
 import type { TcpError } from './errors.ts';
+import type { TimeWaitFate } from './timewait.ts';
 import type { TcpConfig } from './types.ts';
 
 const F_PASSIVE = 1 << 0;
@@ -45,7 +45,7 @@ class Rare {
   persistBackoff: number = 0;
   probesOut: number = 0;
   timeWaitAt: number = Number.POSITIVE_INFINITY;
-  timeWaitOf: WeakRef<Connection> | null = null;
+  timeWaitFate: TimeWaitFate | null = null;
   synData: Uint8Array | null = null;
   synDataLen: number = 0;
   synResendEnd: number = 0;
@@ -507,14 +507,18 @@ export class Tcb {
     else if (v !== Number.POSITIVE_INFINITY) this.rare().timeWaitAt = v;
   }
 
-  /** @internal The connection the application saw, when this one was restored from a TIME-WAIT record. */
-  get timeWaitOf(): WeakRef<Connection> | null {
-    return this.#rare === null ? null : this.#rare.timeWaitOf;
+  /**
+   * @internal Where the state of this connection's TIME-WAIT is kept once it
+   * became a record: shared by the connection the application saw, its
+   * records and the connections restored from them.
+   */
+  get timeWaitFate(): TimeWaitFate | null {
+    return this.#rare === null ? null : this.#rare.timeWaitFate;
   }
 
-  set timeWaitOf(v: WeakRef<Connection> | null) {
-    if (this.#rare !== null) this.#rare.timeWaitOf = v;
-    else if (v !== null) this.rare().timeWaitOf = v;
+  set timeWaitFate(v: TimeWaitFate | null) {
+    if (this.#rare !== null) this.#rare.timeWaitFate = v;
+    else if (v !== null) this.rare().timeWaitFate = v;
   }
 
   /** @internal Data that rode on the peer's SYN in a simultaneous open. */

@@ -18,6 +18,18 @@ const PASSIVE = 1 << 18;
 const SND_WS_SHIFT = 19;
 const RCV_WS_SHIFT = 23;
 
+/**
+ * The state the application sees of a connection that went into TIME-WAIT:
+ * TIME-WAIT until the last connection restored from its records closes.
+ * The connection the application holds reads its state here once the host
+ * swapped it for a record; records point to this, never to that connection,
+ * so that it is garbage as soon as the application lets it go (a WeakRef to
+ * it would survive every young collection: V8 clears those only in a full one).
+ */
+export interface TimeWaitFate {
+  state: State;
+}
+
 export class TimeWaitRecord implements Endpoints {
   /** When TIME-WAIT ends (the record's place in its TimeWaitQueue). */
   readonly deadline: number;
@@ -42,8 +54,8 @@ export class TimeWaitRecord implements Endpoints {
     readonly remoteAddr: IpAddr,
     remotePort: number,
     c: Connection,
-    /** The connection the application saw (kept weakly): told when TIME-WAIT ends. */
-    readonly origin: WeakRef<Connection> | null,
+    /** Shared with the connection the application saw: told when TIME-WAIT ends. */
+    readonly fate: TimeWaitFate,
   ) {
     this.ports = (localPort << 16) | remotePort;
     this.deadline = c.timeWaitAt;
@@ -109,7 +121,7 @@ export class TimeWaitRecord implements Endpoints {
     c.rcvWndScale = (bits >>> RCV_WS_SHIFT) & 0xf;
     c.timeWaitAt = this.deadline;
     c.lastInvalidAckAt = this.lastInvalidAckAt;
-    c.timeWaitOf = this.origin;
+    c.timeWaitFate = this.fate;
   }
 }
 

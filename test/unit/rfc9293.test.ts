@@ -428,6 +428,34 @@ describe('TIME-WAIT (RFC 9293 §3.10.7.4, RFC 6191)', () => {
     expect(sock.state).toBe(State.Closed);
   });
 
+  it('once a record, nothing the host keeps leads to the connection the application holds (it is garbage when let go)', () => {
+    const { p, sock, ts } = timeWait();
+    /** Whether `target` can be reached from `root` through properties, entries and WeakRefs (which a young collection keeps). */
+    const reaches = (root: object, target: object): boolean => {
+      const seen = new Set<object>();
+      const todo: unknown[] = [root];
+      while (todo.length > 0) {
+        const x = todo.pop();
+        if (typeof x !== 'object' || x === null || seen.has(x) || ArrayBuffer.isView(x)) continue;
+        if (x === target) return true;
+        seen.add(x);
+        if (x instanceof WeakRef) todo.push(x.deref());
+        else if (x instanceof Map) for (const [k, v] of x) todo.push(k, v);
+        else if (x instanceof Set) for (const v of x) todo.push(v);
+        else for (const k of Reflect.ownKeys(x)) todo.push((x as Record<PropertyKey, unknown>)[k]);
+      }
+      return false;
+    };
+    expect(entry(p)).toBeInstanceOf(TimeWaitRecord);
+    expect(reaches(p.stack, sock.conn)).toBe(false);
+    // Restored by a segment and made a record again: still nothing leads to it.
+    p.inject({ seq: 1, ack: 1002, flags: ACK | FIN, options: ts(501) });
+    p.take();
+    expect(entry(p)).toBeInstanceOf(TimeWaitRecord);
+    expect(reaches(p.stack, sock.conn)).toBe(false);
+    expect(sock.state).toBe(State.TimeWait);
+  });
+
   it('a retransmitted FIN restarts 2×MSL (RFC 9293 §3.10.7.4): the record made then ends later', () => {
     const { p, sock, ts } = timeWait();
     const start = p.clock.now();
