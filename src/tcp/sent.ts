@@ -23,8 +23,12 @@ export const PSH_SENT = 32;
 const STRIDE = 5; // seq, len, xmit time, flags, transmission number
 
 export class SentQueue {
-  private a = new Float64Array(16 * STRIDE);
-  private mask = 15;
+  // Room for one record to begin with: a request's answer is often one
+  // segment, and a typed array of up to 64 bytes lives on V8's heap, where a
+  // larger one costs a buffer of its own (the queue is made afresh whenever
+  // data goes out after a quiet spell). Doubles as it fills.
+  private a = new Float64Array(STRIDE);
+  private mask = 0;
   private head = 0;
   count = 0;
   /** The next transmission number. */

@@ -492,6 +492,8 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
   }
   const sack = c.sackOk && c.ooo && !c.ooo.empty;
   if (!c.tsOk && !sack) return NO_OPTIONS;
+  // The common list as one literal of its size (pushing into [] reserves room for 17).
+  if (!sack) return [NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }];
   const opts: TcpOption[] = [];
   if (c.tsOk) {
     opts.push(NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent });
