@@ -26,7 +26,7 @@ export class SentQueue {
   // Room for one record to begin with: a request's answer is often one
   // segment, and a typed array of up to 64 bytes lives on V8's heap, where a
   // larger one costs a buffer of its own (the queue is made afresh whenever
-  // data goes out after a quiet spell). Doubles as it fills.
+  // data goes out after a quiet spell). Then 16, doubling as it fills.
   private a = new Float64Array(STRIDE);
   private mask = 0;
   private head = 0;
@@ -175,7 +175,8 @@ export class SentQueue {
   }
 
   private grow(): void {
-    const size = (this.mask + 1) * 2;
+    // From one record straight to 16: more than one in flight is a flow that goes on.
+    const size = this.mask === 0 ? 16 : (this.mask + 1) * 2;
     const b = new Float64Array(size * STRIDE);
     for (let i = 0; i < this.count; i++) {
       const k = this.at(i);
