@@ -305,12 +305,15 @@ function put32(b: Uint8Array, i: number, v: number): void {
   b[i + 3] = v & 0xff;
 }
 
+type TsOption = Extract<TcpOption, { kind: 'ts' }>;
+
 /** Writes options in the given order, then EOL-pads to a 4-byte boundary. Returns bytes written. */
 function writeOptions(b: Uint8Array, start: number, options: readonly TcpOption[]): number {
   let i = start;
   const common = commonList(options);
+  // commonList checked the kinds: the casts name what it found.
   if (common === 12) {
-    const ts = options[2] as { val: number; ecr: number };
+    const ts = options[2] as TsOption;
     b[i] = 1;
     b[i + 1] = 1;
     b[i + 2] = 8;
@@ -320,8 +323,8 @@ function writeOptions(b: Uint8Array, start: number, options: readonly TcpOption[
     return 12;
   }
   if (common === 20) {
-    const mss = (options[0] as { value: number }).value;
-    const ts = options[2] as { val: number; ecr: number };
+    const mss = (options[0] as Extract<TcpOption, { kind: 'mss' }>).value;
+    const ts = options[2] as TsOption;
     b[i] = 2;
     b[i + 1] = 4;
     b[i + 2] = mss >> 8;
@@ -335,7 +338,7 @@ function writeOptions(b: Uint8Array, start: number, options: readonly TcpOption[
     b[i + 16] = 1;
     b[i + 17] = 3;
     b[i + 18] = 3;
-    b[i + 19] = (options[4] as { shift: number }).shift;
+    b[i + 19] = (options[4] as Extract<TcpOption, { kind: 'wscale' }>).shift;
     return 20;
   }
   for (const o of options) {
