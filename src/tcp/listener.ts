@@ -5,7 +5,7 @@
 // the accept queue `backlog + 1` connections, backlog capped at 4096.
 
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
-import { ACK, FIN, NOP, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
+import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } from '../wire/tcp.ts';
 import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import {
@@ -567,13 +567,7 @@ export class Listener {
       this.sendSynAck(h, now, why === 'dup-ack' ? 'syn-ack' : why);
       return;
     }
-    const ts = h.tsOk
-      ? ([
-          NOP,
-          NOP,
-          { kind: 'ts', val: (Math.floor(now) + h.tsOffset) >>> 0, ecr: h.tsRecent },
-        ] as Segment['options'])
-      : [];
+    const ts = h.tsOk ? timestampOptions((Math.floor(now) + h.tsOffset) >>> 0, h.tsRecent) : [];
     const seg: Segment = {
       srcPort: h.localPort,
       dstPort: h.remotePort,
@@ -631,7 +625,6 @@ export class Listener {
     this.host.transmitFor(local, remote, conn, rst, 'reset', now, this.cfg.ttl, this.cfg.tos);
   }
 
-  /** Drops a half-open record: the listener is back in LISTEN for that peer. */
   /** Takes `h` out of the SYN queue and the host's timers. */
   private dequeue(h: HalfOpen): void {
     this.synQueue.delete(h);
@@ -639,6 +632,7 @@ export class Listener {
     this.host.timerCancelled(h);
   }
 
+  /** Drops a half-open record: the listener is back in LISTEN for that peer. */
   private forget(h: HalfOpen, now: number, why: string): void {
     this.dequeue(h);
     this.stateEvent(h.id, State.SynReceived, State.Listen, now, why);

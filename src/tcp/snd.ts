@@ -13,6 +13,7 @@ import {
   type Segment,
   SYN,
   type TcpOption,
+  timestampOptions,
   URG,
 } from '../wire/tcp.ts';
 import { SendBuffer } from './buffers.ts';
@@ -492,12 +493,7 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
   }
   const sack = c.sackOk && c.ooo && !c.ooo.empty;
   if (!c.tsOk && !sack) return NO_OPTIONS;
-  // The common list as one literal of its size (pushing into [] reserves room for 17).
-  if (!sack) return [NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }];
-  const opts: TcpOption[] = [];
-  if (c.tsOk) {
-    opts.push(NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent });
-  }
+  const opts: TcpOption[] = c.tsOk ? timestampOptions(c.tsClock(now), c.tsRecent) : [];
   if (sack) {
     const blocks = c.ooo!.sackBlocks(c.tsOk ? 3 : 4, c.cfg.profile.linuxQuirks === true);
     if (blocks.length > 0) opts.push(NOP, NOP, { kind: 'sack', blocks });
@@ -511,9 +507,7 @@ export function ackOptions(c: Connection, now: number): TcpOption[] {
  * peer doing PAWS checks takes it.
  */
 export function sendAbortReset(c: Connection, now: number): void {
-  const options: TcpOption[] = c.tsOk
-    ? [NOP, NOP, { kind: 'ts', val: c.tsClock(now), ecr: c.tsRecent }]
-    : NO_OPTIONS;
+  const options = c.tsOk ? timestampOptions(c.tsClock(now), c.tsRecent) : NO_OPTIONS;
   c.transmit(c.mk(c.sndNxt, RST | ACK, EMPTY, options), 'reset', now);
   c.host.count(COUNTER['resets-sent']);
 }

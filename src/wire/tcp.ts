@@ -39,6 +39,15 @@ export const NOP: TcpOption = Object.freeze({ kind: 'nop' });
 export const SACK_OK: TcpOption = Object.freeze({ kind: 'sackOk' });
 export const EOL: TcpOption = Object.freeze({ kind: 'eol' });
 
+/**
+ * NOP, NOP, timestamps: how a segment after the SYN carries its timestamps
+ * (aligned to 4 bytes, as Linux and FreeBSD send them), and the list the
+ * codec reads and writes whole. A new list of exactly its size.
+ */
+export function timestampOptions(val: number, ecr: number): TcpOption[] {
+  return [NOP, NOP, { kind: 'ts', val, ecr }];
+}
+
 export interface Segment {
   srcPort: number;
   dstPort: number;
