@@ -4,7 +4,8 @@
 //   npm run bench [-- --quick] [--json FILE] [--no-tun] [--million]
 //
 // In memory: handshakes and bulk vs Node `net` over loopback (and a C
-// connect/accept loop on the kernel when a C compiler is present), bytes per
+// connect/accept loop on the kernel when a C compiler is present; and the
+// least four handshake packets cost in JavaScript, bench/floor.ts), bytes per
 // connection, the SYN flood, and scaling to 1k/10k/100k (1M with --million)
 // concurrent connections. Over TUN (root; ab, wrk from Debian): HTTP per
 // request and keep-alive, bulk, idle connections, vs the kernel in the same
@@ -14,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { handshakeFloors } from './floor.ts';
 import {
   describe,
   external,
@@ -100,6 +102,27 @@ if (hsC)
     referenceName: 'C, loopback',
     target: '—',
   });
+progress('handshakes: the floor in JavaScript (bench/floor.ts)');
+const floor = await handshakeFloors(ROUNDS, quick ? 20_000 : 50_000);
+rows.push(
+  {
+    figure:
+      "  the same, the least any stack in JavaScript does: synack's codec, two ISNs, a table per end (context)",
+    unit: 'handshakes/s',
+    synack: hs,
+    reference: floor.codec,
+    referenceName: 'codec floor',
+    target: '—',
+  },
+  {
+    figure: '  the same, headers written and read by hand (context)',
+    unit: 'handshakes/s',
+    synack: hs,
+    reference: floor.bytes,
+    referenceName: 'byte floor',
+    target: '—',
+  },
+);
 
 const BULK = quick ? 32 << 20 : 128 << 20;
 progress('bulk: synack in memory');

@@ -1,0 +1,239 @@
+// The floor under the handshake figure: the least a handshake (SYN, SYN,ACK,
+// ACK, then the client's RST, as in synackHandshakes) can cost in JavaScript
+// on this machine, so that the engine's share of the rest can be read off.
+//
+// Both floors keep only what any TCP must do for those four packets: two ISNs
+// by RFC 6528 (SipHash-2-4, as the stack), one table entry per end added,
+// found and removed, the four packets written and read. No state machine, no
+// acceptance checks, sockets, timers or events. `codecFloor` goes through
+// synack's codec (`encodePacket`, `decodeIp`, `decodeSegment`, Segment and
+// option objects, as the engine does); `byteFloor` writes the 20-byte IPv4
+// and TCP headers by hand and reads back only the fields it needs.
+
+import { writeTuple } from '../src/tcp/isn.ts';
+import { siphash24 } from '../src/tcp/siphash.ts';
+import type { IpAddr } from '../src/wire/addr.ts';
+import { decodeIp } from '../src/wire/ip.ts';
+import { decodeSegment } from '../src/wire/packet.ts';
+import {
+  ACK,
+  encodePacket,
+  NOP,
+  RST,
+  SACK_OK,
+  type Segment,
+  SYN,
+  type TcpOption,
+  timestampOptions,
+} from '../src/wire/tcp.ts';
+import { type Rate, rate } from './lib.ts';
+
+const CLIENT = new Uint8Array([198, 18, 0, 1]);
+const SERVER = new Uint8Array([198, 18, 0, 2]);
+const EMPTY = new Uint8Array(0);
+
+class Isn {
+  private readonly key = new Uint32Array([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344]);
+  private readonly buf = new Uint8Array(48);
+  private readonly out = new Uint32Array(2);
+  of(local: IpAddr, lport: number, remote: IpAddr, rport: number): number {
+    siphash24(this.key, this.buf, writeTuple(this.buf, local, lport, remote, rport), this.out);
+    return this.out[0];
+  }
+}
+
+/** One end's record: what any TCB holds at least. */
+class End {
+  iss = 0;
+  irs = 0;
+  established = false;
+  constructor(
+    readonly localPort: number,
+    readonly remotePort: number,
+  ) {}
+}
+
+const key = (localPort: number, remotePort: number) => localPort * 65536 + remotePort;
+
+function synOptions(tsVal: number, tsEcr: number): TcpOption[] {
+  return [
+    { kind: 'mss', value: 65495 },
+    SACK_OK,
+    { kind: 'ts', val: tsVal, ecr: tsEcr },
+    NOP,
+    { kind: 'wscale', shift: 7 },
+  ];
+}
+
+function packet(
+  src: IpAddr,
+  dst: IpAddr,
+  srcPort: number,
+  dstPort: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  options: TcpOption[],
+): Uint8Array {
+  const seg = {
+    srcPort,
+    dstPort,
+    seq,
+    ack,
+    flags,
+    window: 65535,
+    urgent: 0,
+    options,
+    payload: EMPTY,
+  };
+  return encodePacket(src, dst, seg, 64, 0, false);
+}
+
+function read(p: Uint8Array): Segment {
+  const ip = decodeIp(p);
+  if (typeof ip === 'string') throw new Error(ip);
+  const seg = decodeSegment(ip, false);
+  if (typeof seg === 'string') throw new Error(seg);
+  return seg;
+}
+
+/** `n` handshakes through synack's codec. */
+function codecHandshakes(n: number, isn: Isn, port: { next: number }): void {
+  const client = new Map<number, End>();
+  const server = new Map<number, End>();
+  for (let i = 0; i < n; i++) {
+    const cport = (port.next = port.next >= 65000 ? 1024 : port.next + 1);
+    const c = new End(cport, 80);
+    c.iss = isn.of(CLIENT, cport, SERVER, 80);
+    client.set(key(cport, 80), c);
+    let seg = read(packet(CLIENT, SERVER, cport, 80, c.iss, 0, SYN, synOptions(i, 0)));
+
+    const s = new End(seg.dstPort, seg.srcPort);
+    s.irs = seg.seq;
+    s.iss = isn.of(SERVER, seg.dstPort, CLIENT, seg.srcPort);
+    server.set(key(s.localPort, s.remotePort), s);
+    const synAck = packet(
+      SERVER,
+      CLIENT,
+      80,
+      seg.srcPort,
+      s.iss,
+      (seg.seq + 1) >>> 0,
+      SYN | ACK,
+      synOptions(i, i),
+    );
+    seg = read(synAck);
+
+    const cc = client.get(key(seg.dstPort, seg.srcPort));
+    if (!cc || seg.ack !== (cc.iss + 1) >>> 0) throw new Error('bad SYN,ACK');
+    cc.irs = seg.seq;
+    cc.established = true;
+    const opts = timestampOptions(i, i);
+    seg = read(
+      packet(CLIENT, SERVER, cport, 80, (cc.iss + 1) >>> 0, (cc.irs + 1) >>> 0, ACK, opts),
+    );
+
+    const ss = server.get(key(seg.dstPort, seg.srcPort));
+    if (!ss) throw new Error('no server end');
+    ss.established = true;
+    seg = read(
+      packet(CLIENT, SERVER, cport, 80, (cc.iss + 1) >>> 0, 0, RST, timestampOptions(i, i)),
+    );
+    client.delete(key(cport, 80));
+    server.delete(key(seg.dstPort, seg.srcPort));
+  }
+}
+
+/** An IPv4 packet of `len` bytes (TCP header and options zeroed but for the fields a handshake reads). */
+function bytes(
+  len: number,
+  src: IpAddr,
+  dst: IpAddr,
+  sp: number,
+  dp: number,
+  seq: number,
+  ack: number,
+  flags: number,
+): Uint8Array {
+  const b = new Uint8Array(len);
+  b[0] = 0x45;
+  b[2] = len >> 8;
+  b[3] = len & 0xff;
+  b[8] = 64;
+  b[9] = 6;
+  for (let i = 0; i < 4; i++) {
+    b[12 + i] = src[i];
+    b[16 + i] = dst[i];
+  }
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += (b[i] << 8) | b[i + 1];
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = ~((sum & 0xffff) + (sum >>> 16)) & 0xffff;
+  b[10] = sum >> 8;
+  b[11] = sum & 0xff;
+  b[20] = sp >> 8;
+  b[21] = sp & 0xff;
+  b[22] = dp >> 8;
+  b[23] = dp & 0xff;
+  b[24] = seq >>> 24;
+  b[25] = seq >>> 16;
+  b[26] = seq >>> 8;
+  b[27] = seq;
+  b[28] = ack >>> 24;
+  b[29] = ack >>> 16;
+  b[30] = ack >>> 8;
+  b[31] = ack;
+  b[32] = ((len - 20) >> 2) << 4;
+  b[33] = flags;
+  b[34] = 0xff;
+  b[35] = 0xff;
+  return b;
+}
+
+const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
+const u32 = (b: Uint8Array, o: number) =>
+  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+
+/** `n` handshakes with headers written and read by hand (SYNs 60 bytes, the rest 52, as with timestamps). */
+function byteHandshakes(n: number, isn: Isn, port: { next: number }): void {
+  const client = new Map<number, End>();
+  const server = new Map<number, End>();
+  for (let i = 0; i < n; i++) {
+    const cport = (port.next = port.next >= 65000 ? 1024 : port.next + 1);
+    const c = new End(cport, 80);
+    c.iss = isn.of(CLIENT, cport, SERVER, 80);
+    client.set(key(cport, 80), c);
+    let p = bytes(60, CLIENT, SERVER, cport, 80, c.iss, 0, SYN);
+
+    const s = new End(u16(p, 22), u16(p, 20));
+    s.irs = u32(p, 24);
+    s.iss = isn.of(SERVER, s.localPort, CLIENT, s.remotePort);
+    server.set(key(s.localPort, s.remotePort), s);
+    p = bytes(60, SERVER, CLIENT, 80, s.remotePort, s.iss, (s.irs + 1) >>> 0, SYN | ACK);
+
+    const cc = client.get(key(u16(p, 22), u16(p, 20)));
+    if (!cc || u32(p, 28) !== (cc.iss + 1) >>> 0) throw new Error('bad SYN,ACK');
+    cc.irs = u32(p, 24);
+    cc.established = true;
+    p = bytes(52, CLIENT, SERVER, cport, 80, (cc.iss + 1) >>> 0, (cc.irs + 1) >>> 0, ACK);
+
+    const ss = server.get(key(u16(p, 22), u16(p, 20)));
+    if (!ss) throw new Error('no server end');
+    ss.established = true;
+    p = bytes(52, CLIENT, SERVER, cport, 80, (cc.iss + 1) >>> 0, 0, RST);
+    client.delete(key(cport, 80));
+    server.delete(key(u16(p, 22), u16(p, 20)));
+  }
+}
+
+export async function handshakeFloors(
+  rounds: number,
+  n: number,
+): Promise<{ codec: Rate; bytes: Rate }> {
+  const isn = new Isn();
+  const port = { next: 1024 };
+  return {
+    codec: await rate(rounds, n, (k) => codecHandshakes(k, isn, port)),
+    bytes: await rate(rounds, n, (k) => byteHandshakes(k, isn, port)),
+  };
+}
