@@ -1,11 +1,12 @@
-// The one timer queue of a stack: a binary min-heap of (deadline, owner) with
-// lazy deletion. An owner's live entry is the one whose time equals its
-// `heapAt`; a deadline that moves later leaves the old entry to be skipped.
+// The one timer queue of a stack: a binary min-heap of (deadline, owner). A
+// deadline that moves earlier moves its owner's entry up in place; one that
+// moves later leaves the entry where it is, to fire early and be queued again
+// (connections push their retransmission deadline later on every ACK, and a
+// sift per ACK would cost more than the rare early wake-up). An owner that
+// stops needing the queue (a closed connection, a half-open record that
+// completed) is taken out at once, so that the heap holds no dead owners.
 
 import type { Timed } from '../tcp/listener.ts';
-
-/** What a forgotten entry points to instead of its owner. */
-const GONE: Timed = { deadline: Number.POSITIVE_INFINITY, heapAt: Number.POSITIVE_INFINITY };
 
 export class TimerQueue<T extends Timed = Timed> {
   private at: number[] = [];
@@ -27,9 +28,11 @@ export class TimerQueue<T extends Timed = Timed> {
   update(t: T): boolean {
     const d = t.deadline;
     if (d >= t.heapAt) return false;
-    t.heapAt = d;
     const before = this.peek();
-    this.push(d, t);
+    const i = this.liveIndex(t);
+    t.heapAt = d;
+    if (i < 0) this.push(d, t);
+    else this.siftUp(i, d, t);
     return d < before;
   }
 
@@ -52,19 +55,31 @@ export class TimerQueue<T extends Timed = Timed> {
   private compactAt = 1024;
 
   /**
-   * Drops `t`'s live entry at once (lazy deletion would keep `t` referenced
-   * until the entry came due): a connection that becomes a TIME-WAIT record
-   * leaves the heap and can be collected. False if `t` has no live entry.
+   * Takes `t`'s live entry out of the heap: an owner that no longer needs the
+   * queue is not kept referenced (and alive) until its entry comes due. False
+   * if `t` has no live entry.
    */
   forget(t: T): boolean {
-    const i = t.heapIndex ?? -1;
-    if (i < 0 || i >= this.at.length || this.items[i] !== t || this.at[i] !== t.heapAt)
-      return false;
-    // An owner whose heapAt is never a finite time: its entry is stale, skipped and swept.
-    this.items[i] = GONE as T;
+    const i = this.liveIndex(t);
+    if (i < 0) return false;
     t.heapAt = Number.POSITIVE_INFINITY;
     t.heapIndex = -1;
+    const at = this.at;
+    const items = this.items;
+    const lastAt = at.pop()!;
+    const lastItem = items.pop()!;
+    if (i < at.length) {
+      // The last entry fills the hole: up if it is earlier than the parent, else down.
+      if (i > 0 && at[(i - 1) >> 1] > lastAt) this.siftUp(i, lastAt, lastItem);
+      else this.siftDown(i, lastAt, lastItem);
+    }
     return true;
+  }
+
+  /** Where `t`'s live entry is, or -1 (none, or only stale ones). */
+  private liveIndex(t: T): number {
+    const i = t.heapIndex ?? -1;
+    return i >= 0 && i < this.at.length && this.items[i] === t && this.at[i] === t.heapAt ? i : -1;
   }
 
   /** Places an entry at `i`, noting the index of an owner's live entry. */
@@ -75,19 +90,41 @@ export class TimerQueue<T extends Timed = Timed> {
   }
 
   private push(when: number, t: T): void {
-    // Lazy deletion leaves stale entries; when the heap has doubled since the
-    // last sweep, drop them so a stack cycling through connections stays small.
+    // An entry whose owner's deadline moved later (or went) stays until it
+    // comes due; when the heap has doubled since the last sweep, drop those of
+    // owners with no deadline left, so that it stays small.
     if (this.at.length >= this.compactAt) this.compact();
+    this.at.push(when);
+    this.items.push(t);
+    this.siftUp(this.at.length - 1, when, t);
+  }
+
+  /** Places (`when`, `t`) at `i` or above it, moving later parents down. */
+  private siftUp(i: number, when: number, t: T): void {
     const at = this.at;
     const items = this.items;
-    let i = at.length;
-    at.push(when);
-    items.push(t);
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (at[p] <= when) break;
       this.put(i, at[p], items[p]);
       i = p;
+    }
+    this.put(i, when, t);
+  }
+
+  /** Places (`when`, `t`) at `i` or below it, moving earlier children up. */
+  private siftDown(i: number, when: number, t: T): void {
+    const at = this.at;
+    const items = this.items;
+    const n = at.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && at[r] < at[l] ? r : l;
+      if (at[c] >= when) break;
+      this.put(i, at[c], items[c]);
+      i = c;
     }
     this.put(i, when, t);
   }
@@ -118,20 +155,7 @@ export class TimerQueue<T extends Timed = Timed> {
     const top = items[0];
     const lastAt = at.pop()!;
     const lastItem = items.pop()!;
-    const n = at.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && at[r] < at[l] ? r : l;
-        if (at[c] >= lastAt) break;
-        this.put(i, at[c], items[c]);
-        i = c;
-      }
-      this.put(i, lastAt, lastItem);
-    }
+    if (at.length > 0) this.siftDown(0, lastAt, lastItem);
     if (top.heapIndex === 0) top.heapIndex = -1;
     return top;
   }

@@ -32,7 +32,7 @@ export const fastOpen: Scenario = {
       const first = c.connect({ host: '198.18.0.2', port: 80, fastOpen: true });
       first.on('connect', () => first.end('hello'));
       first.on('data', () => {});
-      net.run(1_000);
+      net.advance(1_000);
       if (forged)
         c.fastOpenCookies.set('198.18.0.2', {
           cookie: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
