@@ -55,6 +55,30 @@ class End {
 
 const key = (localPort: number, remotePort: number) => localPort * 65536 + remotePort;
 
+/** The client's end of the next handshake: a fresh port, its ISN, its table entry. */
+function clientEnd(table: Map<number, End>, isn: Isn, port: { next: number }): End {
+  const cport = (port.next = port.next >= 65000 ? 1024 : port.next + 1);
+  const c = new End(cport, 80);
+  c.iss = isn.of(CLIENT, cport, SERVER, 80);
+  table.set(key(cport, 80), c);
+  return c;
+}
+
+/** The server's end, from the SYN's ports and sequence number. */
+function serverEnd(
+  table: Map<number, End>,
+  isn: Isn,
+  lport: number,
+  rport: number,
+  irs: number,
+): End {
+  const s = new End(lport, rport);
+  s.irs = irs;
+  s.iss = isn.of(SERVER, lport, CLIENT, rport);
+  table.set(key(lport, rport), s);
+  return s;
+}
+
 function synOptions(tsVal: number, tsEcr: number): TcpOption[] {
   return [
     { kind: 'mss', value: 65495 },
@@ -102,16 +126,11 @@ function codecHandshakes(n: number, isn: Isn, port: { next: number }): void {
   const client = new Map<number, End>();
   const server = new Map<number, End>();
   for (let i = 0; i < n; i++) {
-    const cport = (port.next = port.next >= 65000 ? 1024 : port.next + 1);
-    const c = new End(cport, 80);
-    c.iss = isn.of(CLIENT, cport, SERVER, 80);
-    client.set(key(cport, 80), c);
+    const c = clientEnd(client, isn, port);
+    const cport = c.localPort;
     let seg = read(packet(CLIENT, SERVER, cport, 80, c.iss, 0, SYN, synOptions(i, 0)));
 
-    const s = new End(seg.dstPort, seg.srcPort);
-    s.irs = seg.seq;
-    s.iss = isn.of(SERVER, seg.dstPort, CLIENT, seg.srcPort);
-    server.set(key(s.localPort, s.remotePort), s);
+    const s = serverEnd(server, isn, seg.dstPort, seg.srcPort, seg.seq);
     const synAck = packet(
       SERVER,
       CLIENT,
@@ -199,16 +218,11 @@ function byteHandshakes(n: number, isn: Isn, port: { next: number }): void {
   const client = new Map<number, End>();
   const server = new Map<number, End>();
   for (let i = 0; i < n; i++) {
-    const cport = (port.next = port.next >= 65000 ? 1024 : port.next + 1);
-    const c = new End(cport, 80);
-    c.iss = isn.of(CLIENT, cport, SERVER, 80);
-    client.set(key(cport, 80), c);
+    const c = clientEnd(client, isn, port);
+    const cport = c.localPort;
     let p = bytes(60, CLIENT, SERVER, cport, 80, c.iss, 0, SYN);
 
-    const s = new End(u16(p, 22), u16(p, 20));
-    s.irs = u32(p, 24);
-    s.iss = isn.of(SERVER, s.localPort, CLIENT, s.remotePort);
-    server.set(key(s.localPort, s.remotePort), s);
+    const s = serverEnd(server, isn, u16(p, 22), u16(p, 20), u32(p, 24));
     p = bytes(60, SERVER, CLIENT, 80, s.remotePort, s.iss, (s.irs + 1) >>> 0, SYN | ACK);
 
     const cc = client.get(key(u16(p, 22), u16(p, 20)));
