@@ -39,6 +39,21 @@ import {
 import { tunFigures, tunUnavailable } from './tun.ts';
 
 const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(`usage: npm run bench [-- OPTIONS]
+
+Every performance figure, each beside its reference measured in the same run
+(Node's net over loopback, a C connect/accept loop, the kernel over TUN), as
+one table: median of rounds, min-max, per CPU-second, load average.
+
+  --quick      fewer and smaller rounds (about a minute)
+  --no-tun     in memory only (over TUN needs root, ab and wrk)
+  --million    add 1,000,000 concurrent connections to the scaling table
+  --json FILE  also write the report as JSON (npx tsx bench/readme.ts FILE
+               writes the README's Performance section from it)
+  -h, --help   this text`);
+  process.exit(0);
+}
 const quick = args.includes('--quick');
 const jsonAt = args.indexOf('--json');
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
@@ -50,7 +65,7 @@ const known = new Set(['--quick', '--json', '--no-tun', '--million', jsonFile]);
 for (const a of args)
   if (!known.has(a)) {
     console.error(
-      `bench: unknown argument "${a}" (accepted: --quick, --json FILE, --no-tun, --million)`,
+      `bench: unknown argument "${a}" (accepted: --quick, --json FILE, --no-tun, --million, --help)`,
     );
     process.exit(2);
   }
