@@ -18,28 +18,40 @@ export interface IsnSource {
   ): number;
 }
 
-/** Serialises a 4-tuple into `buf`; returns its length. Shared with SYN cookies. */
+/**
+ * Writes a 4-tuple as SipHash message words into `words` (local address,
+ * remote address, then the two ports big-endian, as bytes on the wire);
+ * returns the message's length in bytes, a multiple of 4. Shared with SYN
+ * cookies.
+ */
 export function writeTuple(
-  buf: Uint8Array,
+  words: Uint32Array,
   localAddr: IpAddr,
   localPort: number,
   remoteAddr: IpAddr,
   remotePort: number,
 ): number {
-  // Byte by byte: TypedArray.set costs more than the copy for 4 or 16 bytes.
-  let n = 0;
-  for (let i = 0; i < localAddr.length; i++) buf[n++] = localAddr[i];
-  for (let i = 0; i < remoteAddr.length; i++) buf[n++] = remoteAddr[i];
-  buf[n++] = localPort >> 8;
-  buf[n++] = localPort & 0xff;
-  buf[n++] = remotePort >> 8;
-  buf[n++] = remotePort & 0xff;
+  let n = addrWords(words, 0, localAddr);
+  n = addrWords(words, n, remoteAddr);
+  words[n++] =
+    (localPort >> 8) |
+    ((localPort & 0xff) << 8) |
+    ((remotePort >> 8) << 16) |
+    ((remotePort & 0xff) << 24);
+  return 4 * n;
+}
+
+/** The address's bytes as little-endian message words from `words[at]`; returns the next index. */
+export function addrWords(words: Uint32Array, at: number, a: IpAddr): number {
+  let n = at;
+  for (let i = 0; i < a.length; i += 4)
+    words[n++] = a[i] | (a[i + 1] << 8) | (a[i + 2] << 16) | (a[i + 3] << 24);
   return n;
 }
 
 export class Rfc6528Isn implements IsnSource {
   private readonly key = new Uint32Array(4);
-  private readonly buf = new Uint8Array(48);
+  private readonly words = new Uint32Array(12);
   private readonly out = new Uint32Array(2);
 
   constructor(random: Random) {
@@ -53,8 +65,8 @@ export class Rfc6528Isn implements IsnSource {
     remotePort: number,
     now: number,
   ): number {
-    const n = writeTuple(this.buf, localAddr, localPort, remoteAddr, remotePort);
-    siphash24(this.key, this.buf, n, this.out);
+    const n = writeTuple(this.words, localAddr, localPort, remoteAddr, remotePort);
+    siphash24(this.key, this.words, n, this.out);
     const m = Math.floor(now * 250); // now is in ms; one tick per 4 µs.
     return (m + this.out[0]) >>> 0;
   }

@@ -2,17 +2,30 @@
 // it runs anywhere JavaScript does. WebCrypto's HMAC is asynchronous and
 // cannot sit on a per-segment path; a keyed PRF for ISNs and SYN cookies can.
 // The state lives in local variables and the rounds are written out: this
-// runs once per SYN under a flood.
+// runs once per SYN under a flood. The message comes as little-endian 32-bit
+// words (byte i of the message is byte i % 4 of word i >> 2): callers write a
+// 4-tuple as three or nine words rather than serialising it byte by byte, and
+// the hash reads whole words.
 
-function le32(m: Uint8Array, i: number): number {
-  return m[i] | (m[i + 1] << 8) | (m[i + 2] << 16) | (m[i + 3] << 24);
+/** The message bytes `bytes[0, len)` as little-endian 32-bit words, in `into` (tests, and callers with bytes at hand). */
+export function wordsOf(bytes: Uint8Array, len: number, into: Uint32Array): Uint32Array {
+  into.fill(0, 0, (len + 3) >> 2);
+  for (let i = 0; i < len; i++) into[i >> 2] |= bytes[i] << (8 * (i & 3));
+  return into;
+}
+
+/** A 32-bit word with its bytes reversed: how a big-endian field sits in a little-endian message word. */
+export function bswap32(x: number): number {
+  return ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0;
 }
 
 /**
- * SipHash-2-4 of `msg[0, len)` under the 128-bit key given as four
- * little-endian 32-bit words. Writes the 64-bit result into `out` as [lo, hi].
+ * SipHash-2-4 of a `len`-byte message given as little-endian 32-bit words in
+ * `msg` (bytes past `len` in its last word are ignored), under the 128-bit key
+ * given as four little-endian 32-bit words. Writes the 64-bit result into
+ * `out` as [lo, hi].
  */
-export function siphash24(key: Uint32Array, msg: Uint8Array, len: number, out: Uint32Array): void {
+export function siphash24(key: Uint32Array, msg: Uint32Array, len: number, out: Uint32Array): void {
   let v0l = key[0] ^ 0x70736575;
   let v0h = key[1] ^ 0x736f6d65;
   let v1l = key[2] ^ 0x6e646f6d;
@@ -30,18 +43,17 @@ export function siphash24(key: Uint32Array, msg: Uint8Array, len: number, out: U
     let rounds = 2;
     if (phase === 0) {
       if (i >= whole) continue;
-      ml = le32(msg, i);
-      mh = le32(msg, i + 4);
+      ml = msg[i >> 2] | 0;
+      mh = msg[(i >> 2) + 1] | 0;
       i += 8;
       phase = -1; // stay in the block phase
     } else if (phase === 1) {
-      ml = 0;
+      // The last 0–7 bytes, and the length in the top byte.
+      const rest = len - whole;
+      const w = whole >> 2;
+      ml = rest >= 4 ? msg[w] | 0 : rest === 0 ? 0 : msg[w] & ((1 << (8 * rest)) - 1);
       mh = (len & 0xff) << 24;
-      for (let j = 0; j < len - whole; j++) {
-        const byte = msg[whole + j];
-        if (j < 4) ml |= byte << (8 * j);
-        else mh |= byte << (8 * (j - 4));
-      }
+      if (rest > 4) mh |= msg[w + 1] & ((1 << (8 * (rest - 4))) - 1);
     } else {
       v2l ^= 0xff;
       rounds = 4;

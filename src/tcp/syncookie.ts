@@ -14,9 +14,9 @@
 // are lost, as on Linux.
 
 import type { IpAddr } from '../wire/addr.ts';
-import { writeTuple } from './isn.ts';
+import { addrWords, writeTuple } from './isn.ts';
 import type { Random } from './random.ts';
-import { siphash24 } from './siphash.ts';
+import { bswap32, siphash24 } from './siphash.ts';
 import type { SynOffer } from './types.ts';
 
 export const COOKIE_PERIOD = 64_000; // ms per counter step
@@ -34,7 +34,8 @@ export class CookieJar {
   private previous = new Uint32Array(4);
   private previousUntil = Number.NEGATIVE_INFINITY;
   private rotatedAt: number;
-  private readonly buf = new Uint8Array(64);
+  /** SipHash message words: a 4-tuple (up to 9 words), then the cookie's fields. */
+  private readonly words = new Uint32Array(16);
   private readonly out = new Uint32Array(2);
 
   constructor(
@@ -68,27 +69,23 @@ export class CookieJar {
     counter: number,
     m: number,
   ): number {
-    let n = writeTuple(this.buf, la, lp, ra, rp);
-    const b = this.buf;
-    b[n++] = irs >>> 24;
-    b[n++] = (irs >>> 16) & 0xff;
-    b[n++] = (irs >>> 8) & 0xff;
-    b[n++] = irs & 0xff;
-    b[n++] = (counter >>> 24) & 0xff;
-    b[n++] = (counter >>> 16) & 0xff;
-    b[n++] = (counter >>> 8) & 0xff;
-    b[n++] = counter & 0xff;
-    b[n++] = m;
-    siphash24(key, b, n, this.out);
+    // The tuple, then the client's ISN and the counter big-endian, then m: 21 bytes for IPv4.
+    const w = this.words;
+    const n = writeTuple(w, la, lp, ra, rp);
+    w[n >> 2] = bswap32(irs);
+    w[(n >> 2) + 1] = bswap32(counter);
+    w[(n >> 2) + 2] = m;
+    siphash24(key, w, n + 9, this.out);
     return this.out[0] & 0xffffff;
   }
 
   /** @internal A Fast Open cookie for `client` under the current (or previous) secret. */
   fastOpen(client: IpAddr, previous: boolean): Uint8Array {
-    const b = this.buf;
-    b.set(client, 0);
-    b[client.length] = 0x7f; // domain separation from SYN-cookie MACs
-    siphash24(previous ? this.previous : this.secret, b, client.length + 1, this.out);
+    // The address, then 0x7f: domain separation from SYN-cookie MACs.
+    const w = this.words;
+    const n = addrWords(w, 0, client);
+    w[n] = 0x7f;
+    siphash24(previous ? this.previous : this.secret, w, 4 * n + 1, this.out);
     const c = new Uint8Array(8);
     new DataView(c.buffer).setUint32(0, this.out[0]);
     new DataView(c.buffer).setUint32(4, this.out[1]);

@@ -12,7 +12,7 @@ import {
   seqLe,
   seqLt,
 } from '../../src/tcp/seq.ts';
-import { siphash24 } from '../../src/tcp/siphash.ts';
+import { siphash24, wordsOf } from '../../src/tcp/siphash.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -63,7 +63,11 @@ describe('SipHash-2-4 and RFC 6528 ISNs', () => {
     const key = new Uint32Array([0x03020100, 0x07060504, 0x0b0a0908, 0x0f0e0d0c]);
     const out = new Uint32Array(2);
     const hex = () => out[1].toString(16).padStart(8, '0') + out[0].toString(16).padStart(8, '0');
-    const msg = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const msg = wordsOf(
+      Uint8Array.from({ length: 64 }, (_, i) => i),
+      64,
+      new Uint32Array(16),
+    );
     siphash24(key, msg, 0, out);
     expect(hex()).toBe('726fdb47dd0e0e31');
     siphash24(key, msg, 15, out);
@@ -118,7 +122,11 @@ describe('SipHash-2-4 and RFC 6528 ISNs', () => {
         (k, msg) => {
           const key = Uint32Array.from(k);
           const out = new Uint32Array(2);
-          siphash24(key, msg, msg.length, out);
+          // Bytes past the message in its last word are set: the hash must ignore them.
+          const words = wordsOf(msg, msg.length, new Uint32Array(11));
+          for (let i = msg.length; i < 4 * ((msg.length + 3) >> 2); i++)
+            words[i >> 2] |= 0xff << (8 * (i & 3));
+          siphash24(key, words, msg.length, out);
           const k0 = (BigInt(k[1]) << 32n) | BigInt(k[0]);
           const k1 = (BigInt(k[3]) << 32n) | BigInt(k[2]);
           expect((BigInt(out[1]) << 32n) | BigInt(out[0])).toBe(reference(k0, k1, msg));
@@ -138,5 +146,34 @@ describe('SipHash-2-4 and RFC 6528 ISNs', () => {
     expect(gen.isn(a, 1001, b, 80, 0)).not.toBe(i0);
     // A different secret gives a different ISN for the same tuple and time.
     expect(new Rfc6528Isn(seededRandom(8)).isn(a, 1000, b, 80, 0)).not.toBe(i0);
+  });
+
+  it('an ISN is F over the 4-tuple as bytes on the wire (addresses, then ports big-endian), for IPv4 and IPv6', () => {
+    const addr = fc.oneof(
+      fc.uint8Array({ minLength: 4, maxLength: 4 }),
+      fc.uint8Array({ minLength: 16, maxLength: 16 }),
+    );
+    const port = fc.integer({ min: 0, max: 65535 });
+    fc.assert(
+      fc.property(
+        addr,
+        port,
+        addr,
+        port,
+        fc.integer({ min: 0, max: 1e9 }),
+        (la, lp, ra, rp, now) => {
+          fc.pre(la.length === ra.length);
+          // The key the generator draws from the same seed.
+          const rnd = seededRandom(7);
+          const key = Uint32Array.from({ length: 4 }, () => rnd.u32());
+          const bytes = Uint8Array.from([...la, ...ra, lp >> 8, lp & 0xff, rp >> 8, rp & 0xff]);
+          const out = new Uint32Array(2);
+          siphash24(key, wordsOf(bytes, bytes.length, new Uint32Array(9)), bytes.length, out);
+          const expected = (Math.floor(now * 250) + out[0]) >>> 0;
+          expect(new Rfc6528Isn(seededRandom(7)).isn(la, lp, ra, rp, now)).toBe(expected);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
