@@ -3,12 +3,13 @@
 // on this machine, so that the engine's share of the rest can be read off.
 //
 // Both floors keep only what any TCP must do for those four packets: two ISNs
-// by RFC 6528 (SipHash-2-4, as the stack), one table entry per end added,
+// from the stack's own RFC 6528 generator, one table entry per end added,
 // found and removed, the four packets written and read. No state machine, no
-// acceptance checks, sockets, timers or events. `codecFloor` goes through
-// synack's codec (`encodePacket`, `decodeIp`, `decodeSegment`, Segment and
-// option objects, as the engine does); `byteFloor` writes the 20-byte IPv4
-// and TCP headers by hand and reads back only the fields it needs.
+// acceptance checks, sockets, timers or events. `codecHandshakes` goes
+// through synack's codec (`encodePacket`, `decodeIp`, `decodeSegment`,
+// Segment and option objects, as the engine does); `byteHandshakes` writes
+// the 20-byte IPv4 and TCP headers by hand and reads back only the fields it
+// needs.
 
 import { Rfc6528Isn } from '../src/tcp/isn.ts';
 import { seededRandom } from '../src/tcp/random.ts';
