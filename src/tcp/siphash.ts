@@ -7,13 +7,6 @@
 // 4-tuple as three or nine words rather than serialising it byte by byte, and
 // the hash reads whole words.
 
-/** The message bytes `bytes[0, len)` as little-endian 32-bit words, in `into` (tests, and callers with bytes at hand). */
-export function wordsOf(bytes: Uint8Array, len: number, into: Uint32Array): Uint32Array {
-  into.fill(0, 0, (len + 3) >> 2);
-  for (let i = 0; i < len; i++) into[i >> 2] |= bytes[i] << (8 * (i & 3));
-  return into;
-}
-
 /** A 32-bit word with its bytes reversed: how a big-endian field sits in a little-endian message word. */
 export function bswap32(x: number): number {
   return ((x >>> 24) | ((x >>> 8) & 0xff00) | ((x & 0xff00) << 8) | (x << 24)) >>> 0;

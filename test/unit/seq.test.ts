@@ -12,10 +12,17 @@ import {
   seqLe,
   seqLt,
 } from '../../src/tcp/seq.ts';
-import { siphash24, wordsOf } from '../../src/tcp/siphash.ts';
+import { siphash24 } from '../../src/tcp/siphash.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
+
+/** A message's bytes `bytes[0, len)` as the little-endian 32-bit words SipHash reads, in `into`. */
+function wordsOf(bytes: Uint8Array, len: number, into: Uint32Array): Uint32Array {
+  into.fill(0, 0, (len + 3) >> 2);
+  for (let i = 0; i < len; i++) into[i >> 2] |= bytes[i] << (8 * (i & 3));
+  return into;
+}
 const dist = fc.integer({ min: 1, max: 0x7fffffff });
 
 describe('sequence arithmetic modulo 2^32 (RFC 9293 §3.4)', () => {
