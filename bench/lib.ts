@@ -5,6 +5,7 @@
 // averages per-call reciprocals (a slow call counts for what it cost).
 
 import { loadavg } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 
 export interface Rate {
   /** Operations per second of elapsed time, median of rounds. */
@@ -73,6 +74,35 @@ export const gc = (globalThis as { gc?: () => void }).gc;
  */
 export const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
 
+/**
+ * V8's collection pauses on the main thread, as Node reports them ('gc'
+ * performance entries). `pausedBetween(t0, t1)` (performance.now() times)
+ * sums the pauses that began in that span; entries arrive after the code
+ * that caused them has returned to the event loop, so await something (a
+ * timer) first. Each call forgets the entries it has seen.
+ */
+export function gcPauses(): {
+  pausedBetween(t0: number, t1: number): Promise<number>;
+  stop(): void;
+} {
+  const seen: { start: number; ms: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) seen.push({ start: e.startTime, ms: e.duration });
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return {
+    async pausedBetween(t0, t1) {
+      // One timer turn: the observer's entries are delivered by then.
+      await new Promise((r) => setTimeout(r, 20));
+      let ms = 0;
+      for (const e of seen) if (e.start >= t0 && e.start < t1) ms += e.ms;
+      seen.length = 0;
+      return ms;
+    },
+    stop: () => obs.disconnect(),
+  };
+}
+
 export function heap(): number {
   if (!gc) throw new Error('run with node --expose-gc (npm run bench does)');
   gc();
@@ -118,7 +148,15 @@ export interface Report {
   command: string;
   rounds: number;
   rows: Row[];
-  scaling: { n: number; rate: number; perCpu: number; bytesPerEnd: number }[];
+  scaling: {
+    n: number;
+    rate: number;
+    perCpu: number;
+    bytesPerEnd: number;
+    /** µs per handshake, and of it V8's collection pauses (absent in reports made before 2026-11-29). */
+    usPerHandshake?: number;
+    gcUsPerHandshake?: number;
+  }[];
   tunSkipped: string;
 }
 

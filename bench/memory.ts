@@ -10,7 +10,7 @@ import { Stack } from '../src/stack/stack.ts';
 import { seededRandom } from '../src/tcp/random.ts';
 import { State } from '../src/tcp/types.ts';
 import { encodePacket, SYN } from '../src/wire/tcp.ts';
-import { heap, median, type Rate, rate, settle } from './lib.ts';
+import { gcPauses, heap, type Rate, rate, settle } from './lib.ts';
 
 /**
  * How the two stacks of a pair are joined. `loopback` is what Node's `net`
@@ -293,29 +293,47 @@ export function open(p: ReturnType<typeof pair>, n: number): TcpSocket[] {
   return socks.concat(peers);
 }
 
-/** Opening n concurrent connections (kept): handshakes per second and heap bytes per end. */
-export async function scaling(
-  n: number,
-): Promise<{ rate: number; perCpu: number; bytesPerEnd: number }> {
-  // The rate: n connections opened on a fresh pair and kept, repeated until
-  // about 100,000 were opened (a small n alone is too short a run: a few
-  // collections decide it), after a warm-up on connections that are let go
-  // (the JIT has compiled the paths, V8's young generation has grown). The
-  // median over the repetitions.
+/**
+ * Opening n concurrent connections (kept): handshakes per second, heap bytes
+ * per end, and how the time per handshake splits between V8's collection
+ * pauses (main thread) and everything else.
+ */
+export async function scaling(n: number): Promise<{
+  /** Handshakes per second of elapsed time and per CPU-second, all repetitions together. */
+  rate: number;
+  perCpu: number;
+  bytesPerEnd: number;
+  /** Microseconds per handshake, and of them V8's collection pauses on the main thread. */
+  usPerHandshake: number;
+  gcUsPerHandshake: number;
+}> {
+  // n connections opened on a fresh pair and kept, repeated until about
+  // 100,000 were opened, after a warm-up on connections that are let go (the
+  // JIT has compiled the paths, V8's young generation has grown). The rate
+  // is over all repetitions together, not their median: collections are
+  // lumpy, and most repetitions of 1,000 see none (their median ran 1.5×
+  // the rate of the whole).
   open(pair(addressesFor(Math.min(n, 10_000))), Math.min(n, 10_000));
-  const rates: number[] = [];
-  const perCpu: number[] = [];
+  let elapsedMs = 0;
+  let cpuUs = 0;
+  let pausedMs = 0;
   const reps = Math.max(1, Math.floor(100_000 / n));
-  for (let r = 0; r < reps; r++) {
-    const p = pair(addressesFor(n));
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    const socks = open(p, n);
-    const dt = (performance.now() - t0) / 1000;
-    const c = process.cpuUsage(c0);
-    if (socks.length !== 2 * n) throw new Error('not all connections opened');
-    rates.push(n / dt);
-    perCpu.push(n / ((c.user + c.system) / 1e6));
+  const gc = gcPauses();
+  try {
+    for (let r = 0; r < reps; r++) {
+      const p = pair(addressesFor(n));
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const socks = open(p, n);
+      const t1 = performance.now();
+      const c = process.cpuUsage(c0);
+      if (socks.length !== 2 * n) throw new Error('not all connections opened');
+      elapsedMs += t1 - t0;
+      cpuUs += c.user + c.system;
+      pausedMs += await gc.pausedBetween(t0, t1);
+    }
+  } finally {
+    gc.stop();
   }
   // The bytes: one more set of n, measured alone.
   await settle();
@@ -324,7 +342,14 @@ export async function scaling(
   await settle();
   const used = heap() - base;
   if (socks.length !== 2 * n) throw new Error('not all connections opened');
-  return { rate: median(rates), perCpu: median(perCpu), bytesPerEnd: used / (2 * n) };
+  const total = reps * n;
+  return {
+    rate: total / (elapsedMs / 1000),
+    perCpu: total / (cpuUs / 1e6),
+    bytesPerEnd: used / (2 * n),
+    usPerHandshake: (elapsedMs * 1000) / total,
+    gcUsPerHandshake: (pausedMs * 1000) / total,
+  };
 }
 
 /** Spoofed SYNs absorbed per second by one listener, and heap retained per SYN. */

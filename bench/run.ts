@@ -211,7 +211,7 @@ rows.push({
   met: on.rate.median >= 1e6 && on.bytesPerSyn < 1,
 });
 
-const scale: { n: number; rate: number; perCpu: number; bytesPerEnd: number }[] = [];
+const scale: ({ n: number } & Awaited<ReturnType<typeof scaling>>)[] = [];
 // Warm the JIT on a small run first, so the smallest row measures the stack, not the compiler.
 await scaling(2000);
 for (const n of [1000, 10_000, 100_000, ...(args.includes('--million') ? [1_000_000] : [])]) {
@@ -309,6 +309,8 @@ console.table(
     'concurrent connections': fmt(s.n),
     'handshakes/s': fmt(s.rate),
     'per CPU-s': fmt(s.perCpu),
+    'µs per handshake': fmt(s.usPerHandshake, 2),
+    'of which GC pauses': fmt(s.gcUsPerHandshake, 2),
     'heap bytes per end': fmt(s.bytesPerEnd),
   })),
 );
