@@ -157,6 +157,8 @@ export interface Report {
     usPerHandshake?: number;
     gcUsPerHandshake?: number;
   }[];
+  /** Nanoseconds per connection of each step of a handshake (absent in reports made before 2026-11-29). */
+  steps?: { step: string; ns: number }[];
   tunSkipped: string;
 }
 

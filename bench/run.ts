@@ -29,6 +29,8 @@ import {
 } from './lib.ts';
 import {
   bytesPerConnection,
+  HANDSHAKE_STEPS,
+  handshakeSteps,
   nodeBulk,
   nodeHandshakes,
   scaling,
@@ -138,6 +140,9 @@ rows.push(
     target: '—',
   },
 );
+
+progress('handshakes: step by step');
+const steps = handshakeSteps(ROUNDS).map((ns, i) => ({ step: HANDSHAKE_STEPS[i], ns }));
 
 const BULK = quick ? 32 << 20 : 128 << 20;
 progress('bulk: synack in memory');
@@ -286,6 +291,7 @@ const report: Report = {
   rounds: ROUNDS,
   rows,
   scaling: scale,
+  steps,
   tunSkipped: why ?? tun?.skipped.join('; ') ?? '',
 };
 
@@ -303,6 +309,9 @@ console.table(
     target: r.target,
     met: r.met === undefined ? '' : r.met ? 'yes' : 'no',
   })),
+);
+console.table(
+  steps.map((s) => ({ 'a handshake, step by step (batches of 1,000)': s.step, ns: fmt(s.ns) })),
 );
 console.table(
   scale.map((s) => ({
