@@ -9,7 +9,10 @@
 // through synack's codec (`encodePacket`, `decodeIp`, `decodeSegment`,
 // Segment and option objects, as the engine does); `byteHandshakes` writes
 // the 20-byte IPv4 and TCP headers by hand and reads back only the fields it
-// needs.
+// needs. A third, `leanHandshakes`, runs two engines written for these four
+// packets (bench/lean.ts): the state machine, checks, timers and events the
+// two floors leave out, in the plainest shape — what a redesign of synack's
+// hot path could reach.
 
 import { Rfc6528Isn } from '../src/tcp/isn.ts';
 import { seededRandom } from '../src/tcp/random.ts';
@@ -27,6 +30,7 @@ import {
   type TcpOption,
   timestampOptions,
 } from '../src/wire/tcp.ts';
+import { LeanStack } from './lean.ts';
 import { type Rate, rate } from './lib.ts';
 
 const CLIENT = new Uint8Array([198, 18, 0, 1]);
@@ -34,7 +38,7 @@ const SERVER = new Uint8Array([198, 18, 0, 2]);
 const EMPTY = new Uint8Array(0);
 
 /** RFC 6528 ISNs as the stack makes them (`now` 0: the 4 µs clock adds nothing). */
-class Isn {
+export class Isn {
   private readonly gen = new Rfc6528Isn(seededRandom(1));
   of(local: IpAddr, lport: number, remote: IpAddr, rport: number): number {
     return this.gen.isn(local, lport, remote, rport, 0);
@@ -239,14 +243,63 @@ function byteHandshakes(n: number, isn: Isn, port: { next: number }): void {
   }
 }
 
+/**
+ * One handshake between the lean engines, each packet read back by synack's
+ * decoder: the flags in order, the acknowledgements and the options are what
+ * a TCP sends (the lean engine is measured doing real work).
+ */
+function checkLean(client: LeanStack, server: LeanStack): void {
+  const seen: Segment[] = [];
+  const tap = (p: Uint8Array) => seen.push(read(p));
+  client.tap = tap;
+  server.tap = tap;
+  leanHandshakes(1, client, server);
+  client.tap = null;
+  server.tap = null;
+  const flags = seen.map((s) => s.flags).join();
+  if (flags !== [SYN, SYN | ACK, ACK, RST].join())
+    throw new Error(`lean engine sent flags ${flags}`);
+  const [syn, synAck, ack, rst] = seen;
+  const kinds = (s: Segment) => s.options.map((o) => o.kind).join();
+  if (kinds(syn) !== 'mss,sackOk,ts,nop,wscale' || kinds(synAck) !== kinds(syn))
+    throw new Error(`lean engine's SYN options: ${kinds(syn)} / ${kinds(synAck)}`);
+  if (kinds(ack) !== 'nop,nop,ts' || kinds(rst) !== 'nop,nop,ts')
+    throw new Error(`lean engine's ACK or RST options: ${kinds(ack)} / ${kinds(rst)}`);
+  const ok =
+    synAck.ack === (syn.seq + 1) >>> 0 &&
+    ack.seq === synAck.ack &&
+    ack.ack === (synAck.seq + 1) >>> 0 &&
+    rst.seq === ack.seq &&
+    syn.srcPort === synAck.dstPort &&
+    ack.srcPort === syn.srcPort;
+  if (!ok) throw new Error('lean engine: sequence numbers or ports do not line up');
+}
+
+/** `n` handshakes between two lean engines (bench/lean.ts), as synackHandshakes runs them. */
+function leanHandshakes(n: number, client: LeanStack, server: LeanStack): void {
+  for (let i = 0; i < n; i++) {
+    const sock = client.connect(SERVER, 80);
+    const peer = server.accept();
+    if (!peer || !sock.connected) throw new Error('lean handshake did not complete');
+    client.destroy(sock);
+    if (!peer.closed || peer.error !== 'ECONNRESET') throw new Error('lean RST not taken');
+  }
+}
+
 export async function handshakeFloors(
   rounds: number,
   n: number,
-): Promise<{ codec: Rate; bytes: Rate }> {
+): Promise<{ codec: Rate; bytes: Rate; lean: Rate }> {
   const isn = new Isn();
   const port = { next: 1024 };
+  const client = new LeanStack(CLIENT, isn);
+  const server = new LeanStack(SERVER, isn, 80);
+  client.peer = server;
+  server.peer = client;
+  checkLean(client, server);
   return {
     codec: await rate(rounds, n, (k) => codecHandshakes(k, isn, port)),
     bytes: await rate(rounds, n, (k) => byteHandshakes(k, isn, port)),
+    lean: await rate(rounds, n, (k) => leanHandshakes(k, client, server)),
   };
 }

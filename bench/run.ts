@@ -5,7 +5,8 @@
 //
 // In memory: handshakes and bulk vs Node `net` over loopback (and a C
 // connect/accept loop on the kernel when a C compiler is present; and the
-// least four handshake packets cost in JavaScript, bench/floor.ts), bytes per
+// least four handshake packets cost in JavaScript, bench/floor.ts, and a lean
+// engine written for them, bench/lean.ts), bytes per
 // connection, the SYN flood, and scaling to 1k/10k/100k (1M with --million)
 // concurrent connections. Over TUN (root; ab, wrk from Debian): HTTP per
 // request and keep-alive, bulk, idle connections, vs the kernel in the same
@@ -119,9 +120,18 @@ if (hsC)
     referenceName: 'C, loopback',
     target: '—',
   });
-progress('handshakes: the floor in JavaScript (bench/floor.ts)');
+progress('handshakes: the floors in JavaScript (bench/floor.ts, bench/lean.ts)');
 const floor = await handshakeFloors(ROUNDS, quick ? 20_000 : 50_000);
 rows.push(
+  {
+    figure:
+      '  the same, a lean engine written for these four packets: a TCB per end, their RFC 9293 checks, timers, events (bench/lean.ts; context)',
+    unit: 'handshakes/s',
+    synack: hs,
+    reference: floor.lean,
+    referenceName: 'lean engine',
+    target: '—',
+  },
   {
     figure:
       "  the same, the least any stack in JavaScript does: synack's codec, two ISNs, a table per end (context)",
