@@ -65,6 +65,14 @@ export interface StackOptions {
   /** ICMP echo replies sent per second at most (default 1000); 0 stops answering ping. */
   icmpEchoLimit?: number;
   /**
+   * Connections held in TIME-WAIT at most (default 131,072, Linux's
+   * net.ipv4.tcp_max_tw_buckets on a 24 GiB machine): each is a small record
+   * for 2×MSL, and peers that open and close connections fast enough would
+   * otherwise grow them without bound. Past it a connection closes at once
+   * instead of waiting (counted as time-wait-overflows), as Linux's does.
+   */
+  timeWaitMax?: number;
+  /**
    * Verify TCP checksums of arriving segments (default true). Only for links
    * whose bytes never leave the process (a memory pair in one program): there
    * nothing can corrupt them. Never turn it off on a real wire.
@@ -174,6 +182,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   private readonly timers = new TimerQueue<Connection | HalfOpen>((t, now) => t.onTimer(now));
   /** TIME-WAIT records by how long TIME-WAIT lasts (one queue per 2×MSL in use). */
   private readonly timeWaits = new Map<number, TimeWaitQueue>();
+  /** StackOptions.timeWaitMax. */
+  private readonly timeWaitMax: number;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly isnSource: IsnSource;
@@ -282,6 +292,12 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.challenges = new RateLimit(opts.challengeAckLimit ?? 1000);
     this.echoes = new RateLimit(opts.icmpEchoLimit ?? 1000);
     this.listenerResets = new RateLimit(opts.listenerResetLimit ?? 1000);
+    const twMax = opts.timeWaitMax ?? 131_072;
+    if (!Number.isInteger(twMax) || twMax < 0)
+      throw new RangeError(
+        `timeWaitMax must be an integer of 0 or more (connections in TIME-WAIT at most), got ${twMax}`,
+      );
+    this.timeWaitMax = twMax;
     this.ids = opts.firstId ?? 0;
     this.ephemeral =
       opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
@@ -842,6 +858,13 @@ export class Stack implements ConnectionHost, ListenerHost {
       from.fill(conn);
       rec = from;
     } else {
+      if (this.timeWaitQueued() >= this.timeWaitMax) {
+        // Linux's tcp_time_wait() when its buckets are used up: the connection
+        // closes without TIME-WAIT (its last ACK has gone, above), and says so.
+        this.count(COUNTER['time-wait-overflows']);
+        conn.release(this.now(), undefined, 'time-wait overflow');
+        return;
+      }
       rec = new TimeWaitRecord(
         conn.cfg,
         conn.id,
@@ -863,6 +886,16 @@ export class Stack implements ConnectionHost, ListenerHost {
     // The queue has the record: the connection leaves the timer heap.
     this.timers.forget(conn);
     conn.deadline = Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * TIME-WAIT records queued: those held, and any a restored connection left
+   * behind until their time comes (so at least as many as are held).
+   */
+  private timeWaitQueued(): number {
+    let n = 0;
+    for (const q of this.timeWaits.values()) n += q.size;
+    return n;
   }
 
   /** The connection of a TIME-WAIT record, restored to process a segment or its timer. */

@@ -836,7 +836,7 @@ export class Connection extends Tcb implements Endpoints {
   }
 
   /** @internal CLOSED: timers off, buffers gone, the host forgets the connection. */
-  release(now: number, error: TcpError | undefined): void {
+  release(now: number, error: TcpError | undefined, why?: string): void {
     this.rexmitAt = Number.POSITIVE_INFINITY;
     this.persistAt = Number.POSITIVE_INFINITY;
     this.timeWaitAt = Number.POSITIVE_INFINITY;
@@ -850,7 +850,7 @@ export class Connection extends Tcb implements Endpoints {
     this.sent = null;
     this.ooo = null;
     if (error) this.error = error;
-    this.setState(State.Closed, now, error?.code);
+    this.setState(State.Closed, now, why ?? error?.code);
     // The connection the application (or a script) holds reads CLOSED too.
     const fate = this.timeWaitFate;
     if (fate !== null) fate.state = State.Closed;

@@ -46,6 +46,7 @@ export const COUNTER = Object.freeze({
   'tail-loss-probes': 39,
   'tail-loss-probes-repaired': 40,
   'sack-reneging': 41,
+  'time-wait-overflows': 42,
 });
 
 export type Counter = keyof typeof COUNTER;

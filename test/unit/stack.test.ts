@@ -10,7 +10,9 @@ import { decodePacket } from '../../src/wire/packet.ts';
 import { ACK, encodePacket, FIN, RST, SYN } from '../../src/wire/tcp.ts';
 
 /** Two stacks on one virtual clock, 198.18.0.1 (a) and 198.18.0.2 (b), not yet attached to links. */
-function stacks(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
+function stacks(
+  opts: { challengeAckLimit?: number; tracer?: TraceLog; timeWaitMax?: number } = {},
+) {
   const clock = new VirtualClock();
   const a = new Stack({
     name: 'a',
@@ -29,7 +31,7 @@ function stacks(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
   return { clock, a, b };
 }
 
-function pair(opts: { challengeAckLimit?: number; tracer?: TraceLog } = {}) {
+function pair(opts: { challengeAckLimit?: number; tracer?: TraceLog; timeWaitMax?: number } = {}) {
   const { clock, a, b } = stacks(opts);
   const [la, lb] = memoryPair((fn) => clock.schedule(clock.now() + 1, fn));
   a.attach(la);
@@ -77,6 +79,64 @@ describe('stack', () => {
       const kept = items.filter((t) => 'state' in t || 'listener' in t);
       expect(kept).toEqual([]);
     }
+  });
+
+  it('TIME-WAIT holds at most timeWaitMax connections; past it they close at once, counted and traced', () => {
+    const tracer = new TraceLog();
+    const { clock, a, b } = pair({ timeWaitMax: 3, tracer });
+    const server = b.listen({ port: 80 });
+    const states: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      // The client closes first: its end takes TIME-WAIT, the server's closes (LAST-ACK).
+      const sock = a.connect({ host: '198.18.0.2', port: 80 });
+      clock.run(clock.now() + 10);
+      const peer = server.accept()!;
+      sock.end();
+      clock.run(clock.now() + 10);
+      peer.end();
+      clock.run(clock.now() + 10);
+      expect(peer.state).toBe(State.Closed);
+      states.push(sock.state);
+    }
+    // Three wait; the next two closed after their last ACK instead.
+    expect(states).toEqual([
+      State.TimeWait,
+      State.TimeWait,
+      State.TimeWait,
+      State.Closed,
+      State.Closed,
+    ]);
+    expect(a.stats.counters['time-wait-overflows']).toBe(2);
+    expect(b.stats.counters['time-wait-overflows'] ?? 0).toBe(0);
+    const why = tracer.events.filter(
+      (e) => e.type === 'state' && e.host === 'a' && e.from === State.TimeWait,
+    );
+    expect(why.map((e) => (e.type === 'state' ? e.why : ''))).toEqual([
+      'time-wait overflow',
+      'time-wait overflow',
+    ]);
+    // The server's last FIN was acknowledged before the client's end went: nothing
+    // is retransmitted, nothing answered with RST.
+    expect(b.stats.counters.retransmits ?? 0).toBe(0);
+    expect(b.stats.counters['resets-received'] ?? 0).toBe(0);
+    // Once the three records' TIME-WAIT ends (60 s), there is room again.
+    clock.run(clock.now() + 61_000);
+    const sock = a.connect({ host: '198.18.0.2', port: 80 });
+    clock.run(clock.now() + 10);
+    const peer = server.accept()!;
+    sock.end();
+    peer.end();
+    clock.run(clock.now() + 10);
+    expect(sock.state).toBe(State.TimeWait);
+    expect(a.stats.counters['time-wait-overflows']).toBe(2);
+  });
+
+  it('timeWaitMax must be a whole number of connections', () => {
+    const clock = new VirtualClock();
+    for (const bad of [-1, 1.5, Number.NaN])
+      expect(() => new Stack({ addresses: ['198.18.0.1'], clock, timeWaitMax: bad })).toThrow(
+        /timeWaitMax must be an integer of 0 or more/,
+      );
   });
 
   it('a socket that connects to itself reaches ESTABLISHED through simultaneous open', () => {
