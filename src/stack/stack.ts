@@ -873,13 +873,15 @@ export class Stack implements ConnectionHost, ListenerHost {
         conn.remoteAddr,
         conn.remotePort,
         conn,
-        conn.timeWaitFate ?? (conn.timeWaitFate = { state: State.TimeWait }),
+        conn.timeWaitFate,
       );
       const length = conn.cfg.timeWait;
       let q = this.timeWaits.get(length);
       if (!q) this.timeWaits.set(length, (q = new TimeWaitQueue()));
       // Out of order (a deadline set some other way): stay a full connection.
       if (!q.push(rec)) return;
+      // The application's connection reads its state from here on.
+      conn.timeWaitFate = rec.fate;
     }
     this.connections.delete(conn);
     this.connections.add(rec);

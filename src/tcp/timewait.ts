@@ -30,9 +30,20 @@ export interface TimeWaitFate {
   state: State;
 }
 
-export class TimeWaitRecord implements Endpoints {
+export class TimeWaitRecord implements Endpoints, TimeWaitFate {
   /** When TIME-WAIT ends (the record's place in its TimeWaitQueue). */
   readonly deadline: number;
+  /**
+   * TIME-WAIT while the record (or a connection restored from it) waits. The
+   * first record of a connection is also its fate (TimeWaitFate): the state
+   * the application's connection reads, CLOSED once the last connection
+   * restored from its records closes — one object less per record than a
+   * fate of its own, and a busy server keeps a record per connection it
+   * closed first.
+   */
+  state: State = State.TimeWait;
+  /** Shared with the connection the application saw: told when TIME-WAIT ends. */
+  readonly fate: TimeWaitFate;
   /** When an ACK last answered an invalid segment; undefined if never (no boxed -Infinity). */
   private invalidAckAt: number | undefined = undefined;
   // Sequence numbers and timestamps as signed 32-bit integers (small integers
@@ -54,11 +65,15 @@ export class TimeWaitRecord implements Endpoints {
     readonly remoteAddr: IpAddr,
     remotePort: number,
     c: Connection,
-    /** Shared with the connection the application saw: told when TIME-WAIT ends. */
-    readonly fate: TimeWaitFate,
+    /** The fate of an earlier record of this connection; none for its first: this record is it. */
+    fate: TimeWaitFate | null,
   ) {
+    this.fate = fate ?? this;
     this.ports = (localPort << 16) | remotePort;
-    this.deadline = c.timeWaitAt;
+    // A whole millisecond (up to 1 ms late): a small integer to V8, where a
+    // fraction would be a heap number of its own, one more object for the
+    // young collector to copy for each of the records a busy server keeps.
+    this.deadline = Math.ceil(c.timeWaitAt);
     this.fill(c);
   }
 
@@ -78,10 +93,6 @@ export class TimeWaitRecord implements Endpoints {
       (c.rcvWndScale << RCV_WS_SHIFT);
     const at = c.lastInvalidAckAt;
     this.invalidAckAt = at === Number.NEGATIVE_INFINITY ? undefined : at;
-  }
-
-  get state(): State {
-    return State.TimeWait;
   }
 
   get localPort(): number {
