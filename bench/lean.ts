@@ -8,10 +8,10 @@
 // Segment or option objects.
 //
 // Kept from the real stack, so that the comparison is fair: RFC 6528 ISNs
-// (synack's SipHash generator), the stack's 4-tuple table and timer heap
-// (SYN and SYN,ACK retransmission timers armed and cancelled), IPv4 header
-// checks and checksum (the TCP checksum is skipped, as on synack's loopback
-// pair), option parsing by walking the list (MSS, window scale, SACK
+// (synack's SipHash generator), synack's IPv4 header writer, the stack's
+// 4-tuple table and timer heap (SYN and SYN,ACK retransmission timers armed
+// and cancelled), IPv4 header checks and checksum on arrival (the TCP
+// checksum is skipped, as on synack's loopback pair), option parsing by walking the list (MSS, window scale, SACK
 // permitted, timestamps), the RFC 9293 acceptance checks of each arrival
 // (the SYN,ACK's ACK against ISS and SND.NXT, the completing ACK against
 // ISS + 1 and RCV.NXT, the RST's exact sequence number per RFC 5961), an
@@ -24,6 +24,7 @@
 import { TimerQueue } from '../src/stack/timers.ts';
 import { TupleTable } from '../src/tcp/tuple.ts';
 import { type IpAddr, internIpv4 } from '../src/wire/addr.ts';
+import { writeIpHeader } from '../src/wire/ip.ts';
 import type { Isn } from './floor.ts';
 
 const SYN = 0x02;
@@ -36,8 +37,21 @@ const MSS = 65495;
 const WSCALE = 7;
 const WINDOW = 65535;
 
+/** What the 4-tuple table and the timer heap need of an entry. */
+class Entry {
+  deadline = Number.POSITIVE_INFINITY;
+  heapAt = Number.POSITIVE_INFINITY;
+  heapIndex = -1;
+  constructor(
+    readonly localAddr: IpAddr,
+    readonly localPort: number,
+    readonly remoteAddr: IpAddr,
+    readonly remotePort: number,
+  ) {}
+}
+
 /** One end of a connection: what a TCB holds on this path. */
-class Tcb {
+class Tcb extends Entry {
   state = CLOSED;
   iss = 0;
   sndUna = 0;
@@ -57,16 +71,7 @@ class Tcb {
   rttvar = 0;
   rto = 1000;
   sentAt = 0;
-  deadline = Number.POSITIVE_INFINITY;
-  heapAt = Number.POSITIVE_INFINITY;
-  heapIndex = -1;
   socket: Sock | null = null;
-  constructor(
-    readonly localAddr: IpAddr,
-    readonly localPort: number,
-    readonly remoteAddr: IpAddr,
-    readonly remotePort: number,
-  ) {}
 }
 
 /** What the application holds. */
@@ -78,7 +83,7 @@ class Sock {
 }
 
 /** A SYN answered, waiting for its ACK. */
-class HalfOpen {
+class HalfOpen extends Entry {
   iss = 0;
   irs = 0;
   sndMss = 536;
@@ -86,15 +91,6 @@ class HalfOpen {
   sackOk = false;
   tsRecent = -1;
   peerWindow = 0;
-  deadline = Number.POSITIVE_INFINITY;
-  heapAt = Number.POSITIVE_INFINITY;
-  heapIndex = -1;
-  constructor(
-    readonly localAddr: IpAddr,
-    readonly localPort: number,
-    readonly remoteAddr: IpAddr,
-    readonly remotePort: number,
-  ) {}
 }
 
 /** The options of the segment being read (no object per segment). */
@@ -408,23 +404,8 @@ export class LeanStack {
     const optLen = syn ? 20 : 12;
     const len = 40 + optLen;
     const b = new Uint8Array(len);
-    const src = this.addr;
-    b[0] = 0x45;
-    b[2] = len >> 8;
-    b[3] = len & 0xff;
-    b[6] = 0x40;
-    b[8] = 64;
-    b[9] = 6;
-    for (let i = 0; i < 4; i++) {
-      b[12 + i] = src[i];
-      b[16 + i] = dst[i];
-    }
-    let sum = 0;
-    for (let i = 0; i < 20; i += 2) sum += (b[i] << 8) | b[i + 1];
-    sum = (sum & 0xffff) + (sum >>> 16);
-    sum = ~((sum & 0xffff) + (sum >>> 16)) & 0xffff;
-    b[10] = sum >> 8;
-    b[11] = sum & 0xff;
+    // The IPv4 header as synack writes it (its checksum computed from the fields).
+    writeIpHeader(b, this.addr, dst, 6, len - 20);
     b[20] = sport >> 8;
     b[21] = sport & 0xff;
     b[22] = dport >> 8;
