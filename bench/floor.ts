@@ -30,7 +30,7 @@ import {
   type TcpOption,
   timestampOptions,
 } from '../src/wire/tcp.ts';
-import { LeanStack } from './lean.ts';
+import { LeanStack, u32 } from './lean.ts';
 import { type Rate, rate } from './lib.ts';
 
 const CLIENT = new Uint8Array([198, 18, 0, 1]);
@@ -213,8 +213,6 @@ function bytes(
 }
 
 const u16 = (b: Uint8Array, o: number) => (b[o] << 8) | b[o + 1];
-const u32 = (b: Uint8Array, o: number) =>
-  ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 /** `n` handshakes with headers written and read by hand (SYNs 60 bytes, the rest 52, as with timestamps). */
 function byteHandshakes(n: number, isn: Isn, port: { next: number }): void {

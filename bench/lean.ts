@@ -22,6 +22,7 @@
 // initial one, retransmission, SYN cookies, TIME-WAIT, tracing, counters.
 
 import { TimerQueue } from '../src/stack/timers.ts';
+import { seqGt, seqLe } from '../src/tcp/seq.ts';
 import { TupleTable } from '../src/tcp/tuple.ts';
 import { type IpAddr, internIpv4 } from '../src/wire/addr.ts';
 import { writeIpHeader } from '../src/wire/ip.ts';
@@ -123,7 +124,8 @@ function readOptions(b: Uint8Array, i: number, end: number): void {
   }
 }
 
-const u32 = (b: Uint8Array, o: number) =>
+/** A big-endian 32-bit field (shared with bench/floor.ts). */
+export const u32 = (b: Uint8Array, o: number) =>
   ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 function put32(b: Uint8Array, o: number, v: number): void {
@@ -132,9 +134,6 @@ function put32(b: Uint8Array, o: number, v: number): void {
   b[o + 2] = v >>> 8;
   b[o + 3] = v;
 }
-
-const seqGt = (a: number, b: number) => ((a - b) | 0) > 0;
-const seqLe = (a: number, b: number) => ((a - b) | 0) <= 0;
 
 /** A host with one address and, on the server, one listening port. */
 export class LeanStack {
