@@ -953,35 +953,38 @@ export class Stack implements ConnectionHost, ListenerHost {
       this.depth--;
       return;
     }
-    // Outermost: drain packets that arrived meanwhile, then application events.
+    // Outermost: drain packets that arrived meanwhile, then application events;
+    // then swap connections in TIME-WAIT for records, which may close some (a
+    // full TIME-WAIT table) and so queue events: those are delivered too.
     try {
-      while (this.inbox.length > 0 || this.events.length > 0 || this.acksDue.length > 0) {
-        while (this.inbox.length > 0)
-          this.process(this.inbox.shift()!, this.inboxVerified.shift()!);
-        // Every packet at hand is processed: now the ACKs they called for (MUST-59),
-        // or, with deferOutput, once the application has had its turn.
-        if (this.acksDue.length > 0) {
-          // Two lists in turn: a flush may make new ACKs due, which go to the other.
-          const due = this.acksDue;
-          this.acksDue = this.acksSpare;
-          this.acksSpare = due;
-          if (this.deferOutput) {
-            for (const c of due) this.acksDeferred.push(c);
-            this.scheduleFlush();
-          } else {
-            const now = this.now();
-            for (const c of due) c.flushAck(now);
+      for (;;) {
+        while (this.inbox.length > 0 || this.events.length > 0 || this.acksDue.length > 0) {
+          while (this.inbox.length > 0)
+            this.process(this.inbox.shift()!, this.inboxVerified.shift()!);
+          // Every packet at hand is processed: now the ACKs they called for (MUST-59),
+          // or, with deferOutput, once the application has had its turn.
+          if (this.acksDue.length > 0) {
+            // Two lists in turn: a flush may make new ACKs due, which go to the other.
+            const due = this.acksDue;
+            this.acksDue = this.acksSpare;
+            this.acksSpare = due;
+            if (this.deferOutput) {
+              for (const c of due) this.acksDeferred.push(c);
+              this.scheduleFlush();
+            } else {
+              const now = this.now();
+              for (const c of due) c.flushAck(now);
+            }
+            // Emptied by pop(): `length = 0` makes V8 drop the list's storage, and
+            // the next push grows it again (~30 ns each time).
+            while (due.length > 0) due.pop();
           }
-          // Emptied by pop(): `length = 0` makes V8 drop the list's storage, and
-          // the next push grows it again (~30 ns each time).
-          while (due.length > 0) due.pop();
+          while (this.events.length > 0 && this.inbox.length === 0) {
+            const { conn, ev } = this.events.shift()!;
+            this.dispatch(conn, ev);
+          }
         }
-        while (this.events.length > 0 && this.inbox.length === 0) {
-          const { conn, ev } = this.events.shift()!;
-          this.dispatch(conn, ev);
-        }
-      }
-      if (this.compactLater.length > 0) {
+        if (this.compactLater.length === 0) break;
         const later = this.compactLater;
         const from = this.compactFrom;
         this.compactLater = [];
