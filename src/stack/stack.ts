@@ -340,7 +340,7 @@ export class Stack implements ConnectionHost, ListenerHost {
       opts.localAddress !== undefined
         ? this.addr(opts.localAddress, 'localAddress')
         : this.sourceFor(remote);
-    if (!this.addresses.some((a) => addrEquals(a, local))) {
+    if (!this.isLocal(local)) {
       throw new TcpError(
         'EADDRNOTAVAIL',
         `local address ${formatAddr(local)} is not one of this stack's addresses`,
@@ -627,6 +627,12 @@ export class Stack implements ConnectionHost, ListenerHost {
   private isLocal(a: IpAddr): boolean {
     const as = this.addresses;
     for (let i = 0; i < as.length; i++) if (addrEquals(as[i], a)) return true;
+    return false;
+  }
+
+  /** A listener has this port (on any of its addresses). */
+  private listening(port: number): boolean {
+    for (const l of this.listeners) if (l.localPort === port) return true;
     return false;
   }
 
@@ -1078,7 +1084,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     for (let i = 0; i < span; i++) {
       const p = this.ephemeral;
       this.ephemeral = p >= EPHEMERAL_HI ? EPHEMERAL_LO : p + 1;
-      if (this.listeners.some((l) => l.localPort === p)) continue;
+      if (this.listening(p)) continue;
       if (rport !== 0 && this.connections.get(local, p, remote, rport)) continue;
       if (rport === 0 && [...this.connections.values()].some((c) => c.localPort === p)) continue;
       return p;

@@ -121,12 +121,16 @@ export class HalfOpen implements Timed {
   /** The options the SYN offered (its Fast Open cookie is not kept: it was dealt with on arrival). */
   get offer(): SynOffer {
     const b = this.bits;
-    const offer: SynOffer = { sackOk: (b & SACK_OFFERED) !== 0 };
-    if (b & HAS_MSS) offer.mss = b & MSS_MASK;
-    if (b & HAS_WS) offer.wscale = (b >>> WS_SHIFT) & 0xff;
-    if (b & HAS_TS) offer.tsVal = this.tsVal32 >>> 0;
-    if (b & FO_EXP) offer.foExp = true;
-    return offer;
+    // Every field present, in readSynOffer's order: one object shape for
+    // every offer, so negotiate() reads them as fast as a SYN's own.
+    return {
+      sackOk: (b & SACK_OFFERED) !== 0,
+      mss: b & HAS_MSS ? b & MSS_MASK : undefined,
+      wscale: b & HAS_WS ? (b >>> WS_SHIFT) & 0xff : undefined,
+      tsVal: b & HAS_TS ? this.tsVal32 >>> 0 : undefined,
+      fo: undefined,
+      foExp: b & FO_EXP ? true : undefined,
+    };
   }
 
   /** The peer's timestamp on its SYN, or 0. */

@@ -138,7 +138,15 @@ export class CookieJar {
       (now < this.previousUntil &&
         this.mac(this.previous, la, lp, ra, rp, irs, counter, m) === mac);
     if (!good) return { ok: false, reason: 'cookie-bad-mac' };
-    const offer: SynOffer = { mss: MSS_TABLE[m], sackOk: false };
+    // Every field present, in readSynOffer's order (one object shape for every offer).
+    const offer: SynOffer = {
+      sackOk: false,
+      mss: MSS_TABLE[m],
+      wscale: undefined,
+      tsVal: undefined,
+      fo: undefined,
+      foExp: undefined,
+    };
     if (tsEcr !== undefined) {
       const ws = tsEcr & 0xf;
       if (ws !== 0xf) offer.wscale = ws;
