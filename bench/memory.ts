@@ -22,12 +22,14 @@ export type PairLink = 'loopback' | 'ethernet';
 
 /**
  * Two stacks joined by a synchronous memory link, on one virtual clock (or each
- * on its own, so that one can be let go and its memory counted).
+ * on its own, so that one can be let go and its memory counted). `links`: the
+ * client's and the server's link instead (to hold packets between steps).
  */
 export function pair(
   clientAddresses = ['198.18.0.1'],
   ownClocks = false,
   link: PairLink = 'loopback',
+  links: [Link, Link] = syncPair(link === 'loopback'),
 ) {
   const clock = new VirtualClock();
   const config = link === 'loopback' ? { mss: 65495 } : {};
@@ -45,7 +47,7 @@ export function pair(
     random: seededRandom(2),
     config,
   });
-  const [a, b] = syncPair(link === 'loopback');
+  const [a, b] = links;
   client.attach(a);
   server.attach(b);
   const listener = server.listen({ port: 80, backlog: 1 << 20 });
@@ -442,17 +444,6 @@ export const HANDSHAKE_STEPS = [
  * connection for each step, medians of `rounds` after thirty warm-up rounds.
  */
 export function handshakeSteps(rounds: number, batch = 1000): number[] {
-  const clock = new VirtualClock();
-  const stack = (name: string, address: string, seed: number) =>
-    new Stack({
-      name,
-      addresses: [address],
-      clock,
-      random: seededRandom(seed),
-      config: { mss: 65495 },
-    });
-  const client = stack('c', '198.18.0.1', 1);
-  const server = stack('s', '198.18.0.2', 2);
   let fromClient: Uint8Array[] = [];
   let fromServer: Uint8Array[] = [];
   const clientLink: Link = {
@@ -467,9 +458,7 @@ export function handshakeSteps(rounds: number, batch = 1000): number[] {
     inProcess: true,
     send: (p) => fromServer.push(p),
   };
-  client.attach(clientLink);
-  server.attach(serverLink);
-  const listener = server.listen({ port: 80, backlog: 1 << 20 });
+  const { client, listener } = pair(undefined, false, 'loopback', [clientLink, serverLink]);
   const deliver = (packets: Uint8Array[], to: Link) => {
     // A link's onPacket is its stack's receive: `to` is the link of the stack that takes them.
     for (const p of packets) to.onPacket?.(p);
