@@ -32,6 +32,7 @@ import {
 } from '../src/wire/tcp.ts';
 import { LeanStack, u32 } from './lean.ts';
 import { type Rate, rate } from './lib.ts';
+import { timeSteps } from './memory.ts';
 
 const CLIENT = new Uint8Array([198, 18, 0, 1]);
 const SERVER = new Uint8Array([198, 18, 0, 2]);
@@ -300,4 +301,26 @@ export async function handshakeFloors(
     bytes: await rate(rounds, n, (k) => byteHandshakes(k, isn, port)),
     lean: await rate(rounds, n, (k) => leanHandshakes(k, client, server)),
   };
+}
+
+/** The lean engine's handshake step by step, as handshakeSteps times synack's (same driver, same batches). */
+export function leanSteps(rounds: number, batch = 1000): number[] {
+  return timeSteps<ReturnType<LeanStack['connect']>>(
+    (fromClient, fromServer) => {
+      const isn = new Isn();
+      const client = new LeanStack(CLIENT, isn);
+      const server = new LeanStack(SERVER, isn, 80);
+      client.tap = fromClient;
+      server.tap = fromServer;
+      return {
+        connect: () => client.connect(SERVER, 80),
+        accept: () => server.accept() !== undefined,
+        destroy: (s) => client.destroy(s),
+        toServer: (p) => server.receive(p),
+        toClient: (p) => client.receive(p),
+      };
+    },
+    rounds,
+    batch,
+  );
 }

@@ -157,8 +157,12 @@ export interface Report {
     usPerHandshake?: number;
     gcUsPerHandshake?: number;
   }[];
-  /** Nanoseconds per connection of each step of a handshake (absent in reports made before 2026-11-29). */
-  steps?: { step: string; ns: number }[];
+  /**
+   * Nanoseconds per connection of each step of a handshake, synack's and (in
+   * `lean`) the lean engine's (the list is absent in reports made before
+   * 2026-11-29, `lean` in the earlier ones of that day).
+   */
+  steps?: { step: string; ns: number; lean?: number }[];
   tunSkipped: string;
 }
 

@@ -437,61 +437,63 @@ export const HANDSHAKE_STEPS = [
 ] as const;
 
 /**
- * Where a handshake's time goes: the same connect, accept, RST as
- * synackHandshakes, each step done for a batch of `batch` connections and
- * timed alone, the packets between steps held by the links (the loopback
- * pair's stacks, with links that collect what is sent). Nanoseconds per
+ * An engine as timeSteps drives it: a client and a server that hand every
+ * packet they send to `sent` (nothing is delivered until the driver does).
+ */
+export interface StepEngine<S> {
+  connect(): S;
+  accept(): boolean;
+  destroy(s: S): void;
+  toServer(packet: Uint8Array): void;
+  toClient(packet: Uint8Array): void;
+}
+
+/**
+ * Where a handshake's time goes: the same connect, accept, RST as the
+ * handshake loop, each step done for a batch of `batch` connections and timed
+ * alone, the packets between steps held. `make` builds the engine, given
+ * where its client and its server put what they send. Nanoseconds per
  * connection for each step, medians of `rounds` after thirty warm-up rounds.
  */
-export function handshakeSteps(rounds: number, batch = 1000): number[] {
+export function timeSteps<S>(
+  make: (fromClient: (p: Uint8Array) => void, fromServer: (p: Uint8Array) => void) => StepEngine<S>,
+  rounds: number,
+  batch = 1000,
+): number[] {
   let fromClient: Uint8Array[] = [];
   let fromServer: Uint8Array[] = [];
-  const clientLink: Link = {
-    onPacket: null,
-    fresh: true,
-    inProcess: true,
-    send: (p) => fromClient.push(p),
-  };
-  const serverLink: Link = {
-    onPacket: null,
-    fresh: true,
-    inProcess: true,
-    send: (p) => fromServer.push(p),
-  };
-  const { client, listener } = pair(undefined, false, 'loopback', [clientLink, serverLink]);
-  const deliver = (packets: Uint8Array[], to: Link) => {
-    // A link's onPacket is its stack's receive: `to` is the link of the stack that takes them.
-    for (const p of packets) to.onPacket?.(p);
-  };
+  const e = make(
+    (p) => fromClient.push(p),
+    (p) => fromServer.push(p),
+  );
   const steps: number[][] = HANDSHAKE_STEPS.map(() => []);
   // Thirty batches first: fewer left the JIT's work in the first rounds (the
   // ACK's step read 1.9 µs after 5,000 connections, 0.8 after 30,000).
   const warmUp = 30;
   for (let r = 0; r < warmUp + rounds; r++) {
     const t = [performance.now()];
-    const socks: TcpSocket[] = [];
-    for (let i = 0; i < batch; i++) socks.push(client.connect({ host: '198.18.0.2', port: 80 }));
+    const socks: S[] = [];
+    for (let i = 0; i < batch; i++) socks.push(e.connect());
     t.push(performance.now());
     const syns = fromClient;
     fromClient = [];
-    deliver(syns, serverLink);
+    for (const p of syns) e.toServer(p);
     t.push(performance.now());
     const synAcks = fromServer;
     fromServer = [];
-    deliver(synAcks, clientLink);
+    for (const p of synAcks) e.toClient(p);
     t.push(performance.now());
     const acks = fromClient;
     fromClient = [];
-    deliver(acks, serverLink);
+    for (const p of acks) e.toServer(p);
     t.push(performance.now());
-    for (let i = 0; i < batch; i++)
-      if (!listener.accept()) throw new Error('handshake did not complete');
+    for (let i = 0; i < batch; i++) if (!e.accept()) throw new Error('handshake did not complete');
     t.push(performance.now());
-    for (const s of socks) s.destroy();
+    for (const s of socks) e.destroy(s);
     t.push(performance.now());
     const rsts = fromClient;
     fromClient = [];
-    deliver(rsts, serverLink);
+    for (const p of rsts) e.toServer(p);
     t.push(performance.now());
     if (
       syns.length + synAcks.length + acks.length + rsts.length !== 4 * batch ||
@@ -502,4 +504,31 @@ export function handshakeSteps(rounds: number, batch = 1000): number[] {
     for (let k = 0; k < steps.length; k++) steps[k].push(((t[k + 1] - t[k]) * 1e6) / batch);
   }
   return steps.map(median);
+}
+
+/** timeSteps of synack: the loopback pair's stacks, with links that collect what is sent. */
+export function handshakeSteps(rounds: number, batch = 1000): number[] {
+  return timeSteps<TcpSocket>(
+    (fromClient, fromServer) => {
+      const link = (send: (p: Uint8Array) => void): Link => ({
+        onPacket: null,
+        fresh: true,
+        inProcess: true,
+        send,
+      });
+      const clientLink = link(fromClient);
+      const serverLink = link(fromServer);
+      const { client, listener } = pair(undefined, false, 'loopback', [clientLink, serverLink]);
+      // A link's onPacket is its stack's receive.
+      return {
+        connect: () => client.connect({ host: '198.18.0.2', port: 80 }),
+        accept: () => listener.accept() !== undefined,
+        destroy: (s) => s.destroy(),
+        toServer: (p) => serverLink.onPacket?.(p),
+        toClient: (p) => clientLink.onPacket?.(p),
+      };
+    },
+    rounds,
+    batch,
+  );
 }

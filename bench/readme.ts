@@ -46,13 +46,19 @@ for (const row of r.rows) {
 }
 if (r.steps) {
   const total = r.steps.reduce((sum, s) => sum + s.ns, 0);
+  const lean = r.steps.every((s) => s.lean !== undefined);
+  const leanTotal = r.steps.reduce((sum, s) => sum + (s.lean ?? 0), 0);
   lines.push(
     '',
-    `A handshake step by step — each step done for a batch of 1,000 connections and timed alone, the packets held between steps (nanoseconds per connection, median of ${r.rounds} rounds; ${n0(total)} ns in all, against ${n0(1e9 / middle(r.rows[0].synack))} ns a handshake in the loop above, where each connection's objects are still in the cache):`,
+    `A handshake step by step — each step done for a batch of 1,000 connections and timed alone, the packets held between steps (nanoseconds per connection, median of ${r.rounds} rounds; ${n0(total)} ns in all, against ${n0(1e9 / middle(r.rows[0].synack))} ns a handshake in the loop above, where each connection's objects are still in the cache)${lean ? `, and the same steps of the lean engine (bench/lean.ts; ${n0(leanTotal)} ns in all)` : ''}:`,
     '',
-    '| step | ns |',
-    '| --- | --- |',
-    ...r.steps.map((s) => `| ${s.step} | ${n0(s.ns)} |`),
+    lean ? '| step | synack ns | lean engine ns | ratio |' : '| step | ns |',
+    lean ? '| --- | --- | --- | --- |' : '| --- | --- |',
+    ...r.steps.map((s) =>
+      s.lean !== undefined && lean
+        ? `| ${s.step} | ${n0(s.ns)} | ${n0(s.lean)} | ${(s.ns / s.lean).toFixed(1)}× |`
+        : `| ${s.step} | ${n0(s.ns)} |`,
+    ),
   );
 }
 if (r.tunSkipped) lines.push('', `Over TUN: ${r.tunSkipped}.`);

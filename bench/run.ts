@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { handshakeFloors } from './floor.ts';
+import { handshakeFloors, leanSteps } from './floor.ts';
 import {
   describe,
   external,
@@ -152,7 +152,12 @@ rows.push(
 );
 
 progress('handshakes: step by step');
-const steps = handshakeSteps(ROUNDS).map((ns, i) => ({ step: HANDSHAKE_STEPS[i], ns }));
+const leanNs = leanSteps(ROUNDS);
+const steps = handshakeSteps(ROUNDS).map((ns, i) => ({
+  step: HANDSHAKE_STEPS[i],
+  ns,
+  lean: leanNs[i],
+}));
 
 const BULK = quick ? 32 << 20 : 128 << 20;
 progress('bulk: synack in memory');
@@ -321,7 +326,12 @@ console.table(
   })),
 );
 console.table(
-  steps.map((s) => ({ 'a handshake, step by step (batches of 1,000)': s.step, ns: fmt(s.ns) })),
+  steps.map((s) => ({
+    'a handshake, step by step (batches of 1,000)': s.step,
+    'synack ns': fmt(s.ns),
+    'lean engine ns': fmt(s.lean),
+    ratio: `${(s.ns / s.lean).toFixed(1)}×`,
+  })),
 );
 console.table(
   scale.map((s) => ({
