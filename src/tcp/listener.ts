@@ -656,7 +656,9 @@ export class Listener {
   /** Closing a listener forgets its half-open records and resets unaccepted connections (as Linux does). */
   close(now: number): void {
     this.closed = true;
-    for (const h of [...this.synQueue.values()]) this.forget(h, now, 'listener closed');
+    // In the order they arrived (ids grow), not the table's (which its secret decides).
+    const records = [...this.synQueue.values()].sort((a, b) => a.id - b.id);
+    for (const h of records) this.forget(h, now, 'listener closed');
     for (const c of this.acceptQueue.splice(0)) c.abort(now);
   }
 }

@@ -5,8 +5,23 @@
 // holds (connections, TIME-WAIT records, half-open records: to V8 a property
 // read across those shapes is a slower, polymorphic one, and a half-open
 // record makes its remote address on each read).
+//
+// The hash is keyed with a secret per table, as Linux keys its connection
+// hash (inet_ehashfn): peers choose their ports and addresses, and with a
+// hash anyone can compute they could pick tuples that all land in one run of
+// slots, making every lookup walk it. Nothing observable depends on the order
+// of the slots (the listener forgets its records by arrival when it closes).
 
 import { addrEquals, addrHash, type IpAddr, ipv4Key } from '../wire/addr.ts';
+import { cryptoRandom, type Random } from './random.ts';
+
+let secrets: Random | null = null;
+
+/** A secret for a new table, from the platform's CSPRNG. */
+function tableSecret(): number {
+  if (secrets === null) secrets = cryptoRandom();
+  return secrets.u32() | 0;
+}
 
 export interface Tupled {
   readonly localAddr: IpAddr;
@@ -15,17 +30,20 @@ export interface Tupled {
   readonly remotePort: number;
 }
 
-export function tupleHash(la: IpAddr, lp: number, ra: IpAddr, rp: number): number {
-  let h = Math.imul(lp * 65536 + rp, 0x85ebca6b);
+export function tupleHash(la: IpAddr, lp: number, ra: IpAddr, rp: number, secret = 0): number {
+  let h = Math.imul((lp * 65536 + rp) ^ secret, 0x85ebca6b);
   h = addrHash(la, h);
   h = addrHash(ra, h);
   // 30 bits: a small integer (Smi) to V8, so a Map key costs no heap number.
   return h & 0x3fffffff;
 }
 
-/** The hash of an IPv4 tuple from its integers (ipv4Key of each address, ports as local << 16 | remote). */
-function hash4(lk: number, rk: number, ports: number): number {
-  let h = Math.imul(ports, 0x85ebca6b);
+/**
+ * @internal The hash of an IPv4 tuple from its integers (ipv4Key of each
+ * address, ports as local << 16 | remote) under a table's secret.
+ */
+export function tupleHash4(secret: number, lk: number, rk: number, ports: number): number {
+  let h = Math.imul(ports ^ secret, 0x85ebca6b);
   h = Math.imul(h ^ lk, 0x9e3779b1);
   h ^= h >>> 15;
   h = Math.imul(h ^ rk, 0x9e3779b1);
@@ -65,6 +83,9 @@ export class TupleTable<T extends Tupled> {
   private count = 0;
   private wide: WideTable<T> | null = null;
 
+  /** `secret` keys the hash (tests pass one; by default a random one). */
+  constructor(private readonly secret = tableSecret()) {}
+
   get size(): number {
     return this.count + (this.wide === null ? 0 : this.wide.size);
   }
@@ -75,7 +96,7 @@ export class TupleTable<T extends Tupled> {
     const rk = ipv4Key(ra);
     const pp = (lp << 16) | rp;
     const vals = this.vals;
-    for (let i = hash4(lk, rk, pp) & this.mask; ; i = (i + 1) & this.mask) {
+    for (let i = tupleHash4(this.secret, lk, rk, pp) & this.mask; ; i = (i + 1) & this.mask) {
       const v = vals[i];
       if (v === undefined) return undefined;
       if (this.ports[i] === pp && this.remotes[i] === rk && localKey(v) === lk) return v;
@@ -86,7 +107,7 @@ export class TupleTable<T extends Tupled> {
   add(t: T): boolean {
     const { localAddr: la, localPort: lp, remoteAddr: ra, remotePort: rp } = t;
     if (la.length !== 4 || ra.length !== 4) {
-      if (this.wide === null) this.wide = new WideTable<T>();
+      if (this.wide === null) this.wide = new WideTable<T>(this.secret);
       return this.wide.add(t);
     }
     if ((this.count + 1) * 4 > this.vals.length * 3) this.rehash();
@@ -94,7 +115,7 @@ export class TupleTable<T extends Tupled> {
     const rk = ipv4Key(ra);
     const pp = (lp << 16) | rp;
     const vals = this.vals;
-    let i = hash4(lk, rk, pp) & this.mask;
+    let i = tupleHash4(this.secret, lk, rk, pp) & this.mask;
     for (let v = vals[i]; v !== undefined; v = vals[i]) {
       if (this.ports[i] === pp && this.remotes[i] === rk && localKey(v) === lk) return false;
       i = (i + 1) & this.mask;
@@ -123,7 +144,7 @@ export class TupleTable<T extends Tupled> {
   /** The slot where `t`'s probe sequence starts. */
   private home(t: T): number {
     const pp = (t.localPort << 16) | t.remotePort;
-    return hash4(localKey(t), ipv4Key(t.remoteAddr), pp) & this.mask;
+    return tupleHash4(this.secret, localKey(t), ipv4Key(t.remoteAddr), pp) & this.mask;
   }
 
   /**
@@ -137,7 +158,7 @@ export class TupleTable<T extends Tupled> {
     for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
       const v = vals[j];
       if (v === undefined) break;
-      const home = hash4(localKey(v), this.remotes[j], this.ports[j]) & mask;
+      const home = tupleHash4(this.secret, localKey(v), this.remotes[j], this.ports[j]) & mask;
       // Distances along the probe sequence: from home to j, and from hole to j.
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         vals[hole] = v;
@@ -166,7 +187,7 @@ export class TupleTable<T extends Tupled> {
     for (let j = 0; j < oldVals.length; j++) {
       const v = oldVals[j];
       if (v === undefined) continue;
-      let i = hash4(localKey(v), oldRemotes[j], oldPorts[j]) & this.mask;
+      let i = tupleHash4(this.secret, localKey(v), oldRemotes[j], oldPorts[j]) & this.mask;
       while (this.vals[i] !== undefined) i = (i + 1) & this.mask;
       this.vals[i] = v;
       this.remotes[i] = oldRemotes[j];
@@ -193,13 +214,15 @@ const EMPTY = 0;
  * of a tuple not present (each new SYN) probed ~8 slots before an empty one.
  */
 class WideTable<T extends Tupled> {
+  constructor(private readonly secret: number) {}
+
   private keys = new Int32Array(16);
   private vals: (T | undefined)[] = new Array(16).fill(undefined);
   private mask = 15;
   size = 0;
 
   get(la: IpAddr, lp: number, ra: IpAddr, rp: number): T | undefined {
-    const key = tupleHash(la, lp, ra, rp) + 1;
+    const key = tupleHash(la, lp, ra, rp, this.secret) + 1;
     const keys = this.keys;
     for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
       const k = keys[i];
@@ -215,7 +238,7 @@ class WideTable<T extends Tupled> {
   add(t: T): boolean {
     if ((this.size + 1) * 4 > this.keys.length * 3) this.rehash();
     const { localAddr: la, localPort: lp, remoteAddr: ra, remotePort: rp } = t;
-    const key = tupleHash(la, lp, ra, rp) + 1;
+    const key = tupleHash(la, lp, ra, rp, this.secret) + 1;
     let i = key & this.mask;
     for (; ; i = (i + 1) & this.mask) {
       const k = this.keys[i];
@@ -229,7 +252,7 @@ class WideTable<T extends Tupled> {
   }
 
   delete(t: T): boolean {
-    const key = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort) + 1;
+    const key = tupleHash(t.localAddr, t.localPort, t.remoteAddr, t.remotePort, this.secret) + 1;
     for (let i = key & this.mask; ; i = (i + 1) & this.mask) {
       const k = this.keys[i];
       if (k === EMPTY) return false;

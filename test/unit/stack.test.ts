@@ -134,6 +134,24 @@ describe('stack', () => {
     expect(a.stats.counters['time-wait-overflows']).toBe(2);
   });
 
+  it('closing a listener forgets its half-open records in the order their SYNs came', () => {
+    // The SYN queue's slots are ordered by a keyed hash with a random secret:
+    // what a close reports must not depend on it.
+    const tracer = new TraceLog();
+    const { b } = stacks({ tracer });
+    b.attach({ onPacket: null, send: () => {} });
+    const server = b.listen({ port: 80 });
+    for (const port of [5007, 5001, 5005, 5003, 5000, 5006, 5002, 5004])
+      b.receive(encodePacket(A, B, seg({ srcPort: port, flags: SYN, seq: 100 })));
+    const states = (keep: (e: { to: State; why?: string }) => boolean) =>
+      tracer.events.flatMap((e) => (e.type === 'state' && keep(e) ? [e.conn] : []));
+    const arrived = states((e) => e.to === State.SynReceived);
+    expect(arrived).toHaveLength(8);
+    server.close();
+    const forgotten = states((e) => e.why === 'listener closed');
+    expect(forgotten).toEqual(arrived);
+  });
+
   it('timeWaitMax must be a whole number of connections', () => {
     const clock = new VirtualClock();
     for (const bad of [-1, 1.5, Number.NaN])
