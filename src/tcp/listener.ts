@@ -13,6 +13,7 @@ import {
   type Negotiated,
   negotiate,
   readSynOffer,
+  synOffer,
   synOptions,
   synWindow,
   withFastOpen,
@@ -121,16 +122,13 @@ export class HalfOpen implements Timed {
   /** The options the SYN offered (its Fast Open cookie is not kept: it was dealt with on arrival). */
   get offer(): SynOffer {
     const b = this.bits;
-    // Every field present, in readSynOffer's order: one object shape for
-    // every offer, so negotiate() reads them as fast as a SYN's own.
-    return {
-      sackOk: (b & SACK_OFFERED) !== 0,
-      mss: b & HAS_MSS ? b & MSS_MASK : undefined,
-      wscale: b & HAS_WS ? (b >>> WS_SHIFT) & 0xff : undefined,
-      tsVal: b & HAS_TS ? this.tsVal32 >>> 0 : undefined,
-      fo: undefined,
-      foExp: b & FO_EXP ? true : undefined,
-    };
+    return synOffer(
+      (b & SACK_OFFERED) !== 0,
+      b & HAS_MSS ? b & MSS_MASK : undefined,
+      b & HAS_WS ? (b >>> WS_SHIFT) & 0xff : undefined,
+      b & HAS_TS ? this.tsVal32 >>> 0 : undefined,
+      b & FO_EXP ? true : undefined,
+    );
   }
 
   /** The peer's timestamp on its SYN, or 0. */

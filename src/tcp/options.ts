@@ -5,16 +5,23 @@
 import { NOP, type Segment, type TcpOption } from '../wire/tcp.ts';
 import type { SynOffer, TcpConfig } from './types.ts';
 
+/**
+ * An offer with every field present, in one order: one object shape for
+ * every offer (read from a SYN, rebuilt from a half-open record or a SYN
+ * cookie), so negotiate() reads them all alike.
+ */
+export function synOffer(
+  sackOk: boolean,
+  mss?: number,
+  wscale?: number,
+  tsVal?: number,
+  foExp?: boolean,
+): SynOffer {
+  return { sackOk, mss, wscale, tsVal, fo: undefined, foExp };
+}
+
 export function readSynOffer(seg: Segment): SynOffer {
-  // Every field present from the start: one object shape for every SYN.
-  const offer: SynOffer = {
-    sackOk: false,
-    mss: undefined,
-    wscale: undefined,
-    tsVal: undefined,
-    fo: undefined,
-    foExp: undefined,
-  };
+  const offer = synOffer(false);
   for (const o of seg.options) {
     if (o.kind === 'mss') offer.mss = o.value;
     else if (o.kind === 'wscale') offer.wscale = o.shift;

@@ -15,6 +15,7 @@
 
 import type { IpAddr } from '../wire/addr.ts';
 import { addrWords, writeTuple } from './isn.ts';
+import { synOffer } from './options.ts';
 import type { Random } from './random.ts';
 import { bswap32, siphash24 } from './siphash.ts';
 import type { SynOffer } from './types.ts';
@@ -138,15 +139,7 @@ export class CookieJar {
       (now < this.previousUntil &&
         this.mac(this.previous, la, lp, ra, rp, irs, counter, m) === mac);
     if (!good) return { ok: false, reason: 'cookie-bad-mac' };
-    // Every field present, in readSynOffer's order (one object shape for every offer).
-    const offer: SynOffer = {
-      sackOk: false,
-      mss: MSS_TABLE[m],
-      wscale: undefined,
-      tsVal: undefined,
-      fo: undefined,
-      foExp: undefined,
-    };
+    const offer = synOffer(false, MSS_TABLE[m]);
     if (tsEcr !== undefined) {
       const ws = tsEcr & 0xf;
       if (ws !== 0xf) offer.wscale = ws;

@@ -204,14 +204,10 @@ export class TupleTable<T extends Tupled> {
 const EMPTY = 0;
 
 /**
- * The tuples that are not IPv4 on both sides. Open addressing with linear
- * probing over a typed array of hashes (a slot
- * holds hash + 1; 0 is empty) and a parallel array of entries: adding and
- * deleting allocate nothing, unlike a Map that rehashes as it shrinks, and
- * equal hashes are told apart by comparing the 4-tuple. A deletion moves the
- * entries after it back (no tombstones): with tombstones, a table that sees
- * connection after connection come and go fills with them, and every lookup
- * of a tuple not present (each new SYN) probed ~8 slots before an empty one.
+ * The tuples that are not IPv4 on both sides, in TupleTable's scheme (linear
+ * probing, deletion by moving the run back) over a typed array of hashes (a
+ * slot holds hash + 1; 0 is empty) and a parallel array of entries; equal
+ * hashes are told apart by comparing the entries' 4-tuples.
  */
 class WideTable<T extends Tupled> {
   constructor(private readonly secret: number) {}
