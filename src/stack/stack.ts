@@ -142,11 +142,6 @@ const MAX_OPTION_SPACE = 40;
 const EPHEMERAL_LO = 32768;
 const EPHEMERAL_HI = 60999;
 
-interface PendingEvent {
-  conn: Connection;
-  ev: ConnEvent;
-}
-
 export class Stack implements ConnectionHost, ListenerHost {
   readonly name: string;
   readonly addresses: IpAddr[];
@@ -182,6 +177,8 @@ export class Stack implements ConnectionHost, ListenerHost {
   private readonly timers = new TimerQueue<Connection | HalfOpen>((t, now) => t.onTimer(now));
   /** TIME-WAIT records by how long TIME-WAIT lasts (one queue per 2×MSL in use). */
   private readonly timeWaits = new Map<number, TimeWaitQueue>();
+  /** The same queues as a list: read after every step, where a Map's iterator would be made each time. */
+  private readonly timeWaitQueues: TimeWaitQueue[] = [];
   /** StackOptions.timeWaitMax. */
   private readonly timeWaitMax: number;
   private readonly clock: Clock;
@@ -194,7 +191,14 @@ export class Stack implements ConnectionHost, ListenerHost {
   private inbox: Uint8Array[] = [];
   /** For each packet in `inbox`: its link vouched for its checksum. */
   private inboxVerified: boolean[] = [];
-  private events: PendingEvent[] = [];
+  /**
+   * Events waiting for the application: two lists side by side (no object per
+   * event), taken from `evHead` on, reset when all are taken.
+   */
+  private evConns: (Connection | null)[] = [];
+  private evKinds: (ConnEvent | null)[] = [];
+  private evHead = 0;
+  private evCount = 0;
   /** Connections owing an ACK, sent once the packets being processed are done (MUST-58/59). */
   private acksDue: Connection[] = [];
   /** The list acksDue swaps with when it is flushed (no new array per step). */
@@ -215,7 +219,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     try {
       const now = this.clock.now();
       this.timers.run(now);
-      for (const q of this.timeWaits.values()) {
+      for (const q of this.timeWaitQueues) {
         for (let rec = q.shift(now); rec; rec = q.shift(now)) {
           if (this.holds(rec)) this.restore(rec).onTimer(now);
         }
@@ -266,13 +270,13 @@ export class Stack implements ConnectionHost, ListenerHost {
         }
       : undefined;
     this.addresses = opts.addresses.map((a) => {
-      if (typeof a !== 'string') return a.slice();
-      const p = parseAddr(a);
+      const p = typeof a === 'string' ? parseAddr(a) : a.slice();
       if (!p)
         throw new TypeError(
           `invalid address "${a}": expected IPv4 (198.18.0.1) or IPv6 (2001:db8::1)`,
         );
-      return p;
+      // The shared object decoded packets name it by (isLocal compares identity first).
+      return p.length === 4 ? internIpv4(p, 0) : p;
     });
     if (this.addresses.length === 0) throw new TypeError('a stack needs at least one address');
     this.cfg = validateConfig({ ...defaultConfig(opts.config?.profile), ...opts.config });
@@ -626,7 +630,8 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   private isLocal(a: IpAddr): boolean {
     const as = this.addresses;
-    for (let i = 0; i < as.length; i++) if (addrEquals(as[i], a)) return true;
+    // Decoded IPv4 addresses are interned, as ours are: most checks end at identity.
+    for (let i = 0; i < as.length; i++) if (as[i] === a || addrEquals(as[i], a)) return true;
     return false;
   }
 
@@ -681,21 +686,31 @@ export class Stack implements ConnectionHost, ListenerHost {
         ? this.encodeReused(local, remote, seg, ttl, tos)
         : encodePacket(local, remote, seg, ttl, tos, this.checksumOut);
     this.segmentsOut++;
-    if (this.tracer) {
-      this.tracer.emit({
-        type: 'segment',
-        t: now,
-        host: this.name,
-        dir: 'out',
-        conn,
-        src: local,
-        dst: remote,
-        seg,
-        why,
-        packet: this.checksumOut === 'partial' ? withTcpChecksum(packet) : packet,
-      });
-    }
+    if (this.tracer !== null) this.traceOut(local, remote, conn, seg, why, now, packet);
     this.output(packet, gso);
+  }
+
+  private traceOut(
+    local: IpAddr,
+    remote: IpAddr,
+    conn: number,
+    seg: Segment,
+    why: SendReason,
+    now: number,
+    packet: Uint8Array,
+  ): void {
+    this.tracer!.emit({
+      type: 'segment',
+      t: now,
+      host: this.name,
+      dir: 'out',
+      conn,
+      src: local,
+      dst: remote,
+      seg,
+      why,
+      packet: this.checksumOut === 'partial' ? withTcpChecksum(packet) : packet,
+    });
   }
 
   /**
@@ -732,25 +747,30 @@ export class Stack implements ConnectionHost, ListenerHost {
   }
 
   deliver(conn: Connection, ev: ConnEvent, now: number): void {
-    if (this.tracer && ev.type !== 'writable') {
-      const what =
-        ev.type === 'readable' ? 'data' : ev.type === 'closed' && ev.error ? 'error' : ev.type;
-      this.tracer.emit({
-        type: 'deliver',
-        t: now,
-        host: this.name,
-        conn: conn.id,
-        what,
-        bytes: ev.type === 'readable' ? conn.recvQueued : undefined,
-        error:
-          ev.type === 'closed'
-            ? ev.error?.code
-            : ev.type === 'soft-error'
-              ? ev.error.code
-              : undefined,
-      });
-    }
-    this.events.push({ conn, ev });
+    if (this.tracer !== null) this.traceDeliver(conn, ev, now);
+    this.evConns[this.evCount] = conn;
+    this.evKinds[this.evCount++] = ev;
+  }
+
+  /** Apart from deliver, which runs for every event (see traceCc in connection.ts). */
+  private traceDeliver(conn: Connection, ev: ConnEvent, now: number): void {
+    if (ev.type === 'writable') return;
+    const what =
+      ev.type === 'readable' ? 'data' : ev.type === 'closed' && ev.error ? 'error' : ev.type;
+    this.tracer!.emit({
+      type: 'deliver',
+      t: now,
+      host: this.name,
+      conn: conn.id,
+      what,
+      bytes: ev.type === 'readable' ? conn.recvQueued : undefined,
+      error:
+        ev.type === 'closed'
+          ? ev.error?.code
+          : ev.type === 'soft-error'
+            ? ev.error.code
+            : undefined,
+    });
   }
 
   drop(conn: Connection, seg: Segment, reason: DropReason, now: number): void {
@@ -883,7 +903,11 @@ export class Stack implements ConnectionHost, ListenerHost {
       );
       const length = conn.cfg.timeWait;
       let q = this.timeWaits.get(length);
-      if (!q) this.timeWaits.set(length, (q = new TimeWaitQueue()));
+      if (!q) {
+        q = new TimeWaitQueue();
+        this.timeWaits.set(length, q);
+        this.timeWaitQueues.push(q);
+      }
       // Out of order (a deadline set some other way): stay a full connection.
       if (!q.push(rec)) return;
       // The application's connection reads its state from here on.
@@ -902,7 +926,7 @@ export class Stack implements ConnectionHost, ListenerHost {
    */
   private timeWaitQueued(): number {
     let n = 0;
-    for (const q of this.timeWaits.values()) n += q.size;
+    for (const q of this.timeWaitQueues) n += q.size;
     return n;
   }
 
@@ -964,7 +988,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     // full TIME-WAIT table) and so queue events: those are delivered too.
     try {
       for (;;) {
-        while (this.inbox.length > 0 || this.events.length > 0 || this.acksDue.length > 0) {
+        while (this.inbox.length > 0 || this.evHead < this.evCount || this.acksDue.length > 0) {
           while (this.inbox.length > 0)
             this.process(this.inbox.shift()!, this.inboxVerified.shift()!);
           // Every packet at hand is processed: now the ACKs they called for (MUST-59),
@@ -985,8 +1009,13 @@ export class Stack implements ConnectionHost, ListenerHost {
             // the next push grows it again (~30 ns each time).
             while (due.length > 0) due.pop();
           }
-          while (this.events.length > 0 && this.inbox.length === 0) {
-            const { conn, ev } = this.events.shift()!;
+          while (this.evHead < this.evCount && this.inbox.length === 0) {
+            const i = this.evHead++;
+            const conn = this.evConns[i]!;
+            const ev = this.evKinds[i]!;
+            this.evConns[i] = null;
+            this.evKinds[i] = null;
+            if (this.evHead === this.evCount) this.evHead = this.evCount = 0;
             this.dispatch(conn, ev);
           }
         }
@@ -1041,7 +1070,8 @@ export class Stack implements ConnectionHost, ListenerHost {
 
   private scheduleWake(): void {
     let next = this.timers.peek();
-    for (const q of this.timeWaits.values()) next = Math.min(next, q.next);
+    const qs = this.timeWaitQueues;
+    for (let i = 0; i < qs.length; i++) next = Math.min(next, qs[i].next);
     if (next < this.wakeAt) {
       this.wakeAt = next;
       this.clock.setWake(next, this.wake);

@@ -23,6 +23,7 @@ import {
   type TcpError,
   type TcpErrorCode,
 } from './errors.ts';
+import { type ConnEvent, EV_CLOSED } from './events.ts';
 import {
   acceptTwoWaySyn,
   arriveSynSent,
@@ -71,20 +72,9 @@ import {
   type Tracer,
 } from './types.ts';
 
-/** What a connection tells its application. */
-export type ConnEvent =
-  | { type: 'established' }
-  | { type: 'readable' }
-  | { type: 'end' }
-  | { type: 'writable' }
-  /** Urgent data arrived (RFC 9293 MUST-32); `urgentPending` says how much is unread. */
-  | { type: 'urgent' }
-  /** Something went wrong that TCP survives: an ICMP error, or R1 retransmissions (MUST-20, SHLD-25). */
-  | { type: 'soft-error'; error: TcpError }
-  | { type: 'closed'; error?: TcpError };
-
 /** Counters a connection bumps on its host. */
 export type { Counter } from './counters.ts';
+export type { ConnEvent } from './events.ts';
 
 /** What the engine needs from the host it lives in. */
 export interface ConnectionHost {
@@ -718,7 +708,7 @@ export class Connection extends Tcb implements Endpoints {
     if (this.state !== State.TimeWait) {
       this.setState(State.TimeWait, now);
       // The application is done with the connection: TIME-WAIT is the stack's own business.
-      this.host.deliver(this, { type: 'closed' }, now);
+      this.host.deliver(this, EV_CLOSED, now);
     }
     this.timeWaitAt = now + this.cfg.timeWait;
     this.timer('time-wait', 'armed', now, this.timeWaitAt);
@@ -765,16 +755,7 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal */
   timer(name: TimerName, action: 'armed' | 'fired' | 'stopped', now: number, at?: number): void {
     const t = this.host.tracer;
-    if (t)
-      t.emit({
-        type: 'timer',
-        t: now,
-        host: this.host.name,
-        conn: this.id,
-        timer: name,
-        action,
-        at,
-      });
+    if (t) traceTimer(this, t, name, action, now, at);
   }
 
   /**
@@ -812,19 +793,7 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal A loss-recovery decision or a window change, for the trace. */
   cc(event: CcEvent, now: number, seq?: number, end?: number): void {
     const t = this.host.tracer;
-    if (t)
-      t.emit({
-        type: 'cc',
-        t: now,
-        host: this.host.name,
-        conn: this.id,
-        event,
-        cwnd: this.cwnd,
-        mss: this.sndMss,
-        ssthresh: this.ssthresh,
-        pipe: pipe(this),
-        ...(seq === undefined ? {} : { seq, end }),
-      });
+    if (t) traceCc(this, t, event, now, seq, end);
   }
 
   /** @internal */
@@ -832,7 +801,7 @@ export class Connection extends Tcb implements Endpoints {
     const from = this.state;
     this.state = to;
     const t = this.host.tracer;
-    if (t) t.emit({ type: 'state', t: now, host: this.host.name, conn: this.id, from, to, why });
+    if (t) traceState(t, this.host.name, this.id, from, to, now, why);
   }
 
   /** @internal CLOSED: timers off, buffers gone, the host forgets the connection. */
@@ -857,4 +826,54 @@ export class Connection extends Tcb implements Endpoints {
     this.host.released(this);
     this.host.deliver(this, { type: 'closed', error }, now);
   }
+}
+
+// The trace's records are built here, apart from the methods that emit them:
+// those run on every segment, V8 inlines a method whole (the record's literal
+// too) into its callers, and each caller has a budget of what it will inline.
+
+function traceCc(
+  c: Connection,
+  t: Tracer,
+  event: CcEvent,
+  now: number,
+  seq: number | undefined,
+  end: number | undefined,
+): void {
+  t.emit({
+    type: 'cc',
+    t: now,
+    host: c.host.name,
+    conn: c.id,
+    event,
+    cwnd: c.cwnd,
+    mss: c.sndMss,
+    ssthresh: c.ssthresh,
+    pipe: pipe(c),
+    ...(seq === undefined ? {} : { seq, end }),
+  });
+}
+
+/** A state change (the listener's half-open records report theirs with it too). */
+export function traceState(
+  t: Tracer,
+  host: string,
+  conn: number,
+  from: State,
+  to: State,
+  now: number,
+  why: string | undefined,
+): void {
+  t.emit({ type: 'state', t: now, host, conn, from, to, why });
+}
+
+function traceTimer(
+  c: Connection,
+  t: Tracer,
+  timer: TimerName,
+  action: 'armed' | 'fired' | 'stopped',
+  now: number,
+  at: number | undefined,
+): void {
+  t.emit({ type: 'timer', t: now, host: c.host.name, conn: c.id, timer, action, at });
 }

@@ -8,6 +8,7 @@ import { initialWindow } from './cc.ts';
 import type { Connection, HandshakeResult } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import { ConnectionRefused } from './errors.ts';
+import { EV_ESTABLISHED, EV_READABLE } from './events.ts';
 import {
   defaultMss,
   type Negotiated,
@@ -121,9 +122,9 @@ export function openFastOpen(c: Connection, h: HandshakeResult, syn: Segment, no
   if (syn.payload.length > 0) {
     enqueue(c, syn.payload);
     c.rcvNxt = seqAdd(c.rcvNxt, syn.payload.length);
-    c.host.deliver(c, { type: 'readable' }, now);
+    c.host.deliver(c, EV_READABLE, now);
   }
-  c.host.deliver(c, { type: 'established' }, now);
+  c.host.deliver(c, EV_ESTABLISHED, now);
   c.fastOpened = true;
   sendSyn(c, now, 'syn-ack');
   armRexmit(c, now, c.rto.rto);
@@ -134,7 +135,7 @@ export function acceptTwoWaySyn(c: Connection, seg: Segment, now: number): void 
   if (seg.payload.length > 0) {
     enqueue(c, seg.payload);
     c.rcvNxt = seqAdd(c.rcvNxt, seg.payload.length);
-    c.host.deliver(c, { type: 'readable' }, now);
+    c.host.deliver(c, EV_READABLE, now);
   }
   const saved = c.state;
   c.state = State.SynReceived;
@@ -223,7 +224,7 @@ export function enterEstablished(c: Connection, now: number): void {
   // The initial window, as the first point of the trace's window plot.
   c.cc('cwnd', now);
   if (c.keepAlive) armKeepAlive(c, now, c.keepAliveIdleMs);
-  if (!c.fastOpened) c.host.deliver(c, { type: 'established' }, now);
+  if (!c.fastOpened) c.host.deliver(c, EV_ESTABLISHED, now);
   if (c.synData) {
     // Data that rode on a SYN in SYN-SENT is delivered now (RFC 9293 §3.10.7.3).
     const d = c.synData;
@@ -231,7 +232,7 @@ export function enterEstablished(c: Connection, now: number): void {
     enqueue(c, d);
     c.rcvNxt = seqAdd(c.rcvNxt, d.length);
     c.ackNeeded = true;
-    c.host.deliver(c, { type: 'readable' }, now);
+    c.host.deliver(c, EV_READABLE, now);
   }
   if (c.finQueued) c.setState(State.FinWait1, now);
 }

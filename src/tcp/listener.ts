@@ -6,7 +6,12 @@
 
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } from '../wire/tcp.ts';
-import type { Connection, ConnectionHost, HandshakeResult } from './connection.ts';
+import {
+  type Connection,
+  type ConnectionHost,
+  type HandshakeResult,
+  traceState,
+} from './connection.ts';
 import { COUNTER } from './counters.ts';
 import {
   findTimestamp,
@@ -643,7 +648,7 @@ export class Listener {
   /** A half-open record's state change, for the trace (records are not connections). */
   private stateEvent(conn: number, from: State, to: State, now: number, why?: string): void {
     const t = this.host.tracer;
-    if (t) t.emit({ type: 'state', t: now, host: this.host.name, conn, from, to, why });
+    if (t) traceState(t, this.host.name, conn, from, to, now, why);
   }
 
   /** Next established connection, or undefined. */

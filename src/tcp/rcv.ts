@@ -7,6 +7,7 @@ import { type Segment, URG } from '../wire/tcp.ts';
 import { Reassembly } from './buffers.ts';
 import type { Connection } from './connection.ts';
 import { COUNTER } from './counters.ts';
+import { EV_END, EV_READABLE, EV_URGENT } from './events.ts';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq.ts';
 import { sendAbortReset, sendAck } from './snd.ts';
 import { updateDeadline } from './timer.ts';
@@ -90,7 +91,7 @@ export function processUrgent(c: Connection, seg: Segment, seq: number, now: num
   c.rcvUpValid = true;
   c.host.count(COUNTER['urgent-received']);
   // Urgent data is delivered inline (RFC 6093 §4); the application learns of it at once (MUST-32).
-  c.host.deliver(c, { type: 'urgent' }, now);
+  c.host.deliver(c, EV_URGENT, now);
 }
 
 export function processText(
@@ -155,7 +156,7 @@ export function processText(
       gotFin ||= r.fin;
       if (ooo.empty) c.ooo = null;
     }
-    if (payload.length > 0 || filled > 0) c.host.deliver(c, { type: 'readable' }, now);
+    if (payload.length > 0 || filled > 0) c.host.deliver(c, EV_READABLE, now);
     // Linux's tcp_fin enters pingpong (no more quick ACKs): data with a FIN is then
     // acknowledged by the delayed-ACK timer.
     const pingpong =
@@ -231,7 +232,7 @@ function receiveFin(c: Connection, now: number): void {
   c.rcvNxt = seqAdd(c.rcvNxt, 1);
   c.finReceived = true;
   c.ackNeeded = true;
-  c.host.deliver(c, { type: 'end' }, now);
+  c.host.deliver(c, EV_END, now);
   switch (c.state) {
     case State.Established:
       c.setState(State.CloseWait, now);

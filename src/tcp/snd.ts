@@ -20,6 +20,7 @@ import { SendBuffer } from './buffers.ts';
 import { afterIdle, validateCwnd } from './cc.ts';
 import type { Connection } from './connection.ts';
 import { COUNTER } from './counters.ts';
+import { EV_WRITABLE } from './events.ts';
 import { sendSyn } from './handshake.ts';
 import {
   ackSent,
@@ -116,7 +117,7 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     }
     if (c.writeBlocked && c.sendSpace > 0) {
       c.writeBlocked = false;
-      c.host.deliver(c, { type: 'writable' }, now);
+      c.host.deliver(c, EV_WRITABLE, now);
     }
   } else if (
     ack === c.sndUna &&
