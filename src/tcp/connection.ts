@@ -824,7 +824,7 @@ export class Connection extends Tcb implements Endpoints {
     const fate = this.timeWaitFate;
     if (fate !== null) fate.state = State.Closed;
     this.host.released(this);
-    this.host.deliver(this, { type: 'closed', error }, now);
+    this.host.deliver(this, error === undefined ? EV_CLOSED : { type: 'closed', error }, now);
   }
 }
 

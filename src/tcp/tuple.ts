@@ -106,10 +106,7 @@ export class TupleTable<T extends Tupled> {
   /** Adds `t`; false if its 4-tuple is already present. */
   add(t: T): boolean {
     const { localAddr: la, localPort: lp, remoteAddr: ra, remotePort: rp } = t;
-    if (la.length !== 4 || ra.length !== 4) {
-      if (this.wide === null) this.wide = new WideTable<T>(this.secret);
-      return this.wide.add(t);
-    }
+    if (la.length !== 4 || ra.length !== 4) return this.addWide(t);
     if ((this.count + 1) * 4 > this.vals.length * 3) this.rehash();
     const lk = ipv4Key(la);
     const rk = ipv4Key(ra);
@@ -139,6 +136,12 @@ export class TupleTable<T extends Tupled> {
         return true;
       }
     }
+  }
+
+  /** Apart from add (whose IPv4 path V8 should inline): a tuple with an IPv6 side. */
+  private addWide(t: T): boolean {
+    if (this.wide === null) this.wide = new WideTable<T>(this.secret);
+    return this.wide.add(t);
   }
 
   /** The slot where `t`'s probe sequence starts. */

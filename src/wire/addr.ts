@@ -40,6 +40,11 @@ export function ipv4FromKey(key: number): IpAddr {
   const i = (Math.imul(key, 0x9e3779b1) >>> 22) & (SLOTS - 1);
   const a = slotAddrs[i];
   if (a !== undefined && slotKeys[i] === key) return a;
+  return internMiss(key, i);
+}
+
+/** Apart from ipv4FromKey (a hit is what V8 should inline): a new address for slot `i`. */
+function internMiss(key: number, i: number): IpAddr {
   if (slabUsed === SLAB) {
     slab = new ArrayBuffer(SLAB);
     slabUsed = 0;
