@@ -175,9 +175,10 @@ export class Stack implements ConnectionHost, ListenerHost {
   private compactFrom: (TimeWaitRecord | null)[] = [];
   readonly listeners: Listener[] = [];
   private readonly timers = new TimerQueue<Connection | HalfOpen>((t, now) => t.onTimer(now));
-  /** TIME-WAIT records by how long TIME-WAIT lasts (one queue per 2×MSL in use). */
-  private readonly timeWaits = new Map<number, TimeWaitQueue>();
-  /** The same queues as a list: read after every step, where a Map's iterator would be made each time. */
+  /**
+   * TIME-WAIT records, one queue per 2×MSL in use (nearly always one): a list,
+   * read after every step, where a Map's iterator would be made each time.
+   */
   private readonly timeWaitQueues: TimeWaitQueue[] = [];
   /** StackOptions.timeWaitMax. */
   private readonly timeWaitMax: number;
@@ -902,10 +903,10 @@ export class Stack implements ConnectionHost, ListenerHost {
         conn.timeWaitFate,
       );
       const length = conn.cfg.timeWait;
-      let q = this.timeWaits.get(length);
+      let q: TimeWaitQueue | undefined;
+      for (const x of this.timeWaitQueues) if (x.duration === length) q = x;
       if (!q) {
-        q = new TimeWaitQueue();
-        this.timeWaits.set(length, q);
+        q = new TimeWaitQueue(length);
         this.timeWaitQueues.push(q);
       }
       // Out of order (a deadline set some other way): stay a full connection.

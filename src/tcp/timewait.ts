@@ -149,6 +149,9 @@ export class TimeWaitQueue {
   private recs: (TimeWaitRecord | undefined)[] = [];
   private head = 0;
 
+  /** `duration`: the 2×MSL (ms) every record of this queue lasts. */
+  constructor(readonly duration: number) {}
+
   /** Appends `rec`; false (nothing added) if it would end before the last one. */
   push(rec: TimeWaitRecord): boolean {
     const n = this.recs.length;
