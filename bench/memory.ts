@@ -438,7 +438,8 @@ export const HANDSHAKE_STEPS = [
 
 /**
  * An engine as timeSteps drives it: a client and a server that hand every
- * packet they send to `sent` (nothing is delivered until the driver does).
+ * packet they send to the `fromClient` and `fromServer` that `make` was given
+ * (nothing is delivered until the driver does).
  */
 export interface StepEngine<S> {
   connect(): S;
