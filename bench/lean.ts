@@ -11,8 +11,9 @@
 // (synack's SipHash generator), synack's IPv4 header writer, the stack's
 // 4-tuple table and timer heap (SYN and SYN,ACK retransmission timers armed
 // and cancelled), IPv4 header checks and checksum on arrival (the TCP
-// checksum is skipped, as on synack's loopback pair), option parsing by walking the list (MSS, window scale, SACK
-// permitted, timestamps), the RFC 9293 acceptance checks of each arrival
+// checksum is skipped, as on synack's loopback pair), option parsing by
+// walking the list (MSS, window scale, SACK permitted, timestamps), the RFC
+// 9293 acceptance checks of each arrival
 // (the SYN,ACK's ACK against ISS and SND.NXT, the completing ACK against
 // ISS + 1 and RCV.NXT, the RST's exact sequence number per RFC 5961), an
 // RTT sample on the SYN,ACK (RFC 6298), timestamps echoed, packets arriving
