@@ -32,7 +32,6 @@ import {
   openFastOpen,
   openFromHandshake,
 } from './handshake.ts';
-import type { Negotiated } from './options.ts';
 import { findTimestamp } from './options.ts';
 import { advertise, processText, processUrgent, rcvWindow, read, urgentPending } from './rcv.ts';
 import { pipe, Recovery } from './recovery.ts';
@@ -67,6 +66,7 @@ import {
   type DropReason,
   type SendReason,
   State,
+  type SynOffer,
   type TcpConfig,
   type TimerName,
   type Tracer,
@@ -145,17 +145,19 @@ export interface Endpoints {
   remotePort: number;
 }
 
-/** What a completed passive handshake hands to its new connection. */
-export interface HandshakeResult {
-  iss: number;
-  irs: number;
-  negotiated: Negotiated;
-  peerWindow: number;
-  tsRecent: number;
-  tsOffset: number;
-  synRetransmitted: boolean;
-  /** When the SYN,ACK went out, if it went once (an RTT sample, RFC 6298 §3 / Karn). */
-  synAckSentAt?: number;
+/** What a completed passive handshake hands to its new connection: the listener's half-open record. */
+export interface Handshake {
+  readonly iss: number;
+  readonly irs: number;
+  /** The options the peer's SYN offered (a record valid until the next offer is read). */
+  readonly offer: SynOffer;
+  /** The peer's timestamp on its SYN, or 0. */
+  readonly tsRecent: number;
+  readonly tsOffset: number;
+  /** How often the SYN,ACK was sent again (0: once, and `sentAt` may give an RTT sample: RFC 6298 §3, Karn). */
+  readonly retransmits: number;
+  /** When the SYN,ACK went out; -1 if not known. */
+  readonly sentAt: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -294,14 +296,14 @@ export class Connection extends Tcb implements Endpoints {
     openActive(this, iss, tsOffset, now, synData, fastOpen);
   }
 
-  /** Passive OPEN completed by a listener: the connection starts ESTABLISHED. */
-  openFromHandshake(h: HandshakeResult, now: number): void {
-    openFromHandshake(this, h, now);
+  /** Passive OPEN completed by a listener (`peerWindow`: of the completing ACK): the connection starts ESTABLISHED. */
+  openFromHandshake(h: Handshake, peerWindow: number, now: number): void {
+    openFromHandshake(this, h, peerWindow, now);
   }
 
   /** A passive open with a valid Fast Open cookie (RFC 7413 §4.2.2). */
-  openFastOpen(h: HandshakeResult, syn: Segment, now: number): void {
-    openFastOpen(this, h, syn, now);
+  openFastOpen(h: Handshake, peerWindow: number, syn: Segment, now: number): void {
+    openFastOpen(this, h, peerWindow, syn, now);
   }
 
   /** NOT TCP (the simulator's two-way listener): take the SYN's data now and answer SYN,ACK. */

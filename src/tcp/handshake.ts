@@ -5,13 +5,12 @@
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption } from '../wire/tcp.ts';
 import { SendBuffer } from './buffers.ts';
 import { initialWindow } from './cc.ts';
-import type { Connection, HandshakeResult } from './connection.ts';
+import type { Connection, Handshake } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import { ConnectionRefused } from './errors.ts';
 import { EV_ESTABLISHED, EV_READABLE } from './events.ts';
 import {
   defaultMss,
-  type Negotiated,
   negotiate,
   readSynOffer,
   synOptions,
@@ -22,7 +21,7 @@ import { enqueue, processText } from './rcv.ts';
 import { seqAdd, seqDiff, seqGt, seqLe } from './seq.ts';
 import { sendReset } from './snd.ts';
 import { armKeepAlive, armRexmit, sampleRtt, stopRexmit } from './timer.ts';
-import { State } from './types.ts';
+import { State, type SynOffer } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
 
@@ -57,27 +56,29 @@ export function openActive(
 }
 
 /** Passive OPEN completed by a listener: the connection starts ESTABLISHED. */
-export function openFromHandshake(c: Connection, h: HandshakeResult, now: number): void {
+export function openFromHandshake(
+  c: Connection,
+  h: Handshake,
+  peerWindow: number,
+  now: number,
+): void {
   // Our SYN was acknowledged: everything up to ISS+1 is done.
   adoptHandshake(c, h, seqAdd(h.iss, 1));
   c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.tsOk));
-  c.sndWnd = h.peerWindow << c.sndWndScale;
+  c.sndWnd = peerWindow << c.sndWndScale;
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = c.rcvNxt;
   c.sndWl2 = c.sndUna;
-  if (h.synRetransmitted) c.rto.resetAfterSynTimeout();
-  else if (h.synAckSentAt !== undefined && c.cfg.profile.synAckRtt)
-    c.rto.sample(now - h.synAckSentAt);
+  if (h.retransmits > 0) c.rto.resetAfterSynTimeout();
+  else if (h.sentAt >= 0 && c.cfg.profile.synAckRtt) c.rto.sample(now - h.sentAt);
   c.host.count(COUNTER['passive-opens']);
   c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
   enterEstablished(c, now);
 }
 
 /** The TCB of a passive open from its handshake; SND.UNA is `una` (ISS while our SYN is unacknowledged). */
-function adoptHandshake(c: Connection, h: HandshakeResult, una: number): void {
+function adoptHandshake(c: Connection, h: Handshake, una: number): void {
   c.passive = true;
-  if (c.cfg.profile.growWindow)
-    c.rcvClamp = c.cfg.profile.synWindow(h.negotiated.tsOk, true, c.cfg);
   c.iss = h.iss;
   c.irs = h.irs;
   c.sndUna = una;
@@ -85,23 +86,22 @@ function adoptHandshake(c: Connection, h: HandshakeResult, una: number): void {
   c.sndMax = c.sndNxt;
   c.sndSmall = c.sndNxt;
   c.rcvNxt = seqAdd(h.irs, 1);
-  applyNegotiated(c, h.negotiated);
+  takeOffer(c, h.offer);
+  if (c.cfg.profile.growWindow) c.rcvClamp = c.cfg.profile.synWindow(c.tsOk, true, c.cfg);
   c.tsRecent = h.tsRecent;
   c.tsOffset = h.tsOffset;
 }
 
-export function applyNegotiated(c: Connection, n: Negotiated): void {
-  c.sndMss = n.sndMss;
-  c.sndWndScale = n.sndWndScale;
-  c.rcvWndScale = n.rcvWndScale;
-  c.sackOk = n.sackOk;
-  c.tsOk = n.tsOk;
-  c.cwnd = initialWindow(n.sndMss);
+/** What both ends agreed on (from the peer's offer), and what follows from it: the initial window, buffer sizes. */
+function takeOffer(c: Connection, offer: SynOffer): void {
+  negotiate(c, c.cfg, offer, c.localAddr.length === 16);
+  const mss = c.sndMss;
+  c.cwnd = initialWindow(mss);
   if (c.cfg.profile.bsdBuffers) {
     // FreeBSD tcp_mss(): buffers rounded up to whole segments (RFC 9293 leaves sizes to the host).
-    const mss = n.sndMss + (n.tsOk ? 12 : 0);
-    c.rcvBuf = Math.ceil(c.rcvBuf / mss) * mss;
-    c.sndBuf = Math.ceil(c.sndBuf / mss) * mss;
+    const seg = mss + (c.tsOk ? 12 : 0);
+    c.rcvBuf = Math.ceil(c.rcvBuf / seg) * seg;
+    c.sndBuf = Math.ceil(c.sndBuf / seg) * seg;
   }
 }
 
@@ -110,9 +110,15 @@ export function applyNegotiated(c: Connection, n: Negotiated): void {
  * cookie, so the connection exists at once in SYN-RECEIVED, its data goes to
  * the application now, and the SYN,ACK acknowledges that data.
  */
-export function openFastOpen(c: Connection, h: HandshakeResult, syn: Segment, now: number): void {
+export function openFastOpen(
+  c: Connection,
+  h: Handshake,
+  peerWindow: number,
+  syn: Segment,
+  now: number,
+): void {
   adoptHandshake(c, h, h.iss);
-  c.sndWnd = h.peerWindow;
+  c.sndWnd = peerWindow;
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = h.irs;
   c.sndWl2 = h.iss;
@@ -175,7 +181,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   const offer = readSynOffer(seg);
   c.irs = seg.seq;
   c.rcvNxt = seqAdd(seg.seq, 1);
-  applyNegotiated(c, negotiate(c.cfg, offer, c.localAddr.length === 16));
+  takeOffer(c, offer);
   // Cached with the MSS just learned: it sizes the data on the next SYN (RFC 7413 §4.1.3).
   // An unsolicited cookie is not kept; the MSS is, whenever the SYN tried Fast Open.
   if (c.fastOpen || c.synDataLen > 0) {

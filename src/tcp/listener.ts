@@ -6,19 +6,13 @@
 
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } from '../wire/tcp.ts';
-import {
-  type Connection,
-  type ConnectionHost,
-  type HandshakeResult,
-  traceState,
-} from './connection.ts';
+import { type Connection, type ConnectionHost, type Handshake, traceState } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import {
+  currentOffer,
   findTimestamp,
-  type Negotiated,
-  negotiate,
+  rcvWndScaleFor,
   readSynOffer,
-  synOffer,
   synOptions,
   synWindow,
   withFastOpen,
@@ -54,18 +48,18 @@ const FO_EXP = 1 << 28;
  * fills the queue with these). The peer's IPv4 address is an integer;
  * sequence numbers are kept as signed 32-bit integers (small integers to V8,
  * not boxed numbers) and read back unsigned; the SYN's options are packed in
- * `bits`; what was negotiated is recomputed from them when asked (it depends
- * only on the offer and the configuration).
+ * `bits`, and the offer is rebuilt from them when the connection is made
+ * (what both ends use depends only on the offer and the configuration).
  */
-export class HalfOpen implements Timed {
+export class HalfOpen implements Timed, Handshake {
   deadline: number;
   heapAt = Number.POSITIVE_INFINITY;
   heapIndex = -1;
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
   fo: Uint8Array | undefined = undefined;
-  /** When the first SYN,ACK went out. */
-  readonly sentAt: number;
+  /** When the first SYN,ACK went out; -1 if not known (a record rebuilt from a SYN cookie). */
+  sentAt: number;
   /**
    * The peer's address: an IPv4 address as an integer (a flood from many
    * sources would otherwise keep an address object per record), else IPv6's.
@@ -124,10 +118,14 @@ export class HalfOpen implements Timed {
     return this.tsOffset32 >>> 0;
   }
 
-  /** The options the SYN offered (its Fast Open cookie is not kept: it was dealt with on arrival). */
+  /**
+   * The options the SYN offered (its Fast Open cookie is not kept: it was
+   * dealt with on arrival), in the shared record readSynOffer fills: valid
+   * until the next offer is read.
+   */
   get offer(): SynOffer {
     const b = this.bits;
-    return synOffer(
+    return currentOffer(
       (b & SACK_OFFERED) !== 0,
       b & HAS_MSS ? b & MSS_MASK : undefined,
       b & HAS_WS ? (b >>> WS_SHIFT) & 0xff : undefined,
@@ -150,8 +148,9 @@ export class HalfOpen implements Timed {
     return (this.bits & FO_EXP) !== 0;
   }
 
-  get negotiated(): Negotiated {
-    return negotiate(this.listener.cfg, this.offer, this.localAddr.length === 16);
+  /** The shift our window is scaled by once established. */
+  get rcvWndScale(): number {
+    return rcvWndScaleFor(this.listener.cfg, (this.bits & HAS_WS) !== 0);
   }
 
   onTimer(now: number): void {
@@ -314,7 +313,7 @@ export class Listener {
     this.dequeue(h);
     const conn = this.host.adopt(this, h);
     if (!conn) return;
-    conn.openFromHandshake(handshakeOf(h, seg.window, h.tsOffset), now);
+    conn.openFromHandshake(h, seg.window, now);
     this.acceptQueue.push(conn);
     conn.acceptTwoWaySyn(seg, now);
   }
@@ -378,7 +377,7 @@ export class Listener {
     this.dequeue(h);
     const conn = this.host.adopt(this, h);
     if (!conn) return;
-    conn.openFromHandshake(handshakeOf(h, seg.window, h.tsOffset), now);
+    conn.openFromHandshake(h, seg.window, now);
     this.acceptQueue.push(conn);
     // The completing ACK may carry data or a FIN: the new connection processes it.
     conn.onSegment(seg, now);
@@ -476,12 +475,14 @@ export class Listener {
     const id = this.host.nextId();
     const h = this.record(id, src, dst, seg, seqAdd(seg.ack, -1), irs, offer, 0, now);
     h.deadline = Number.POSITIVE_INFINITY;
+    // When the SYN,ACK left is not known: no RTT sample from it (RFC 6298 §3).
+    h.sentAt = -1;
     this.host.count(COUNTER['cookies-accepted']);
     this.cookieEvent(id, 'accepted', now);
     this.stateEvent(id, State.Listen, State.SynReceived, now, 'SYN cookie');
     const conn = this.host.adopt(this, h);
     if (!conn) return true;
-    conn.openFromHandshake(handshakeOf(h, seg.window, 0), now);
+    conn.openFromHandshake(h, seg.window, now);
     this.acceptQueue.push(conn);
     conn.onSegment(seg, now);
     return true;
@@ -508,7 +509,7 @@ export class Listener {
     if (!conn) return;
     this.host.count(COUNTER['fastopen-accepted']);
     this.host.count(COUNTER['syn-acks-sent']);
-    conn.openFastOpen(handshakeOf(h, seg.window, h.tsOffset), seg, now);
+    conn.openFastOpen(h, seg.window, seg, now);
     this.acceptQueue.push(conn);
   }
 
@@ -582,7 +583,7 @@ export class Listener {
       ack: seqAdd(h.irs, 1),
       flags: ACK,
       // The SYN,ACK's window, now scaled (rounded down).
-      window: synWindow(this.cfg, h.tsOk) >>> h.negotiated.rcvWndScale,
+      window: synWindow(this.cfg, h.tsOk) >>> h.rcvWndScale,
       urgent: 0,
       options: ts,
       payload: EMPTY,
@@ -672,18 +673,4 @@ function withFo(
   exp = false,
 ): Segment['options'] {
   return fo ? withFastOpen(options, fo, exp) : options;
-}
-
-/** What a connection needs from its completed (or Fast Open) handshake. */
-function handshakeOf(h: HalfOpen, peerWindow: number, tsOffset: number): HandshakeResult {
-  return {
-    iss: h.iss,
-    irs: h.irs,
-    negotiated: h.negotiated,
-    peerWindow,
-    tsRecent: h.tsRecent,
-    tsOffset,
-    synRetransmitted: h.retransmits > 0,
-    synAckSentAt: h.retransmits === 0 ? h.sentAt : undefined,
-  };
 }

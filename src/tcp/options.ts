@@ -20,8 +20,34 @@ export function synOffer(
   return { sackOk, mss, wscale, tsVal, fo: undefined, foExp };
 }
 
+/**
+ * The record readSynOffer and a half-open record's `offer` fill in: an offer
+ * is read, used and done with before the next is read (nothing keeps it), so
+ * a SYN costs no offer object.
+ */
+const current: SynOffer = synOffer(false);
+
+/** `current`, filled in with these values. Valid until the next call. */
+export function currentOffer(
+  sackOk: boolean,
+  mss: number | undefined,
+  wscale: number | undefined,
+  tsVal: number | undefined,
+  foExp: boolean | undefined,
+): SynOffer {
+  const o = current;
+  o.sackOk = sackOk;
+  o.mss = mss;
+  o.wscale = wscale;
+  o.tsVal = tsVal;
+  o.fo = undefined;
+  o.foExp = foExp;
+  return o;
+}
+
+/** The options a SYN or SYN,ACK offers: valid until the next offer is read (copy what is kept). */
 export function readSynOffer(seg: Segment): SynOffer {
-  const offer = synOffer(false);
+  const offer = currentOffer(false, undefined, undefined, undefined, undefined);
   for (const o of seg.options) {
     if (o.kind === 'mss') offer.mss = o.value;
     else if (o.kind === 'wscale') offer.wscale = o.shift;
@@ -41,7 +67,7 @@ export function findTimestamp(seg: Segment): TcpOption | undefined {
   return undefined;
 }
 
-/** What one connection uses after the SYN exchange. */
+/** What one connection uses after the SYN exchange: fields of its TCB. */
 export interface Negotiated {
   sndMss: number;
   sndWndScale: number;
@@ -73,20 +99,23 @@ export function ownMss(cfg: TcpConfig, ipv6: boolean): number {
   return ipv6 ? Math.max(cfg.mss - 20, 64) : cfg.mss;
 }
 
-export function negotiate(cfg: TcpConfig, offer: SynOffer, ipv6: boolean): Negotiated {
+/** Writes into `t` what this end and the peer's `offer` agree on (each option only if both offered it). */
+export function negotiate(t: Negotiated, cfg: TcpConfig, offer: SynOffer, ipv6: boolean): void {
   const tsOk = cfg.timestamps && offer.tsVal !== undefined;
-  const wsOk = cfg.windowScaling && offer.wscale !== undefined;
   let mss = Math.min(offer.mss ?? defaultMss(ipv6), ownMss(cfg, ipv6));
   // Room for the 12 bytes of timestamp option every segment will carry, as Linux does.
   if (tsOk) mss -= 12;
-  return {
-    sndMss: Math.max(mss, 64),
-    // RFC 7323 §2.3: a shift above 14 is treated as 14.
-    sndWndScale: wsOk ? Math.min(offer.wscale!, 14) : 0,
-    rcvWndScale: wsOk ? ownWindowScale(cfg) : 0,
-    sackOk: cfg.sack && offer.sackOk,
-    tsOk,
-  };
+  t.sndMss = Math.max(mss, 64);
+  // RFC 7323 §2.3: a shift above 14 is treated as 14.
+  t.sndWndScale = cfg.windowScaling && offer.wscale !== undefined ? Math.min(offer.wscale, 14) : 0;
+  t.rcvWndScale = rcvWndScaleFor(cfg, offer.wscale !== undefined);
+  t.sackOk = cfg.sack && offer.sackOk;
+  t.tsOk = tsOk;
+}
+
+/** The shift our window is scaled by: our own, if the peer's SYN offered window scaling too. */
+export function rcvWndScaleFor(cfg: TcpConfig, peerOffered: boolean): number {
+  return cfg.windowScaling && peerOffered ? ownWindowScale(cfg) : 0;
 }
 
 /**

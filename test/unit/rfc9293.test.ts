@@ -919,7 +919,7 @@ describe('more of RFC 9293 §3, checked directly', () => {
     expect(synAck.seg.options).toContainEqual({ kind: 'wscale', shift: 7 });
     expect(synAck.seg.options).toContainEqual({ kind: 'sackOk' });
     const conn = [...p.stack.listeners[0].synQueue.values()][0];
-    expect(conn.negotiated.sndMss).toBe(1000);
+    expect(conn.offer.mss).toBe(1000);
     // A 3-byte option list is padded to 4 with a zero byte.
     const pkt = encodePacket(p.P, p.L, p.segment({ options: [{ kind: 'wscale', shift: 1 }] }));
     expect(pkt[20 + 12] >> 4).toBe(6);

@@ -5,7 +5,7 @@ import { VirtualClock } from '../../src/sim/clock.ts';
 import { Stack } from '../../src/stack/stack.ts';
 import { seededRandom } from '../../src/tcp/random.ts';
 import { COOKIE_PERIOD, CookieJar, cookieTsVal, MSS_TABLE } from '../../src/tcp/syncookie.ts';
-import { State } from '../../src/tcp/types.ts';
+import { profiles, State } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 import { decodePacket } from '../../src/wire/packet.ts';
 import { ACK, encodePacket, SYN } from '../../src/wire/tcp.ts';
@@ -246,4 +246,58 @@ describe('cookie SYN,ACKs without a trace (options reused between SYNs)', () => 
     }
     expect(b.stats.counters['cookies-accepted']).toBe(2);
   });
+});
+
+describe('a connection a cookie opened', () => {
+  // The record rebuilt from the cookie does not know when its SYN,ACK left;
+  // a Linux-profile listener takes the SYN,ACK's round trip as an RTT sample
+  // only from a record that does (RFC 6298 §3: a sample measures a round trip).
+  for (const [name, cookies, sampled] of [
+    ['from the SYN queue: the SYN,ACK gives an RTT sample', 'off', true],
+    ['from a cookie: no sample, the RTO stays the initial one', 'always', false],
+  ] as const) {
+    it(name, () => {
+      const clock = new VirtualClock();
+      const b = new Stack({ name: 'b', addresses: ['198.18.0.2'], clock, random: seededRandom(5) });
+      const out: Uint8Array[] = [];
+      b.attach({ onPacket: null, send: (p) => out.push(p) });
+      const l = b.listen({
+        port: 80,
+        config: { synCookies: cookies, profile: profiles.linux },
+      });
+      const seg = {
+        srcPort: 5001,
+        dstPort: 80,
+        window: 65535,
+        urgent: 0,
+        payload: new Uint8Array(0),
+      };
+      b.receive(
+        encodePacket(A, B, {
+          ...seg,
+          seq: 1000,
+          ack: 0,
+          flags: SYN,
+          options: [{ kind: 'mss', value: 1460 }],
+        }),
+      );
+      const synAck = decodePacket(out[0]);
+      if (typeof synAck === 'string') throw new Error(synAck);
+      clock.advance(40);
+      b.receive(
+        encodePacket(A, B, {
+          ...seg,
+          seq: 1001,
+          ack: (synAck.seg.seq + 1) >>> 0,
+          flags: ACK,
+          options: [],
+        }),
+      );
+      const peer = l.accept();
+      expect(peer?.state).toBe('ESTABLISHED');
+      const rto = peer!.conn.rto;
+      expect(rto.hasSample).toBe(sampled);
+      if (sampled) expect(rto.srtt).toBe(40);
+    });
+  }
 });
