@@ -182,13 +182,13 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   c.irs = seg.seq;
   c.rcvNxt = seqAdd(seg.seq, 1);
   takeOffer(c, offer);
+  if (offer.tsVal !== undefined) c.tsRecent = offer.tsVal;
   // Cached with the MSS just learned: it sizes the data on the next SYN (RFC 7413 §4.1.3).
   // An unsolicited cookie is not kept; the MSS is, whenever the SYN tried Fast Open.
   if (c.fastOpen || c.synDataLen > 0) {
     const cookie = c.fastOpen && offer.fo && offer.fo.length > 0 ? offer.fo : null;
     c.host.fastOpenCookie?.(c, cookie, offer.mss ?? defaultMss(c.localAddr.length === 16));
   }
-  if (offer.tsVal !== undefined) c.tsRecent = offer.tsVal;
   c.sndWnd = seg.window; // never scaled in a SYN (RFC 7323 §2.2)
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = seg.seq;
