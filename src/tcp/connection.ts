@@ -149,7 +149,7 @@ export interface Endpoints {
 export interface Handshake {
   readonly iss: number;
   readonly irs: number;
-  /** The options the peer's SYN offered (a record valid until the next offer is read). */
+  /** The options the peer's SYN offered. */
   readonly offer: SynOffer;
   /** The peer's timestamp on its SYN, or 0. */
   readonly tsRecent: number;

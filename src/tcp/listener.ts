@@ -9,10 +9,10 @@ import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } fr
 import { type Connection, type ConnectionHost, type Handshake, traceState } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import {
-  currentOffer,
   findTimestamp,
   rcvWndScaleFor,
   readSynOffer,
+  synOffer,
   synOptions,
   synWindow,
   withFastOpen,
@@ -118,14 +118,10 @@ export class HalfOpen implements Timed, Handshake {
     return this.tsOffset32 >>> 0;
   }
 
-  /**
-   * The options the SYN offered (its Fast Open cookie is not kept: it was
-   * dealt with on arrival), in the shared record readSynOffer fills: valid
-   * until the next offer is read.
-   */
+  /** The options the SYN offered (its Fast Open cookie is not kept: it was dealt with on arrival). */
   get offer(): SynOffer {
     const b = this.bits;
-    return currentOffer(
+    return synOffer(
       (b & SACK_OFFERED) !== 0,
       b & HAS_MSS ? b & MSS_MASK : undefined,
       b & HAS_WS ? (b >>> WS_SHIFT) & 0xff : undefined,

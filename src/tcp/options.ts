@@ -20,34 +20,8 @@ export function synOffer(
   return { sackOk, mss, wscale, tsVal, fo: undefined, foExp };
 }
 
-/**
- * The record readSynOffer and a half-open record's `offer` fill in: an offer
- * is read, used and done with before the next is read (nothing keeps it), so
- * a SYN costs no offer object.
- */
-const current: SynOffer = synOffer(false);
-
-/** `current`, filled in with these values. Valid until the next call. */
-export function currentOffer(
-  sackOk: boolean,
-  mss: number | undefined,
-  wscale: number | undefined,
-  tsVal: number | undefined,
-  foExp: boolean | undefined,
-): SynOffer {
-  const o = current;
-  o.sackOk = sackOk;
-  o.mss = mss;
-  o.wscale = wscale;
-  o.tsVal = tsVal;
-  o.fo = undefined;
-  o.foExp = foExp;
-  return o;
-}
-
-/** The options a SYN or SYN,ACK offers: valid until the next offer is read (copy what is kept). */
 export function readSynOffer(seg: Segment): SynOffer {
-  const offer = currentOffer(false, undefined, undefined, undefined, undefined);
+  const offer = synOffer(false);
   for (const o of seg.options) {
     if (o.kind === 'mss') offer.mss = o.value;
     else if (o.kind === 'wscale') offer.wscale = o.shift;
