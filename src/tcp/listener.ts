@@ -307,6 +307,8 @@ export class Listener {
   /** NOT TCP: see `twoWayHandshake`. The SYN alone opens the connection, data and all. */
   private establishTwoWay(h: HalfOpen, seg: Segment, now: number): void {
     this.dequeue(h);
+    // No SYN,ACK has made a round trip: nothing to sample (RFC 6298 §3).
+    h.sentAt = -1;
     const conn = this.host.adopt(this, h);
     if (!conn) return;
     conn.openFromHandshake(h, seg.window, now);

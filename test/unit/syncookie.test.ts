@@ -248,13 +248,15 @@ describe('cookie SYN,ACKs without a trace (options reused between SYNs)', () => 
   });
 });
 
-describe('a connection a cookie opened', () => {
-  // The record rebuilt from the cookie does not know when its SYN,ACK left;
-  // a Linux-profile listener takes the SYN,ACK's round trip as an RTT sample
-  // only from a record that does (RFC 6298 §3: a sample measures a round trip).
-  for (const [name, cookies, sampled] of [
-    ['from the SYN queue: the SYN,ACK gives an RTT sample', 'off', true],
-    ['from a cookie: no sample, the RTO stays the initial one', 'always', false],
+describe('an RTT sample from the SYN,ACK, only when it made a round trip', () => {
+  // A Linux-profile listener takes the SYN,ACK's round trip as the first RTT
+  // sample (tcp_synack_rtt_meas) — only from a record that knows when it left
+  // (RFC 6298 §3: a sample measures a round trip). A record rebuilt from a
+  // cookie does not; the simulator's two-way listener sends none before.
+  for (const [name, listen, sampled] of [
+    ['from the SYN queue: the SYN,ACK gives a sample', { synCookies: 'off' }, true],
+    ['from a cookie: no sample', { synCookies: 'always' }, false],
+    ['from a two-way listener (NOT TCP): no sample', { handshake: 'two-way' }, false],
   ] as const) {
     it(name, () => {
       const clock = new VirtualClock();
@@ -263,7 +265,11 @@ describe('a connection a cookie opened', () => {
       b.attach({ onPacket: null, send: (p) => out.push(p) });
       const l = b.listen({
         port: 80,
-        config: { synCookies: cookies, profile: profiles.linux },
+        handshake: 'handshake' in listen ? listen.handshake : undefined,
+        config: {
+          synCookies: 'synCookies' in listen ? listen.synCookies : 'off',
+          profile: profiles.linux,
+        },
       });
       const seg = {
         srcPort: 5001,
