@@ -18,7 +18,7 @@ import {
   withFastOpen,
 } from './options.ts';
 import { resetFor } from './reset.ts';
-import { seqAdd, seqInWindow } from './seq.ts';
+import { seqAdd, seqInWindow, seqLt } from './seq.ts';
 import { type CookieJar, cookieTsVal, fastOpenCookie, fastOpenCookieValid } from './syncookie.ts';
 import { TupleTable } from './tuple.ts';
 import { type DropReason, type SendReason, State, type SynOffer, type TcpConfig } from './types.ts';
@@ -362,9 +362,13 @@ export class Listener {
     }
     const len = seg.payload.length + (f & FIN ? 1 : 0);
     const acceptable = len === 0 ? seg.seq === rcvNxt : seqInWindow(seg.seq, rcvNxt, wnd);
-    if (!acceptable) {
+    // RFC 7323 §5.3 (PAWS): a timestamp older than the SYN's (TS.Recent) is
+    // not acceptable either, before any connection exists (as tcp_check_req).
+    const ts = h.tsOk ? findTimestamp(seg) : undefined;
+    const old = ts !== undefined && ts.kind === 'ts' && seqLt(ts.val, h.tsRecent);
+    if (!acceptable || old) {
       this.answer(h, now, 'dup-ack');
-      this.host.dropFor(h.id, seg, 'out-of-window', now);
+      this.host.dropFor(h.id, seg, old ? 'paws' : 'out-of-window', now);
       return;
     }
     if (this.acceptQueue.length >= this.acceptQueueLimit) {
