@@ -18,7 +18,7 @@ import {
   withFastOpen,
 } from './options.ts';
 import { resetFor } from './reset.ts';
-import { seqAdd, seqInWindow, seqLt } from './seq.ts';
+import { segmentAcceptable, seqAdd, seqInWindow, seqLt } from './seq.ts';
 import { type CookieJar, cookieTsVal, fastOpenCookie, fastOpenCookieValid } from './syncookie.ts';
 import { TupleTable } from './tuple.ts';
 import { type DropReason, type SendReason, State, type SynOffer, type TcpConfig } from './types.ts';
@@ -361,7 +361,8 @@ export class Listener {
       return;
     }
     const len = seg.payload.length + (f & FIN ? 1 : 0);
-    const acceptable = len === 0 ? seg.seq === rcvNxt : seqInWindow(seg.seq, rcvNxt, wnd);
+    // RFC 9293 §3.10.7.4's acceptance test, as for any synchronized state.
+    const acceptable = segmentAcceptable(seg.seq, len, rcvNxt, wnd);
     // RFC 7323 §5.3 (PAWS): a timestamp older than the SYN's (TS.Recent) is
     // not acceptable either, before any connection exists (as tcp_check_req).
     const ts = h.tsOk ? findTimestamp(seg) : undefined;
