@@ -316,21 +316,14 @@ export class Listener {
     conn.acceptTwoWaySyn(seg, now);
   }
 
+  /** RFC 9293 §3.10.7.4 in SYN-RECEIVED, on the half-open record, step by step. */
   private halfOpenSegment(h: HalfOpen, seg: Segment, now: number): void {
     const f = seg.flags;
     const rcvNxt = seqAdd(h.irs, 1);
     const wnd = synWindow(this.cfg, h.tsOk);
-    if (f & SYN && !(f & ACK)) {
-      if (seg.seq === h.irs) {
-        // The peer retransmitted its SYN: our SYN,ACK was lost or is late.
-        this.sendSynAck(h, now);
-        return;
-      }
-      // A SYN with another ISN in SYN-RECEIVED: back to LISTEN (RFC 9293 §3.10.7.4);
-      // Linux's tcp_check_req also answers it with a reset (embryonic_reset).
-      if (this.cfg.profile.halfOpenAcks) this.reset(h.localAddr, h.remoteAddr, h.id, seg, now);
-      this.forget(h, now, 'syn');
-      this.host.dropFor(h.id, seg, 'syn-in-window', now);
+    if ((f & (SYN | ACK | RST)) === SYN && seg.seq === h.irs) {
+      // The peer retransmitted its SYN: our SYN,ACK was lost or is late.
+      this.sendSynAck(h, now);
       return;
     }
     if (f & RST) {
@@ -351,25 +344,35 @@ export class Listener {
       }
       return;
     }
-    if (!(f & ACK)) {
-      this.host.dropFor(h.id, seg, 'no-ack', now);
-      return;
-    }
-    if (seg.ack !== seqAdd(h.iss, 1)) {
+    if (f & ACK && seg.ack !== seqAdd(h.iss, 1)) {
+      // An ACK of something we never sent: a reset (checked first, as Linux's tcp_check_req).
       this.reset(h.localAddr, h.remoteAddr, h.id, seg, now);
       this.host.dropFor(h.id, seg, 'unacceptable-ack', now);
       return;
     }
-    const len = seg.payload.length + (f & FIN ? 1 : 0);
-    // RFC 9293 §3.10.7.4's acceptance test, as for any synchronized state.
+    // First, the sequence number: the acceptance test of every synchronized
+    // state; and PAWS (RFC 7323 §5.3): a timestamp older than the SYN's
+    // (TS.Recent) is not acceptable either. Answered, and the record kept.
+    const len = seg.payload.length + (f & SYN ? 1 : 0) + (f & FIN ? 1 : 0);
     const acceptable = segmentAcceptable(seg.seq, len, rcvNxt, wnd);
-    // RFC 7323 §5.3 (PAWS): a timestamp older than the SYN's (TS.Recent) is
-    // not acceptable either, before any connection exists (as tcp_check_req).
     const ts = h.tsOk ? findTimestamp(seg) : undefined;
     const old = ts !== undefined && ts.kind === 'ts' && seqLt(ts.val, h.tsRecent);
     if (!acceptable || old) {
       this.answer(h, now, 'dup-ack');
       this.host.dropFor(h.id, seg, old ? 'paws' : 'out-of-window', now);
+      return;
+    }
+    if (f & SYN) {
+      // Fourth, a SYN in the window (not the one this record answers), with or
+      // without an ACK: back to LISTEN, as the passive open it is; Linux's
+      // tcp_check_req also answers it with a reset (embryonic_reset).
+      if (this.cfg.profile.halfOpenAcks) this.reset(h.localAddr, h.remoteAddr, h.id, seg, now);
+      this.forget(h, now, 'syn');
+      this.host.dropFor(h.id, seg, 'syn-in-window', now);
+      return;
+    }
+    if (!(f & ACK)) {
+      this.host.dropFor(h.id, seg, 'no-ack', now);
       return;
     }
     if (this.acceptQueue.length >= this.acceptQueueLimit) {
