@@ -221,7 +221,8 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal */ lossTimer = 0;
 
   readonly rto: RtoEstimator;
-  /** @internal */ rttStart = 0;
+  /** @internal When the segment being timed left; in SYN-SENT, when the first SYN did. */
+  rttStart = 0;
   synRetransmits = 0;
   /** Retransmissions of the oldest unacknowledged data in a row (the RTO's count, R1/R2). */
   retransmits = 0;

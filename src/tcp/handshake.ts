@@ -11,6 +11,8 @@ import { ConnectionRefused } from './errors.ts';
 import { EV_ESTABLISHED, EV_READABLE } from './events.ts';
 import {
   defaultMss,
+  echoSent,
+  findTimestamp,
   negotiate,
   readSynOffer,
   synOptions,
@@ -49,6 +51,8 @@ export function openActive(
     c.sndNxt = seqAdd(c.sndNxt, c.synDataLen);
   }
   c.sndMax = c.sndNxt;
+  // When the first SYN left: the earliest TSval an answer may echo.
+  c.rttStart = now;
   c.host.count(COUNTER['active-opens']);
   c.setState(State.SynSent, now);
   sendSyn(c, now, 'syn');
@@ -163,6 +167,20 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     if (!(f & RST)) sendReset(c, seg, now);
     c.host.drop(c, seg, 'unacceptable-ack', now);
     return;
+  }
+  // Linux (profile.echoChecks): a timestamp echo no SYN of ours carried makes
+  // the ACK unacceptable, checked before the RST bit (tcp_rcv_synsent_state_process).
+  if (hasAck && c.cfg.profile.echoChecks && c.cfg.timestamps) {
+    const ts = findTimestamp(seg);
+    if (
+      ts !== undefined &&
+      ts.kind === 'ts' &&
+      !echoSent(ts.ecr, c.tsClock(c.rttStart), c.tsClock(now))
+    ) {
+      if (!(f & RST)) sendReset(c, seg, now);
+      c.host.drop(c, seg, 'ts-echo-unsent', now);
+      return;
+    }
   }
   if (f & RST) {
     // RFC 5961 §3.2 keeps 9293's rule here: only an RST acknowledging our SYN refuses.

@@ -9,6 +9,7 @@ import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } fr
 import { type Connection, type ConnectionHost, type Handshake, traceState } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import {
+  echoSent,
   findTimestamp,
   rcvWndScaleFor,
   readSynOffer,
@@ -128,6 +129,11 @@ export class HalfOpen implements Timed, Handshake {
       b & HAS_TS ? this.tsVal32 >>> 0 : undefined,
       b & FO_EXP ? true : undefined,
     );
+  }
+
+  /** Our timestamp clock for this record's segments at `now` (as a connection's tsClock). */
+  tsClock(now: number): number {
+    return (Math.floor(now) + this.tsOffset32) >>> 0;
   }
 
   /** The peer's timestamp on its SYN, or 0. */
@@ -357,9 +363,15 @@ export class Listener {
     const acceptable = segmentAcceptable(seg.seq, len, rcvNxt, wnd);
     const ts = h.tsOk ? findTimestamp(seg) : undefined;
     const old = ts !== undefined && ts.kind === 'ts' && seqLt(ts.val, h.tsRecent);
-    if (!acceptable || old) {
+    // Linux (profile.echoChecks): an echo of a TSval no SYN,ACK of ours carried.
+    const unsent =
+      this.cfg.profile.echoChecks === true &&
+      ts !== undefined &&
+      ts.kind === 'ts' &&
+      !echoSent(ts.ecr, h.tsClock(h.sentAt), h.tsClock(now));
+    if (!acceptable || old || unsent) {
       this.answer(h, now, 'dup-ack');
-      this.host.dropFor(h.id, seg, old ? 'paws' : 'out-of-window', now);
+      this.host.dropFor(h.id, seg, old ? 'paws' : unsent ? 'ts-echo-unsent' : 'out-of-window', now);
       return;
     }
     if (f & SYN) {
@@ -581,7 +593,7 @@ export class Listener {
       this.sendSynAck(h, now, why === 'dup-ack' ? 'syn-ack' : why);
       return;
     }
-    const ts = h.tsOk ? timestampOptions((Math.floor(now) + h.tsOffset) >>> 0, h.tsRecent) : [];
+    const ts = h.tsOk ? timestampOptions(h.tsClock(now), h.tsRecent) : [];
     const seg: Segment = {
       srcPort: h.localPort,
       dstPort: h.remotePort,
@@ -598,7 +610,7 @@ export class Listener {
   }
 
   private sendSynAck(h: HalfOpen, now: number, why: SendReason = 'syn-ack'): void {
-    const tsVal = (Math.floor(now) + h.tsOffset) >>> 0;
+    const tsVal = h.tsClock(now);
     const seg: Segment = {
       srcPort: h.localPort,
       dstPort: h.remotePort,

@@ -3,6 +3,7 @@
 // SACK-permitted (RFC 2018) is used only when both sides offered it.
 
 import { NOP, type Segment, type TcpOption } from '../wire/tcp.ts';
+import { seqLe } from './seq.ts';
 import type { SynOffer, TcpConfig } from './types.ts';
 
 /**
@@ -39,6 +40,14 @@ export function findTimestamp(seg: Segment): TcpOption | undefined {
   const opts = seg.options;
   for (let i = 0; i < opts.length; i++) if (opts[i].kind === 'ts') return opts[i];
   return undefined;
+}
+
+/**
+ * Whether a timestamp echo may answer what we sent from `first` to `last`
+ * (our TSvals then): 0 (no echo) always may.
+ */
+export function echoSent(ecr: number, first: number, last: number): boolean {
+  return ecr === 0 || (seqLe(first, ecr) && seqLe(ecr, last));
 }
 
 /** What one connection uses after the SYN exchange: fields of its TCB. */

@@ -91,6 +91,14 @@ export interface Profile {
    * TCP_TIMEOUT_MIN, 2 jiffies).
    */
   synSentQuickRetry?: number;
+  /**
+   * A timestamp echo (TSecr) the handshake never sent is refused: in SYN-SENT
+   * one outside [our first SYN's TSval, now] gets the RST an unacceptable ACK
+   * gets (Linux: PAWSActiveRejected); on a half-open record one outside
+   * [the first SYN,ACK's TSval, now] is answered and dropped (Linux 6.15+:
+   * TSEcrRejected). An echo of 0 is not checked. RFC 7323 does not ask it.
+   */
+  echoChecks?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -222,6 +230,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     idleHalving: true,
     // 2 jiffies at HZ=250 (Debian's kernels).
     synSentQuickRetry: 8,
+    echoChecks: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.
@@ -419,6 +428,8 @@ export type DropReason =
   | 'no-ack'
   | 'no-syn'
   | 'paws'
+  /** A timestamp echo of a value this end never sent during the handshake (profile.echoChecks). */
+  | 'ts-echo-unsent'
   | 'syn-queue-full'
   | 'accept-queue-full'
   | 'listener-ack'
