@@ -24,7 +24,8 @@ export function synOffer(
 export function readSynOffer(seg: Segment): SynOffer {
   const offer = synOffer(false);
   for (const o of seg.options) {
-    if (o.kind === 'mss') offer.mss = o.value;
+    // An MSS of 0 says nothing: as if absent (the default), as Linux and FreeBSD take it.
+    if (o.kind === 'mss') offer.mss = o.value === 0 ? undefined : o.value;
     else if (o.kind === 'wscale') offer.wscale = o.shift;
     else if (o.kind === 'sackOk') offer.sackOk = true;
     else if (o.kind === 'ts') offer.tsVal = o.val;
@@ -85,10 +86,10 @@ export function ownMss(cfg: TcpConfig, ipv6: boolean): number {
 /** Writes into `t` what this end and the peer's `offer` agree on (each option only if both offered it). */
 export function negotiate(t: Negotiated, cfg: TcpConfig, offer: SynOffer, ipv6: boolean): void {
   const tsOk = cfg.timestamps && offer.tsVal !== undefined;
-  let mss = Math.min(offer.mss ?? defaultMss(ipv6), ownMss(cfg, ipv6));
+  const offered = offer.mss ?? defaultMss(ipv6);
+  const mss = Math.max(Math.min(offered, ownMss(cfg, ipv6)), cfg.profile.minSndMss ?? 64);
   // Room for the 12 bytes of timestamp option every segment will carry, as Linux does.
-  if (tsOk) mss -= 12;
-  t.sndMss = Math.max(mss, 64);
+  t.sndMss = tsOk ? mss - 12 : mss;
   // RFC 7323 §2.3: a shift above 14 is treated as 14.
   t.sndWndScale = cfg.windowScaling && offer.wscale !== undefined ? Math.min(offer.wscale, 14) : 0;
   t.rcvWndScale = rcvWndScaleFor(cfg, offer.wscale !== undefined);

@@ -38,6 +38,11 @@ export interface Profile {
   name: string;
   mss: number;
   /**
+   * The smallest send MSS a peer's MSS option can impose, before the room
+   * for timestamps is taken off (default 64; Linux: tcp_min_snd_mss, 48).
+   */
+  minSndMss?: number;
+  /**
    * Window field of SYN and SYN,ACK (never scaled, RFC 7323 §2.2): `passive`
    * for a listener's SYN,ACK, false for what connect() sends.
    */
@@ -203,6 +208,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
       const space = cfg.rcvBufLocked ? cfg.rcvBuf >> 1 : 65536;
       return Math.min(space > mss ? space - (space % mss) : space, 0xffff);
     },
+    minSndMss: 48,
     windowScale: 7,
     // The scale covers tcp_rmem[2] (6 MiB: 7), or only the buffer SO_RCVBUF set.
     synWindowScale: (cfg) =>
