@@ -201,9 +201,10 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   c.rcvNxt = seqAdd(seg.seq, 1);
   takeOffer(c, offer);
   if (offer.tsVal !== undefined) c.tsRecent = offer.tsVal;
+  const triedFastOpen = c.fastOpen !== null || c.synDataLen > 0;
   // Cached with the MSS just learned: it sizes the data on the next SYN (RFC 7413 §4.1.3).
   // An unsolicited cookie is not kept; the MSS is, whenever the SYN tried Fast Open.
-  if (c.fastOpen || c.synDataLen > 0) {
+  if (triedFastOpen) {
     const cookie = c.fastOpen && offer.fo && offer.fo.length > 0 ? offer.fo : null;
     c.host.fastOpenCookie?.(c, cookie, offer.mss ?? defaultMss(c.localAddr.length === 16));
   }
@@ -232,7 +233,13 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     enterEstablished(c, now);
     // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
     c.ackNeeded = true;
-    processText(c, seqAdd(seg.seq, 1), seg.payload, (f & FIN) !== 0, seg, now);
+    if (triedFastOpen || !c.cfg.profile.linuxQuirks) {
+      processText(c, seqAdd(seg.seq, 1), seg.payload, (f & FIN) !== 0, seg, now);
+    } else if (seg.payload.length > 0 || f & FIN) {
+      // Linux takes data and a FIN on a SYN,ACK only after a Fast Open SYN
+      // (tcp_rcv_fastopen_synack); the ACK of the SYN alone has the peer send them again.
+      c.host.count(COUNTER['syn-data-ignored']);
+    }
     return;
   }
   // Simultaneous open: SYN-SENT → SYN-RECEIVED, answer SYN,ACK with the same ISS.
