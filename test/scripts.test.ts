@@ -5,7 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { expand } from '../src/cli/script.ts';
+import { scriptLines } from '../src/sim/script/compare.ts';
 import { runScript } from '../src/sim/script/run.ts';
+import { parseAddr } from '../src/wire/addr.ts';
+import { ACK, encodePacket, SYN } from '../src/wire/tcp.ts';
 
 const root = join(import.meta.dirname, 'scripts');
 
@@ -301,5 +304,32 @@ describe('assertions as expressions over TCP_INFO', () => {
       runScript(script.replace('tcpi_options }%', 'tcpi_options }%\n%{ assert tcpi_nosuch > 1 }%'))
         .message,
     ).toMatch(/unsupported field tcpi_nosuch/);
+  });
+});
+
+describe('the kernel comparison numbers each connection from its own ISS', () => {
+  it("a listener's connections share its port: each SYN,ACK is 0:0 from its own ISS", () => {
+    const local = parseAddr('198.18.0.1')!;
+    const remote = parseAddr('198.19.0.1')!;
+    const synAck = (port: number, iss: number) =>
+      encodePacket(local, remote, {
+        srcPort: 8080,
+        dstPort: port,
+        seq: iss,
+        ack: 1,
+        flags: SYN | ACK,
+        window: 64240,
+        urgent: 0,
+        options: [],
+        payload: new Uint8Array(0),
+      });
+    const lines = scriptLines(
+      [
+        { t: 0, packet: synAck(40000, 1000) },
+        { t: 0, packet: synAck(40001, 987654321) },
+      ],
+      0,
+    ).map((l) => l.line);
+    expect(lines).toEqual(['> S. 0:0(0) ack 1 win 64240', '> S. 0:0(0) ack 1 win 64240']);
   });
 });

@@ -203,8 +203,9 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
   const buf = Buffer.alloc(65536);
 
   // Numbers the kernel chose, learned from what it sends, against synack's in the plan.
-  const simIss = new Map<number, number>(); // synack local port → ISS
-  const simTs = new Map<number, number>(); // synack local port → first TSval
+  // By connection: local port × 65536 + remote port (a listener's connections share its port).
+  const simIss = new Map<number, number>(); // synack's connection → ISS
+  const simTs = new Map<number, number>(); // synack's connection → first TSval
   const kIss = new Map<number, number>();
   const kTs = new Map<number, number>();
   const portMap = new Map<number, number>(); // synack local port → kernel local port
@@ -216,11 +217,12 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
     ts: Map<number, number>,
     ports: number[],
   ) => {
-    if (seg.flags & SYN && !iss.has(seg.srcPort)) {
-      iss.set(seg.srcPort, seg.seq);
+    const key = seg.srcPort * 65536 + seg.dstPort;
+    if (seg.flags & SYN && !iss.has(key)) {
+      iss.set(key, seg.seq);
       ports.push(seg.srcPort);
       const o = seg.options.find((x) => x.kind === 'ts');
-      if (o && o.kind === 'ts') ts.set(seg.srcPort, o.val);
+      if (o && o.kind === 'ts') ts.set(key, o.val);
     }
   };
   const drain = () => {
@@ -253,8 +255,8 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
     const s = p.seg;
     const port = s.dstPort;
     const delta = (a: Map<number, number>, b: Map<number, number>) => {
-      const x = a.get(port);
-      const y = b.get(kernelPort(port));
+      const x = a.get(port * 65536 + s.srcPort);
+      const y = b.get(kernelPort(port) * 65536 + s.srcPort);
       return x === undefined || y === undefined ? 0 : (y - x) | 0;
     };
     const dIss = delta(simIss, kIss);

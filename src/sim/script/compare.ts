@@ -47,8 +47,10 @@ export function scriptLines(
     const p = decodePacket(packet, false);
     if (typeof p === 'string') continue;
     const seg: Segment = p.seg;
-    if (seg.flags & SYN && !iss.has(seg.srcPort)) iss.set(seg.srcPort, seg.seq);
-    const line = formatScriptPacket(seg, '>', iss.get(seg.srcPort) ?? 0, remoteBase)
+    // By connection: a listener's connections share its port.
+    const key = seg.srcPort * 65536 + seg.dstPort;
+    if (seg.flags & SYN && !iss.has(key)) iss.set(key, seg.seq);
+    const line = formatScriptPacket(seg, '>', iss.get(key) ?? 0, remoteBase)
       .replace(/TS val \d+/, 'TS val *')
       .replace(/^> {2}/, '> ');
     out.push({ t, line });
