@@ -8,7 +8,7 @@ import { expand } from '../src/cli/script.ts';
 import { scriptLines } from '../src/sim/script/compare.ts';
 import { runScript } from '../src/sim/script/run.ts';
 import { parseAddr } from '../src/wire/addr.ts';
-import { ACK, encodePacket, SYN } from '../src/wire/tcp.ts';
+import { ACK, encodePacket, RST, SYN } from '../src/wire/tcp.ts';
 
 const root = join(import.meta.dirname, 'scripts');
 
@@ -308,28 +308,37 @@ describe('assertions as expressions over TCP_INFO', () => {
 });
 
 describe('the kernel comparison numbers each connection from its own ISS', () => {
-  it("a listener's connections share its port: each SYN,ACK is 0:0 from its own ISS", () => {
+  it("a listener's connections share its port, a new ISS starts a new connection, a reset to a segment without ACK says 0", () => {
     const local = parseAddr('198.18.0.1')!;
     const remote = parseAddr('198.19.0.1')!;
-    const synAck = (port: number, iss: number) =>
+    const out = (port: number, seq: number, flags: number, ack: number) =>
       encodePacket(local, remote, {
         srcPort: 8080,
         dstPort: port,
-        seq: iss,
-        ack: 1,
-        flags: SYN | ACK,
-        window: 64240,
+        seq,
+        ack,
+        flags,
+        window: flags & RST ? 0 : 64240,
         urgent: 0,
         options: [],
         payload: new Uint8Array(0),
       });
     const lines = scriptLines(
       [
-        { t: 0, packet: synAck(40000, 1000) },
-        { t: 0, packet: synAck(40001, 987654321) },
+        { t: 0, packet: out(40000, 1000, SYN | ACK, 1) },
+        { t: 0, packet: out(40001, 987654321, SYN | ACK, 1) },
+        { t: 0, packet: out(40000, 0, RST | ACK, 901) },
+        { t: 0, packet: out(40000, 5555, SYN | ACK, 901) },
+        { t: 0, packet: out(40000, 5555, SYN | ACK, 901) },
       ],
       0,
     ).map((l) => l.line);
-    expect(lines).toEqual(['> S. 0:0(0) ack 1 win 64240', '> S. 0:0(0) ack 1 win 64240']);
+    expect(lines).toEqual([
+      '> S. 0:0(0) ack 1 win 64240',
+      '> S. 0:0(0) ack 1 win 64240',
+      '> R. 0:0(0) ack 901 win 0',
+      '> S. 0:0(0) ack 901 win 64240',
+      '> S. 0:0(0) ack 901 win 64240',
+    ]);
   });
 });

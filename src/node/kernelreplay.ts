@@ -218,9 +218,10 @@ export function replayOnKernel(plan: ReplayPlan, tun = 'syn0'): ReplayResult {
     ports: number[],
   ) => {
     const key = seg.srcPort * 65536 + seg.dstPort;
-    if (seg.flags & SYN && !iss.has(key)) {
+    // A SYN with a new ISS on a known pair of ports is a new connection on it.
+    if (seg.flags & SYN && iss.get(key) !== seg.seq) {
+      if (!iss.has(key)) ports.push(seg.srcPort);
       iss.set(key, seg.seq);
-      ports.push(seg.srcPort);
       const o = seg.options.find((x) => x.kind === 'ts');
       if (o && o.kind === 'ts') ts.set(key, o.val);
     }

@@ -47,9 +47,10 @@ export function scriptLines(
     const p = decodePacket(packet, false);
     if (typeof p === 'string') continue;
     const seg: Segment = p.seg;
-    // By connection: a listener's connections share its port.
+    // By connection: a listener's connections share its port; a SYN with a
+    // new ISS on a known pair of ports is a new connection on it.
     const key = seg.srcPort * 65536 + seg.dstPort;
-    if (seg.flags & SYN && !iss.has(key)) iss.set(key, seg.seq);
+    if (seg.flags & SYN && iss.get(key) !== seg.seq) iss.set(key, seg.seq);
     const line = formatScriptPacket(seg, '>', iss.get(key) ?? 0, remoteBase)
       .replace(/TS val \d+/, 'TS val *')
       .replace(/^> {2}/, '> ');

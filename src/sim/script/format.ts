@@ -2,7 +2,7 @@
 // with sequence numbers relative to the given bases: for error messages and
 // for turning traces into scripts.
 
-import { ACK, flagString, type Segment, type TcpOption } from '../../wire/tcp.ts';
+import { ACK, flagString, RST, type Segment, type TcpOption } from '../../wire/tcp.ts';
 
 export function formatOption(o: TcpOption, sackBase = 0): string {
   switch (o.kind) {
@@ -32,13 +32,19 @@ export function formatOption(o: TcpOption, sackBase = 0): string {
   }
 }
 
+/** An RST,ACK with sequence number 0: the reset that answers a segment without ACK. */
+export function isZeroReset(seg: Segment): boolean {
+  return (seg.flags & (RST | ACK)) === (RST | ACK) && seg.seq === 0;
+}
+
 export function formatScriptPacket(
   seg: Segment,
   dir: '<' | '>',
   seqBase: number,
   ackBase: number,
 ): string {
-  const start = (seg.seq - seqBase) >>> 0;
+  // A reset answering a segment without ACK says SEQ=0 (RFC 9293 §3.10.7.1): 0, not counted from the ISS.
+  const start = isZeroReset(seg) ? 0 : (seg.seq - seqBase) >>> 0;
   const len = seg.payload.length;
   let s = `${dir} ${flagString(seg.flags).replace('none', '')} ${start}:${(start + len) >>> 0}(${len})`;
   if (seg.flags & ACK) s += ` ack ${(seg.ack - ackBase) >>> 0}`;

@@ -23,7 +23,7 @@ import { encodeIcmpError } from '../../wire/icmp.ts';
 import { decodePacket } from '../../wire/packet.ts';
 import { ACK, encodePacket, FIN, PSH, type Segment, SYN, type TcpOption } from '../../wire/tcp.ts';
 import { VirtualClock } from '../clock.ts';
-import { formatScriptPacket } from './format.ts';
+import { formatScriptPacket, isZeroReset } from './format.ts';
 import {
   evaluateReduced,
   type IcmpLine,
@@ -619,7 +619,10 @@ class Runner {
       mismatch(`sent to port ${seg.dstPort}, expected port ${ev.port ?? this.remotePort}`);
     }
     if (seg.flags !== ev.flags) mismatch('flags differ');
-    if ((seg.seq - iss + synLabel) >>> 0 !== ev.seqStart >>> 0) mismatch('sequence number differs');
+    const seqOk =
+      (seg.seq - iss + synLabel) >>> 0 === ev.seqStart >>> 0 ||
+      (isZeroReset(seg) && ev.seqStart === 0);
+    if (!seqOk) mismatch('sequence number differs');
     if (seg.payload.length !== ev.len) mismatch('payload length differs');
     if (ev.flags & ACK && (seg.ack - remote) >>> 0 !== ev.ack! >>> 0)
       mismatch('ack number differs');
