@@ -280,7 +280,13 @@ export class Connection extends Tcb implements Endpoints {
     this.rcvMss = Math.min(cfg.mss, 536);
     this.rcvBuf = cfg.rcvBuf;
     this.sndBuf = cfg.sndBuf;
-    if (cfg.profile.growWindow) this.rcvClamp = cfg.profile.synWindow(cfg.timestamps, false, cfg);
+    if (cfg.profile.growWindow)
+      this.rcvClamp = cfg.profile.synWindow(
+        cfg.timestamps,
+        false,
+        cfg,
+        ends.localAddr.length === 16,
+      );
     this.quickAcks = cfg.quickAcks;
   }
 

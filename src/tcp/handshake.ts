@@ -68,7 +68,7 @@ export function openFromHandshake(
 ): void {
   // Our SYN was acknowledged: everything up to ISS+1 is done.
   adoptHandshake(c, h, seqAdd(h.iss, 1));
-  c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.tsOk));
+  c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.tsOk, true, c.localAddr.length === 16));
   c.sndWnd = peerWindow << c.sndWndScale;
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = c.rcvNxt;
@@ -91,7 +91,8 @@ function adoptHandshake(c: Connection, h: Handshake, una: number): void {
   c.sndSmall = c.sndNxt;
   c.rcvNxt = seqAdd(h.irs, 1);
   takeOffer(c, h.offer);
-  if (c.cfg.profile.growWindow) c.rcvClamp = c.cfg.profile.synWindow(c.tsOk, true, c.cfg);
+  if (c.cfg.profile.growWindow)
+    c.rcvClamp = c.cfg.profile.synWindow(c.tsOk, true, c.cfg, c.localAddr.length === 16);
   c.tsRecent = h.tsRecent;
   c.tsOffset = h.tsOffset;
 }
@@ -229,7 +230,10 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     stopRexmit(c, now);
     if (c.synRetransmits > 0) c.rto.resetAfterSynTimeout();
     // Our SYN offered this window (unscaled); it is the edge the peer may fill.
-    c.rcvAdv = seqAdd(c.rcvNxt, synWindow(c.cfg, c.cfg.timestamps, false));
+    c.rcvAdv = seqAdd(
+      c.rcvNxt,
+      synWindow(c.cfg, c.cfg.timestamps, false, c.localAddr.length === 16),
+    );
     enterEstablished(c, now);
     // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
     c.ackNeeded = true;
@@ -291,7 +295,7 @@ export function sendSyn(c: Connection, now: number, why: 'syn' | 'syn-ack'): voi
   }
   const flags = why === 'syn' ? SYN : SYN | ACK;
   const payload = why === 'syn' && c.synDataLen > 0 ? c.sendBuf!.peek(0, c.synDataLen) : EMPTY;
-  const win = synWindow(c.cfg, c.cfg.timestamps, c.passive);
+  const win = synWindow(c.cfg, c.cfg.timestamps, c.passive, c.localAddr.length === 16);
   const seg: Segment = {
     srcPort: c.localPort,
     dstPort: c.remotePort,

@@ -326,7 +326,7 @@ export class Listener {
   private halfOpenSegment(h: HalfOpen, seg: Segment, now: number): void {
     const f = seg.flags;
     const rcvNxt = seqAdd(h.irs, 1);
-    const wnd = synWindow(this.cfg, h.tsOk);
+    const wnd = synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16);
     if ((f & (SYN | ACK | RST)) === SYN && seg.seq === h.irs) {
       // The peer retransmitted its SYN: our SYN,ACK was lost or is late.
       this.sendSynAck(h, now);
@@ -426,7 +426,12 @@ export class Listener {
       seq: iss,
       ack: seqAdd(seg.seq, 1),
       flags: SYN | ACK,
-      window: synWindow(this.cfg, offer.tsVal !== undefined && this.cfg.timestamps),
+      window: synWindow(
+        this.cfg,
+        offer.tsVal !== undefined && this.cfg.timestamps,
+        true,
+        dst.length === 16,
+      ),
       urgent: 0,
       options:
         fo === undefined && this.host.tracer === null
@@ -601,7 +606,7 @@ export class Listener {
       ack: seqAdd(h.irs, 1),
       flags: ACK,
       // The SYN,ACK's window, now scaled (rounded down).
-      window: synWindow(this.cfg, h.tsOk) >>> h.rcvWndScale,
+      window: synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16) >>> h.rcvWndScale,
       urgent: 0,
       options: ts,
       payload: EMPTY,
@@ -617,7 +622,7 @@ export class Listener {
       seq: h.iss,
       ack: seqAdd(h.irs, 1),
       flags: SYN | ACK,
-      window: synWindow(this.cfg, h.tsOk),
+      window: synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16),
       urgent: 0,
       options: withFo(
         synOptions(this.cfg, tsVal, h.localAddr.length === 16, h.offer),

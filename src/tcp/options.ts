@@ -129,6 +129,6 @@ export function ownWindowScale(cfg: TcpConfig): number {
 }
 
 /** The window field of a SYN or SYN,ACK (`passive`: a listener's SYN,ACK). */
-export function synWindow(cfg: TcpConfig, tsOn: boolean, passive = true): number {
-  return Math.min(cfg.profile.synWindow(tsOn, passive, cfg), cfg.rcvBuf, 0xffff);
+export function synWindow(cfg: TcpConfig, tsOn: boolean, passive: boolean, ipv6: boolean): number {
+  return Math.min(cfg.profile.synWindow(tsOn, passive, cfg, ipv6), cfg.rcvBuf, 0xffff);
 }

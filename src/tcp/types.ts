@@ -5,6 +5,7 @@ import type { IpAddr } from '../wire/addr.ts';
 import type { PacketError } from '../wire/packet.ts';
 import { NOP, SACK_OK, type Segment, type TcpOption } from '../wire/tcp.ts';
 import type { CongestionName } from './cc.ts';
+import { ownMss } from './options.ts';
 
 export const State = {
   Closed: 'CLOSED',
@@ -46,7 +47,7 @@ export interface Profile {
    * Window field of SYN and SYN,ACK (never scaled, RFC 7323 §2.2): `passive`
    * for a listener's SYN,ACK, false for what connect() sends.
    */
-  synWindow(tsOn: boolean, passive: boolean, cfg: TcpConfig): number;
+  synWindow(tsOn: boolean, passive: boolean, cfg: TcpConfig, ipv6: boolean): number;
   windowScale: number;
   /** The window scale offered, when it depends on the configuration (else `windowScale`). */
   synWindowScale?(cfg: TcpConfig): number;
@@ -202,9 +203,9 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     // tcp_select_initial_window(): half the receive buffer (tcp_rmem[1] = 128 KiB
     // unless SO_RCVBUF set it), rounded down to whole segments of the MSS the
     // listener will use (less the timestamp option on a SYN,ACK; connect() uses
-    // its full advmss), at most 65535.
-    synWindow: (ts, passive, cfg) => {
-      const mss = cfg.mss - (ts && passive ? 12 : 0);
+    // its full advmss; IPv6's is 20 bytes less), at most 65535.
+    synWindow: (ts, passive, cfg, ipv6) => {
+      const mss = ownMss(cfg, ipv6) - (ts && passive ? 12 : 0);
       const space = cfg.rcvBufLocked ? cfg.rcvBuf >> 1 : 65536;
       return Math.min(space > mss ? space - (space % mss) : space, 0xffff);
     },
