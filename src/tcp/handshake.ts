@@ -256,6 +256,11 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
 
 export function enterEstablished(c: Connection, now: number): void {
   c.setState(State.Established, now);
+  if (c.cfg.profile.halfWindowMss) {
+    const w = c.maxSndWnd;
+    const cutoff = w > 536 ? w >> 1 : w;
+    if (cutoff > 0 && c.sndMss > cutoff) c.sndMss = Math.max(cutoff, 68 - 20 - (c.tsOk ? 12 : 0));
+  }
   // The initial window, as the first point of the trace's window plot.
   c.cc('cwnd', now);
   if (c.keepAlive) armKeepAlive(c, now, c.keepAliveIdleMs);

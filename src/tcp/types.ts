@@ -105,6 +105,13 @@ export interface Profile {
    * TSEcrRejected). An echo of 0 is not checked. RFC 7323 does not ask it.
    */
   echoChecks?: boolean;
+  /**
+   * At ESTABLISHED the send MSS is bounded by half the largest window the
+   * peer has offered (its whole window if that is 536 or less), but not below
+   * 68 bytes of headers (Linux: tcp_sync_mss → tcp_bound_to_half_wnd), so a
+   * small window still takes two segments.
+   */
+  halfWindowMss?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -238,6 +245,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     // 2 jiffies at HZ=250 (Debian's kernels).
     synSentQuickRetry: 8,
     echoChecks: true,
+    halfWindowMss: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.

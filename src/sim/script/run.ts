@@ -1282,15 +1282,16 @@ const OPT_BITS: Record<string, number> = {
 /**
  * TCP_INFO fields that do not depend on real time, which the kernel replay
  * compares, with where they sit in Linux's struct tcp_info (offset, size).
- * (Not tcpi_snd_mss: right after accept() of a connection a SYN cookie
- * opened, Linux 6.18 reported 257 where the cookie carried 536 or 1460 — not
- * understood yet; two scripts assert synack's negotiated MSS there.)
+ * (tcpi_snd_mss once differed after a SYN cookie: Linux bounds the MSS by
+ * half the window the final ACK offers, unscaled when the cookie kept no
+ * window scale — the linux profile's halfWindowMss.)
  */
 export const KERNEL_COMPARED_INFO: Readonly<
   Record<string, readonly [offset: number, size: 1 | 4]>
 > = {
   tcpi_ca_state: [1, 1],
   tcpi_retransmits: [2, 1],
+  tcpi_snd_mss: [16, 4],
   tcpi_unacked: [24, 4],
   tcpi_sacked: [28, 4],
   tcpi_lost: [32, 4],
