@@ -1,8 +1,11 @@
 // A passive OPEN: the LISTEN state with its SYN queue of small half-open
 // records (no buffers, no TCB) and its accept queue of established
 // connections. A connection object exists only once the handshake completed.
-// Sizing follows Linux: the SYN queue holds `backlog` records (at least one),
-// the accept queue `backlog + 1` connections, backlog capped at 4096.
+// Sizing: the accept queue holds `backlog + 1` connections, as Linux's
+// (sk_acceptq_is_full: full once it holds more than the backlog); the SYN
+// queue `backlog` records (at least one), or in the linux profile `backlog +
+// 1` too (inet_csk_reqsk_queue_is_full, Linux 6.18 as the kernel replay
+// shows); backlog capped at 4096.
 
 import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } from '../wire/tcp.ts';
@@ -213,7 +216,7 @@ export class Listener {
     backlog: number,
   ) {
     const b = Math.min(Math.max(0, Math.floor(backlog)), MAX_BACKLOG);
-    this.synQueueLimit = Math.max(1, b);
+    this.synQueueLimit = cfg.profile.synQueuePlusOne ? b + 1 : Math.max(1, b);
     this.acceptQueueLimit = b + 1;
   }
 

@@ -112,6 +112,8 @@ export interface Profile {
    * small window still takes two segments.
    */
   halfWindowMss?: boolean;
+  /** The SYN queue holds backlog + 1 half-open records, as the accept queue does (Linux). */
+  synQueuePlusOne?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -246,6 +248,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synSentQuickRetry: 8,
     echoChecks: true,
     halfWindowMss: true,
+    synQueuePlusOne: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.
