@@ -276,7 +276,12 @@ export class Connection extends Tcb implements Endpoints {
     this.remotePort = ends.remotePort;
     this.noDelay = cfg.noDelay;
     this.keepAlive = cfg.keepAlive;
-    this.rto = new RtoEstimator(cfg.initialRto, cfg.minRto, cfg.maxRto);
+    this.rto = new RtoEstimator(
+      cfg.initialRto,
+      cfg.minRto,
+      cfg.maxRto,
+      cfg.profile.minRtoAsGranularity ? cfg.minRto : 1,
+    );
     this.rcvMss = Math.min(cfg.mss, 536);
     this.rcvBuf = cfg.rcvBuf;
     this.sndBuf = cfg.sndBuf;

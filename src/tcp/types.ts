@@ -114,6 +114,12 @@ export interface Profile {
   halfWindowMss?: boolean;
   /** The SYN queue holds backlog + 1 half-open records, as the accept queue does (Linux). */
   synQueuePlusOne?: boolean;
+  /**
+   * RTO = SRTT + max(minRto, 4·RTTVAR): RFC 6298's clock granularity G taken
+   * as the minimum RTO, so the RTO is never under SRTT + minRto (Linux: its
+   * rttvar never falls below tcp_rto_min, 200 ms; tcp_rtt_estimator).
+   */
+  minRtoAsGranularity?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -249,6 +255,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     echoChecks: true,
     halfWindowMss: true,
     synQueuePlusOne: true,
+    minRtoAsGranularity: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.
