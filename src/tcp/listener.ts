@@ -62,7 +62,7 @@ export class HalfOpen implements Timed, Handshake {
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
   fo: Uint8Array | undefined = undefined;
-  /** When the first SYN,ACK went out; -1 if not known (a record rebuilt from a SYN cookie). */
+  /** When the first SYN,ACK went out; -1 if not known (rebuilt from a SYN cookie, or the two-way listener's). */
   sentAt: number;
   /**
    * The peer's address: an IPv4 address as an integer (a flood from many
