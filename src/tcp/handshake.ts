@@ -21,7 +21,7 @@ import {
 } from './options.ts';
 import { enqueue, processText } from './rcv.ts';
 import { seqAdd, seqDiff, seqGt, seqLe } from './seq.ts';
-import { sendReset } from './snd.ts';
+import { sendAck, sendReset } from './snd.ts';
 import { armKeepAlive, armRexmit, sampleRtt, stopRexmit } from './timer.ts';
 import { State, type SynOffer } from './types.ts';
 
@@ -235,15 +235,23 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
       synWindow(c.cfg, c.cfg.timestamps, false, c.localAddr.length === 16),
     );
     enterEstablished(c, now);
-    // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
-    c.ackNeeded = true;
-    if (triedFastOpen || !c.cfg.profile.linuxQuirks) {
+    const text = seg.payload.length > 0 || (f & FIN) !== 0;
+    if (text && (triedFastOpen || !c.cfg.profile.linuxQuirks)) {
+      // Data after the SYN (RFC 9293 §3.10.7.3: continue at the URG check), and the third segment.
+      c.ackNeeded = true;
       processText(c, seqAdd(seg.seq, 1), seg.payload, (f & FIN) !== 0, seg, now);
-    } else if (seg.payload.length > 0 || f & FIN) {
-      // Linux takes data and a FIN on a SYN,ACK only after a Fast Open SYN
-      // (tcp_rcv_fastopen_synack); the ACK of the SYN alone has the peer send them again.
-      c.host.count(COUNTER['syn-data-ignored']);
+      return;
     }
+    // Linux takes data and a FIN on a SYN,ACK only after a Fast Open SYN
+    // (tcp_rcv_fastopen_synack); the ACK of the SYN alone has the peer send them again.
+    if (text) c.host.count(COUNTER['syn-data-ignored']);
+    // The third segment. What the application queued carries it (onSegment's
+    // output); else a bare ACK goes at once, as Linux's tcp_send_ack here: the
+    // host's batching (ackLater) waits for more segments to acknowledge in one,
+    // and a peer that did not take Fast Open data can have sent none yet.
+    if (triedFastOpen || c.finQueued || (c.sendBuf !== null && c.sendBuf.length > 0))
+      c.ackNeeded = true;
+    else sendAck(c, now, 'ack');
     return;
   }
   // Simultaneous open: SYN-SENT → SYN-RECEIVED, answer SYN,ACK with the same ISS.

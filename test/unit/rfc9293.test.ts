@@ -242,6 +242,33 @@ describe('acknowledgments (RFC 9293 §3.8.6.3, MUST-40, MUST-58, MUST-59)', () =
     expect(p.take()).toHaveLength(1);
   });
 
+  it("the third segment goes as the SYN,ACK is processed, before the batch's next packet; data queued in SYN-SENT carries it instead", () => {
+    for (const queued of [false, true]) {
+      const p = rawPeer();
+      const sock = p.stack.connect({ host: p.P.join('.'), port: 80 });
+      if (queued) sock.write('hello');
+      const [syn] = p.take();
+      const synAck = encodePacket(
+        p.P,
+        p.L,
+        p.segment({
+          srcPort: 80,
+          dstPort: syn.seg.srcPort,
+          seq: 5000,
+          ack: 1001,
+          flags: SYN | ACK,
+        }),
+      );
+      // A segment for a port with no listener: answered at once with a reset.
+      const stray = encodePacket(p.P, p.L, p.segment({ dstPort: 9, seq: 7, flags: SYN }));
+      p.stack.receiveBatch([synAck, stray]);
+      const out = p.take().map((o) => o.seg);
+      expect(out.map((s) => s.dstPort)).toEqual([80, 40000]);
+      expect(out[0].ack).toBe(5001);
+      expect(out[0].payload.length).toBe(queued ? 5 : 0);
+    }
+  });
+
   it('data the application answers carries the ACK: no separate pure ACK', () => {
     const p = rawPeer({ config: { quickAcks: 0 } });
     const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
