@@ -471,6 +471,14 @@ export class Connection extends Tcb implements Endpoints {
     return seqGt(seg.seq, this.rcvNxt);
   }
 
+  /**
+   * @internal RFC 7323 §4.3: an acceptable segment's timestamp becomes
+   * TS.Recent if it starts at or before RCV.NXT and is not older.
+   */
+  takeTsRecent(tsVal: number, seq: number): void {
+    if (seqLe(seq, this.rcvNxt) && seqGe(tsVal, this.tsRecent)) this.tsRecent = tsVal;
+  }
+
   /** RFC 9293 §3.10.7.4: the states from SYN-RECEIVED on, step by step. */
   private arriveSynchronized(seg: Segment, now: number): void {
     let f = seg.flags;
@@ -539,7 +547,7 @@ export class Connection extends Tcb implements Endpoints {
       }
       return;
     }
-    if (ts && seqLe(seq, this.rcvNxt) && seqGe(ts.val, this.tsRecent)) this.tsRecent = ts.val; // RFC 7323 §4.3
+    if (ts) this.takeTsRecent(ts.val, seq);
 
     // Second: RST (RFC 5961 §3.2: only an exact match resets).
     if (f & RST) {

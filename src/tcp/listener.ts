@@ -400,6 +400,12 @@ export class Listener {
     if (!conn) return;
     conn.openFromHandshake(h, seg.window, now);
     this.acceptQueue.push(conn);
+    if (f === ACK && len === 0 && seg.seq === rcvNxt) {
+      // A bare ACK at RCV.NXT, checked above as the connection would check it,
+      // has nothing more for it than its timestamp (the window is taken).
+      if (ts !== undefined && ts.kind === 'ts') conn.takeTsRecent(ts.val, seg.seq);
+      return;
+    }
     // The completing ACK may carry data or a FIN: the new connection processes it.
     conn.onSegment(seg, now);
   }
