@@ -175,8 +175,9 @@ function onKeepAlive(c: Connection, now: number): void {
 
 export function sampleRtt(c: Connection, ack: number, now: number): void {
   if (c.state === State.SynSent) {
-    // The SYN is timed when it was sent only once (Karn's rule).
-    if (c.synRetransmits === 0) takeSample(c, now - (c.rexmitAt - c.rto.rto));
+    // The SYN is timed when it was sent only once (Karn's rule), from when it
+    // left (not from its timer, which an unacceptable ACK may have re-armed).
+    if (c.synRetransmits === 0) takeSample(c, now - c.rttStart);
     return;
   }
   if (c.rttTiming && seqGe(ack, c.rttSeq)) {
