@@ -331,8 +331,15 @@ export class Listener {
     const rcvNxt = seqAdd(h.irs, 1);
     const wnd = synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16);
     if ((f & (SYN | ACK | RST)) === SYN && seg.seq === h.irs) {
-      // The peer retransmitted its SYN: our SYN,ACK was lost or is late.
+      // The peer retransmitted its SYN: our SYN,ACK was lost or is late. Which
+      // SYN,ACK the ACK will answer is then unknown: no RTT sample from it
+      // (RFC 6298 §3, Karn). Linux also starts the SYN,ACK's timer afresh.
       this.sendSynAck(h, now);
+      h.sentAt = -1;
+      if (this.cfg.profile.synAckTimerRestart) {
+        h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
+        this.host.timerChanged(h);
+      }
       return;
     }
     if (f & RST) {

@@ -120,6 +120,12 @@ export interface Profile {
    * rttvar never falls below tcp_rto_min, 200 ms; tcp_rtt_estimator).
    */
   minRtoAsGranularity?: boolean;
+  /**
+   * A retransmitted SYN answered with the SYN,ACK again also starts the
+   * SYN,ACK's retransmission timer afresh (Linux's tcp_check_req:
+   * mod_timer_pending to now + the record's current timeout).
+   */
+  synAckTimerRestart?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -256,6 +262,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     halfWindowMss: true,
     synQueuePlusOne: true,
     minRtoAsGranularity: true,
+    synAckTimerRestart: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.
