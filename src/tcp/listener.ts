@@ -334,6 +334,7 @@ export class Listener {
       // The peer retransmitted its SYN: our SYN,ACK was lost or is late. Which
       // SYN,ACK the ACK will answer is then unknown: no RTT sample from it
       // (RFC 6298 §3, Karn). Linux also starts the SYN,ACK's timer afresh.
+      if (this.answerLimited(h, seg, now)) return;
       this.sendSynAck(h, now);
       h.sentAt = -1;
       if (this.cfg.profile.synAckTimerRestart) {
@@ -380,7 +381,7 @@ export class Listener {
       ts.kind === 'ts' &&
       !echoSent(ts.ecr, h.tsClock(h.sentAt), h.tsClock(now));
     if (!acceptable || old || unsent) {
-      this.answer(h, now, 'dup-ack');
+      if (!this.answerLimited(h, seg, now)) this.answer(h, now, 'dup-ack');
       this.host.dropFor(h.id, seg, old ? 'paws' : unsent ? 'ts-echo-unsent' : 'out-of-window', now);
       return;
     }
@@ -415,6 +416,29 @@ export class Listener {
     }
     // The completing ACK may carry data or a FIN: the new connection processes it.
     conn.onSegment(seg, now);
+  }
+
+  /**
+   * When a record last answered a segment it could not take: only records
+   * that did are here (a record stays small), and they leave with it.
+   */
+  private readonly answeredAt = new WeakMap<HalfOpen, number>();
+
+  /**
+   * Whether an answer to `seg` (a retransmitted SYN, an unacceptable segment)
+   * must wait: one per invalidAckInterval (500 ms) per record, as a
+   * connection's invalidAckLimited (Linux: tcp_oow_rate_limited on the
+   * request); a segment with data and no SYN is always answered. Counted.
+   */
+  private answerLimited(h: HalfOpen, seg: Segment, now: number): boolean {
+    if ((seg.payload.length > 0 || seg.flags & FIN) && !(seg.flags & SYN)) return false;
+    const last = this.answeredAt.get(h);
+    if (last !== undefined && now - last < this.cfg.invalidAckInterval) {
+      this.host.count(COUNTER['invalid-acks-suppressed']);
+      return true;
+    }
+    this.answeredAt.set(h, now);
+    return false;
   }
 
   /** Answers a SYN with a cookie SYN,ACK and keeps nothing (RFC 4987 §3.6). */
