@@ -154,10 +154,10 @@ export interface Handshake {
   /** The peer's timestamp on its SYN, or 0. */
   readonly tsRecent: number;
   readonly tsOffset: number;
-  /** How often the SYN,ACK was sent again (0: once, and `sentAt` may give an RTT sample: RFC 6298 §3, Karn). */
+  /** How often the SYN,ACK's timer sent it again (RFC 6298 §5.7: a timeout). */
   readonly retransmits: number;
-  /** When the SYN,ACK went out; -1 if not known. */
-  readonly sentAt: number;
+  /** When the SYN,ACK the final ACK answers went out, if known, else -1: an RTT sample (RFC 6298 §3, Karn). */
+  readonly timedSentAt: number;
 }
 
 const EMPTY = new Uint8Array(0);

@@ -74,7 +74,7 @@ export function openFromHandshake(
   c.sndWl1 = c.rcvNxt;
   c.sndWl2 = c.sndUna;
   if (h.retransmits > 0) c.rto.resetAfterSynTimeout();
-  else if (h.sentAt >= 0 && c.cfg.profile.synAckRtt) c.rto.sample(now - h.sentAt);
+  else if (h.timedSentAt >= 0 && c.cfg.profile.synAckRtt) c.rto.sample(now - h.timedSentAt);
   c.host.count(COUNTER['passive-opens']);
   c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
   enterEstablished(c, now);

@@ -45,6 +45,8 @@ const HAS_WS = 1 << 25;
 const SACK_OFFERED = 1 << 26;
 const HAS_TS = 1 << 27;
 const FO_EXP = 1 << 28;
+/** The SYN,ACK's round trip cannot be timed: it went again, or when it went is not known. */
+const UNTIMED = 1 << 29;
 
 /**
  * A SYN-RECEIVED connection of a listener: just what the handshake needs, in
@@ -62,8 +64,8 @@ export class HalfOpen implements Timed, Handshake {
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
   fo: Uint8Array | undefined = undefined;
-  /** When the first SYN,ACK went out; -1 if not known (rebuilt from a SYN cookie, or the two-way listener's). */
-  sentAt: number;
+  /** When the first SYN,ACK went out. */
+  readonly sentAt: number;
   /**
    * The peer's address: an IPv4 address as an integer (a flood from many
    * sources would otherwise keep an address object per record), else IPv6's.
@@ -74,7 +76,7 @@ export class HalfOpen implements Timed, Handshake {
   private readonly irs32: number;
   private readonly tsOffset32: number;
   private readonly tsVal32: number;
-  private readonly bits: number;
+  private bits: number;
 
   constructor(
     readonly listener: Listener,
@@ -132,6 +134,19 @@ export class HalfOpen implements Timed, Handshake {
       b & HAS_TS ? this.tsVal32 >>> 0 : undefined,
       b & FO_EXP ? true : undefined,
     );
+  }
+
+  /**
+   * When the SYN,ACK the final ACK answers went out, if that is known: -1
+   * once it went again or when it went is not known (RFC 6298 §3, Karn).
+   */
+  get timedSentAt(): number {
+    return this.bits & UNTIMED ? -1 : this.sentAt;
+  }
+
+  /** The final ACK will give no RTT sample (see timedSentAt). */
+  untimed(): void {
+    this.bits |= UNTIMED;
   }
 
   /** Our timestamp clock for this record's segments at `now` (as a connection's tsClock). */
@@ -317,7 +332,7 @@ export class Listener {
   private establishTwoWay(h: HalfOpen, seg: Segment, now: number): void {
     this.dequeue(h);
     // No SYN,ACK has made a round trip: nothing to sample (RFC 6298 §3).
-    h.sentAt = -1;
+    h.untimed();
     const conn = this.host.adopt(this, h);
     if (!conn) return;
     conn.openFromHandshake(h, seg.window, now);
@@ -336,7 +351,7 @@ export class Listener {
       // (RFC 6298 §3, Karn). Linux also starts the SYN,ACK's timer afresh.
       if (this.answerLimited(h, seg, now)) return;
       this.sendSynAck(h, now);
-      h.sentAt = -1;
+      h.untimed();
       if (this.cfg.profile.synAckTimerRestart) {
         h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
         this.host.timerChanged(h);
@@ -539,7 +554,7 @@ export class Listener {
     const h = this.record(id, src, dst, seg, seqAdd(seg.ack, -1), irs, offer, 0, now);
     h.deadline = Number.POSITIVE_INFINITY;
     // When the SYN,ACK left is not known: no RTT sample from it (RFC 6298 §3).
-    h.sentAt = -1;
+    h.untimed();
     this.host.count(COUNTER['cookies-accepted']);
     this.cookieEvent(id, 'accepted', now);
     this.stateEvent(id, State.Listen, State.SynReceived, now, 'SYN cookie');
