@@ -23,6 +23,7 @@ import {
 } from './options.ts';
 import { resetFor } from './reset.ts';
 import { segmentAcceptable, seqAdd, seqInWindow, seqLt } from './seq.ts';
+import { alwaysAnswered } from './snd.ts';
 import { type CookieJar, cookieTsVal, fastOpenCookie, fastOpenCookieValid } from './syncookie.ts';
 import { TupleTable } from './tuple.ts';
 import { type DropReason, type SendReason, State, type SynOffer, type TcpConfig } from './types.ts';
@@ -352,10 +353,7 @@ export class Listener {
       if (this.answerLimited(h, seg, now)) return;
       this.sendSynAck(h, now);
       h.untimed();
-      if (this.cfg.profile.synAckTimerRestart) {
-        h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
-        this.host.timerChanged(h);
-      }
+      if (this.cfg.profile.synAckTimerRestart) this.armSynAck(h, now);
       return;
     }
     if (f & RST) {
@@ -446,7 +444,7 @@ export class Listener {
    * request); a segment with data and no SYN is always answered. Counted.
    */
   private answerLimited(h: HalfOpen, seg: Segment, now: number): boolean {
-    if ((seg.payload.length > 0 || seg.flags & FIN) && !(seg.flags & SYN)) return false;
+    if (alwaysAnswered(seg)) return false;
     const last = this.answeredAt.get(h);
     if (last !== undefined && now - last < this.cfg.invalidAckInterval) {
       this.host.count(COUNTER['invalid-acks-suppressed']);
@@ -640,6 +638,11 @@ export class Listener {
     h.retransmits++;
     this.host.count(COUNTER.retransmits);
     this.sendSynAck(h, now, 'retransmit');
+    this.armSynAck(h, now);
+  }
+
+  /** The SYN,ACK's retransmission timer: the initial RTO, doubled for each retransmission so far. */
+  private armSynAck(h: HalfOpen, now: number): void {
     h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
     this.host.timerChanged(h);
   }

@@ -443,13 +443,21 @@ export function sendAck(
 }
 
 /**
+ * A segment whose answer is never rate limited: one that occupies sequence
+ * space (data or FIN) without a SYN is not part of an ACK loop, and its
+ * sender needs the ACK (as Linux's tcp_oow_rate_limited).
+ */
+export function alwaysAnswered(seg: Segment): boolean {
+  return (seg.payload.length > 0 || (seg.flags & FIN) !== 0) && !(seg.flags & SYN);
+}
+
+/**
  * RFC 5961 §7 throttling, per connection as Linux's tcp_oow_rate_limited: an
- * ACK answering an invalid segment goes at most once per `invalidAckInterval`.
- * Segments that occupy sequence space (data or FIN, without SYN) are never
- * throttled: they are not an ACK loop, and their sender needs the ACK.
+ * ACK answering an invalid segment goes at most once per `invalidAckInterval`
+ * (never for a segment alwaysAnswered).
  */
 export function invalidAckLimited(c: Connection, seg: Segment, now: number): boolean {
-  if ((seg.payload.length > 0 || seg.flags & FIN) && !(seg.flags & SYN)) return false;
+  if (alwaysAnswered(seg)) return false;
   if (now - c.lastInvalidAckAt < c.cfg.invalidAckInterval) {
     c.host.count(COUNTER['invalid-acks-suppressed']);
     return true;
