@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { constants } from 'node:os';
 import { Duplex } from 'node:stream';
+import { MAX_TIMEOUT } from '../stack/clock.ts';
 import type { TcpServer, TcpSocket } from '../stack/socket.ts';
 import type { Stack } from '../stack/stack.ts';
 import type { TcpError } from '../tcp/errors.ts';
@@ -413,7 +414,8 @@ export class Socket extends Duplex {
     if (!Number.isFinite(ms) || ms < 0) {
       throw new RangeError(`timeout must be a non-negative number of ms, got ${ms}`);
     }
-    this.#timeout = ms;
+    // As Node: a timeout past setTimeout's range is cut to its longest (24.8 days), not fired at once.
+    this.#timeout = Math.min(ms, MAX_TIMEOUT);
     if (callback) {
       if (ms === 0) this.off('timeout', callback);
       else this.once('timeout', callback);

@@ -8,30 +8,43 @@ export interface Clock {
   setWake(at: number, wake: () => void): void;
 }
 
+/**
+ * The longest delay setTimeout takes (2^31 − 1 ms, 24.8 days); a longer one
+ * fires after 1 ms, with a warning. A deadline further away is waited for in
+ * steps of this.
+ */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
+
 /** Wall-clock time in ms from `performance.now()`, waking with one `setTimeout`. */
 export function realClock(): Clock {
   let handle: ReturnType<typeof setTimeout> | undefined;
   let pending = Number.POSITIVE_INFINITY;
+  let wakeFn: () => void = () => {};
+  // A timeout shorter than the wait (a far deadline) arms the next step instead of waking.
+  const arm = (): void => {
+    const wait = Math.max(0, pending - performance.now());
+    const step = Math.min(wait, MAX_TIMEOUT);
+    handle = setTimeout(() => {
+      handle = undefined;
+      if (step < wait) {
+        arm();
+        return;
+      }
+      pending = Number.POSITIVE_INFINITY;
+      wakeFn();
+    }, step);
+    // Timers of an idle stack do not keep a Node process alive.
+    (handle as { unref?: () => void }).unref?.();
+  };
   return {
     now: () => performance.now(),
     setWake(at, wake) {
       if (at === pending) return;
       if (handle !== undefined) clearTimeout(handle);
+      handle = undefined;
       pending = at;
-      if (at === Number.POSITIVE_INFINITY) {
-        handle = undefined;
-        return;
-      }
-      handle = setTimeout(
-        () => {
-          handle = undefined;
-          pending = Number.POSITIVE_INFINITY;
-          wake();
-        },
-        Math.max(0, at - performance.now()),
-      );
-      // Timers of an idle stack do not keep a Node process alive.
-      (handle as { unref?: () => void }).unref?.();
+      wakeFn = wake;
+      if (at !== Number.POSITIVE_INFINITY) arm();
     },
   };
 }

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { realClock } from '../../src/stack/clock.ts';
 import { TimerQueue } from '../../src/stack/timers.ts';
 
 interface Owner {
@@ -130,5 +131,20 @@ describe('TimerQueue', () => {
     expect(heap.items.map((t) => t.name).sort((a, b) => a - b)).toEqual(
       owners.slice(40).map((t) => t.name),
     );
+  });
+});
+
+describe('realClock', () => {
+  it('waits out a deadline beyond setTimeout’s range instead of waking at once', async () => {
+    const clock = realClock();
+    let wakes = 0;
+    // 30 days: setTimeout alone would fire after 1 ms, and the stack would ask again, and again.
+    clock.setWake(performance.now() + 30 * 86_400_000, () => wakes++);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(wakes).toBe(0);
+    // A near deadline replaces it and still wakes.
+    const woke = new Promise<number>((r) => clock.setWake(performance.now() + 5, () => r(++wakes)));
+    expect(await woke).toBe(1);
+    clock.setWake(Number.POSITIVE_INFINITY, () => wakes++);
   });
 });
