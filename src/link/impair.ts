@@ -46,7 +46,7 @@ export function lossModel(p: Impairment): (now: number) => boolean {
   const leave = 1 / burst;
   const enter = (leave * p.loss) / (1 - p.loss);
   let bad = false;
-  let last = Number.NEGATIVE_INFINITY;
+  let last = -Infinity;
   return (now) => {
     if (now - last >= BURST_GAP) bad = false;
     last = now;

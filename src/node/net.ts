@@ -491,7 +491,7 @@ export interface ListenOptions {
 export class Server extends EventEmitter {
   readonly stack: Stack;
   /** Connections beyond this are closed as they arrive (as net.Server). */
-  maxConnections = Number.POSITIVE_INFINITY;
+  maxConnections = Infinity;
   #tcp: TcpServer | null = null;
   #host: string | undefined;
   /**

@@ -28,7 +28,7 @@ export class VirtualClock implements Clock {
   setWake(at: number, wake: () => void): void {
     const old = this.wakes.get(wake);
     if (old) old.live = false;
-    if (at === Number.POSITIVE_INFINITY) {
+    if (at === Infinity) {
       this.wakes.delete(wake);
       return;
     }
@@ -47,7 +47,7 @@ export class VirtualClock implements Clock {
   /** Time of the next pending event, or +Infinity. */
   next(): number {
     this.prune();
-    return this.heap.length > 0 ? this.heap[0].at : Number.POSITIVE_INFINITY;
+    return this.heap.length > 0 ? this.heap[0].at : Infinity;
   }
 
   /** Runs every event due up to and including `to`, then sets the time to `to`. */
@@ -64,7 +64,7 @@ export class VirtualClock implements Clock {
   }
 
   /** Runs one event (the earliest); false if none is pending before `limit`. */
-  runOne(limit = Number.POSITIVE_INFINITY): boolean {
+  runOne(limit = Infinity): boolean {
     this.prune();
     const top = this.heap[0];
     if (!top || top.at > limit) return false;
@@ -75,7 +75,7 @@ export class VirtualClock implements Clock {
   }
 
   /** Runs events until none remain or time would pass `limit`. */
-  run(limit = Number.POSITIVE_INFINITY): void {
+  run(limit = Infinity): void {
     while (this.runOne(limit)) {}
   }
 

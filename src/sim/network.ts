@@ -188,7 +188,7 @@ export class Network {
    * run is bounded: past `maxEvents` events, or `maxTime` ms of virtual time,
    * it stops with a SimulationLimit error that says which bound was hit.
    */
-  run(until = Number.POSITIVE_INFINITY): void {
+  run(until = Infinity): void {
     const limit = Math.min(until, this.maxTime);
     while (this.clock.runOne(limit)) {
       if (++this.ran > this.maxEvents) {
@@ -197,7 +197,7 @@ export class Network {
         );
       }
     }
-    if (until > this.maxTime && this.clock.next() !== Number.POSITIVE_INFINITY) {
+    if (until > this.maxTime && this.clock.next() !== Infinity) {
       throw new SimulationLimit(
         `the simulation stopped at its bound of ${this.maxTime / 3_600_000} h of virtual time with events still pending`,
       );

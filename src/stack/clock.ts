@@ -18,7 +18,7 @@ export const MAX_TIMEOUT = 2 ** 31 - 1;
 /** Wall-clock time in ms from `performance.now()`, waking with one `setTimeout`. */
 export function realClock(): Clock {
   let handle: ReturnType<typeof setTimeout> | undefined;
-  let pending = Number.POSITIVE_INFINITY;
+  let pending = Infinity;
   let wakeFn: () => void = () => {};
   // A timeout shorter than the wait (a far deadline) arms the next step instead of waking.
   const arm = (): void => {
@@ -30,7 +30,7 @@ export function realClock(): Clock {
         arm();
         return;
       }
-      pending = Number.POSITIVE_INFINITY;
+      pending = Infinity;
       wakeFn();
     }, step);
     // Timers of an idle stack do not keep a Node process alive.
@@ -44,7 +44,7 @@ export function realClock(): Clock {
       handle = undefined;
       pending = at;
       wakeFn = wake;
-      if (at !== Number.POSITIVE_INFINITY) arm();
+      if (at !== Infinity) arm();
     },
   };
 }

@@ -215,7 +215,7 @@ export class TcpSocket extends Emitter<SocketEvents> {
   }
 
   /** Pull-style read: up to `max` bytes, or null when none are waiting. */
-  read(max = Number.POSITIVE_INFINITY): Uint8Array | null {
+  read(max = Infinity): Uint8Array | null {
     return this.stack.step((now) => {
       const d = this.conn.read(max, now);
       if (d) {

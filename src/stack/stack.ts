@@ -210,11 +210,11 @@ export class Stack implements ConnectionHost, ListenerHost {
   private flushPending = false;
   private readonly deferOutput: ((flush: () => void) => void) | undefined;
   readonly outputLater: ((conn: Connection) => void) | undefined;
-  private wakeAt = Number.POSITIVE_INFINITY;
+  private wakeAt = Infinity;
   /** A halted stack (a host that lost power) neither sends, receives nor runs timers. */
   private halted = false;
   private readonly wake = () => {
-    this.wakeAt = Number.POSITIVE_INFINITY;
+    this.wakeAt = Infinity;
     if (this.halted) return;
     this.enter();
     try {
@@ -918,7 +918,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.connections.add(rec);
     // The queue has the record: the connection leaves the timer heap.
     this.timers.forget(conn);
-    conn.deadline = Number.POSITIVE_INFINITY;
+    conn.deadline = Infinity;
   }
 
   /**

@@ -21,7 +21,7 @@ export class TimerQueue<T extends Timed = Timed> {
 
   /** Earliest time in the heap (possibly a stale entry), or +Infinity. */
   peek(): number {
-    return this.at.length > 0 ? this.at[0] : Number.POSITIVE_INFINITY;
+    return this.at.length > 0 ? this.at[0] : Infinity;
   }
 
   /** Call after `t.deadline` changed; true if the earliest time in the queue moved earlier. */
@@ -42,10 +42,10 @@ export class TimerQueue<T extends Timed = Timed> {
       const when = this.at[0];
       const t = this.pop();
       if (t.heapAt !== when) continue; // stale
-      t.heapAt = Number.POSITIVE_INFINITY;
+      t.heapAt = Infinity;
       if (t.deadline <= now) this.fire(t, now);
       // Re-queue whatever deadline remains (it may be later than this entry was).
-      if (t.deadline !== Number.POSITIVE_INFINITY && t.deadline < t.heapAt) {
+      if (t.deadline !== Infinity && t.deadline < t.heapAt) {
         t.heapAt = t.deadline;
         this.push(t.deadline, t);
       }
@@ -62,7 +62,7 @@ export class TimerQueue<T extends Timed = Timed> {
   forget(t: T): boolean {
     const i = this.liveIndex(t);
     if (i < 0) return false;
-    t.heapAt = Number.POSITIVE_INFINITY;
+    t.heapAt = Infinity;
     t.heapIndex = -1;
     const at = this.at;
     const items = this.items;
@@ -135,8 +135,8 @@ export class TimerQueue<T extends Timed = Timed> {
     for (let i = 0; i < this.at.length; i++) {
       const t = this.items[i];
       if (t.heapAt !== this.at[i]) continue;
-      if (t.deadline === Number.POSITIVE_INFINITY) {
-        t.heapAt = Number.POSITIVE_INFINITY;
+      if (t.deadline === Infinity) {
+        t.heapAt = Infinity;
         continue;
       }
       at.push(this.at[i]);
@@ -144,7 +144,7 @@ export class TimerQueue<T extends Timed = Timed> {
     }
     this.at = [];
     this.items = [];
-    this.compactAt = Number.POSITIVE_INFINITY;
+    this.compactAt = Infinity;
     for (let i = 0; i < at.length; i++) this.push(at[i], items[i]);
     this.compactAt = Math.max(1024, 2 * this.at.length);
   }

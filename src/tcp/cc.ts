@@ -108,18 +108,18 @@ function hystart(c: Connection, now: number): number {
   if (h === null) {
     h = c.hs = {
       windowEnd: c.sndNxt,
-      lastRoundMin: Number.POSITIVE_INFINITY,
-      roundMin: Number.POSITIVE_INFINITY,
+      lastRoundMin: Infinity,
+      roundMin: Infinity,
       samples: 0,
       css: false,
-      cssBaseline: Number.POSITIVE_INFINITY,
+      cssBaseline: Infinity,
       cssRounds: 0,
     };
     if (!linux) return 1;
   } else if (linux ? seqGt(c.sndUna, h.windowEnd) : !seqLt(c.sndUna, h.windowEnd)) {
     // A new round.
     h.lastRoundMin = h.roundMin;
-    h.roundMin = Number.POSITIVE_INFINITY;
+    h.roundMin = Infinity;
     h.samples = 0;
     h.windowEnd = c.sndNxt;
     if (h.css && ++h.cssRounds >= CSS_ROUNDS) return endSlowStart(c, now);
@@ -153,7 +153,7 @@ function hystart(c: Connection, now: number): number {
   } else if (h.roundMin < h.cssBaseline) {
     // The RTT came back down: the increase was a blip, slow start resumes.
     h.css = false;
-    h.cssBaseline = Number.POSITIVE_INFINITY;
+    h.cssBaseline = Infinity;
   }
   return h.css ? CSS_GROWTH_DIVISOR : 1;
 }

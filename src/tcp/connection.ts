@@ -206,7 +206,7 @@ export class Connection extends Tcb implements Endpoints {
   /** As Linux's tcpi_ca_state: 0 open, 1 disorder (SACKs or duplicate ACKs seen), 3 recovery, 4 loss (after an RTO). */
   caState = 0;
   /** Smallest RTT measured, ms (RACK's min_RTT; CUBIC's RTT). */
-  minRtt = Number.POSITIVE_INFINITY;
+  minRtt = Infinity;
   /** @internal The segments in flight; null when nothing is. */
   sent: SentQueue | null = null;
   /** @internal What loss recovery remembers, made at the first sign of loss. */
@@ -217,7 +217,7 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal When data last went out (ms; -1: never), for the restart after idle. */
   lastSentAt = -1;
   /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
-  lossAt = Number.POSITIVE_INFINITY;
+  lossAt = Infinity;
   /** @internal */ lossTimer = 0;
 
   readonly rto: RtoEstimator;
@@ -228,12 +228,12 @@ export class Connection extends Tcb implements Endpoints {
   retransmits = 0;
 
   /** Earliest of the timers below; the host's queue sorts on it. */
-  deadline = Number.POSITIVE_INFINITY;
+  deadline = Infinity;
   /** Owned by the host's timer queue: when this connection's entry is due. */
-  heapAt = Number.POSITIVE_INFINITY;
+  heapAt = Infinity;
   /** Owned by the host's timer queue: where the live entry sits. */
   heapIndex = -1;
-  rexmitAt = Number.POSITIVE_INFINITY;
+  rexmitAt = Infinity;
 
   /** @internal */ sendBuf: SendBuffer | null = null;
   /** @internal */ recvChunks: Uint8Array[] | null = null;
@@ -246,7 +246,7 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal Receive-buffer autotuning (rcv.ts): when this round trip's count began, and what the application read in it. */
   tune: { at: number; copied: number } | null = null;
   /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. */
-  rcvClamp = Number.POSITIVE_INFINITY;
+  rcvClamp = Infinity;
   /** @internal The length of the oldest unread segment (Linux's window accounting). */
   rcvFirstLen = 0;
   /** @internal Bytes received in order and not yet acknowledged. */
@@ -258,7 +258,7 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal The adaptive ACK delay (ms) and when in-order data last arrived. */
   ato = 0;
   lastDataAt = 0;
-  delAckAt = Number.POSITIVE_INFINITY;
+  delAckAt = Infinity;
   error: TcpError | null = null;
   /** The application-side object (socket or listener) this connection belongs to. */
   owner: unknown = null;
@@ -725,8 +725,8 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal */
   enterTimeWait(now: number): void {
     stopRexmit(this, now);
-    this.persistAt = Number.POSITIVE_INFINITY;
-    this.keepAliveAt = Number.POSITIVE_INFINITY;
+    this.persistAt = Infinity;
+    this.keepAliveAt = Infinity;
     if (this.state !== State.TimeWait) {
       this.setState(State.TimeWait, now);
       // The application is done with the connection: TIME-WAIT is the stack's own business.
@@ -749,7 +749,7 @@ export class Connection extends Tcb implements Endpoints {
       // Whatever ACK goes out acknowledges everything received so far.
       this.ackDue = false;
       this.rcvUnacked = 0;
-      this.delAckAt = Number.POSITIVE_INFINITY;
+      this.delAckAt = Infinity;
     }
     return {
       srcPort: this.localPort,
@@ -828,14 +828,14 @@ export class Connection extends Tcb implements Endpoints {
 
   /** @internal CLOSED: timers off, buffers gone, the host forgets the connection. */
   release(now: number, error: TcpError | undefined, why?: string): void {
-    this.rexmitAt = Number.POSITIVE_INFINITY;
-    this.persistAt = Number.POSITIVE_INFINITY;
-    this.timeWaitAt = Number.POSITIVE_INFINITY;
-    this.keepAliveAt = Number.POSITIVE_INFINITY;
-    this.delAckAt = Number.POSITIVE_INFINITY;
-    this.lossAt = Number.POSITIVE_INFINITY;
+    this.rexmitAt = Infinity;
+    this.persistAt = Infinity;
+    this.timeWaitAt = Infinity;
+    this.keepAliveAt = Infinity;
+    this.delAckAt = Infinity;
+    this.lossAt = Infinity;
     this.lossTimer = 0;
-    this.deadline = Number.POSITIVE_INFINITY;
+    this.deadline = Infinity;
     this.ackDue = false;
     this.sendBuf = null;
     this.sent = null;

@@ -60,7 +60,7 @@ const UNTIMED = 1 << 29;
  */
 export class HalfOpen implements Timed, Handshake {
   deadline: number;
-  heapAt = Number.POSITIVE_INFINITY;
+  heapAt = Infinity;
   heapIndex = -1;
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
@@ -550,7 +550,7 @@ export class Listener {
     if (ts && ts.kind === 'ts' && tsEcr !== undefined) offer.tsVal = ts.val;
     const id = this.host.nextId();
     const h = this.record(id, src, dst, seg, seqAdd(seg.ack, -1), irs, offer, 0, now);
-    h.deadline = Number.POSITIVE_INFINITY;
+    h.deadline = Infinity;
     // When the SYN,ACK left is not known: no RTT sample from it (RFC 6298 §3).
     h.untimed();
     this.host.count(COUNTER['cookies-accepted']);
@@ -580,7 +580,7 @@ export class Listener {
       this.host.tsOffset(),
       now,
     );
-    h.deadline = Number.POSITIVE_INFINITY;
+    h.deadline = Infinity;
     const conn = this.host.adopt(this, h);
     if (!conn) return;
     this.host.count(COUNTER['fastopen-accepted']);
@@ -717,7 +717,7 @@ export class Listener {
   /** Takes `h` out of the SYN queue and the host's timers. */
   private dequeue(h: HalfOpen): void {
     this.synQueue.delete(h);
-    h.deadline = Number.POSITIVE_INFINITY;
+    h.deadline = Infinity;
     this.host.timerCancelled(h);
   }
 

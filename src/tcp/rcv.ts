@@ -212,7 +212,7 @@ function acknowledgeData(c: Connection, len: number, now: number): void {
     c.ackNeeded = true;
     return;
   }
-  if (c.delAckAt === Number.POSITIVE_INFINITY) {
+  if (c.delAckAt === Infinity) {
     const delay = Math.min(Math.max(c.ato, min), c.cfg.ackDelayMax, 500);
     c.delAckAt = now + delay;
     c.timer('delayed-ack', 'armed', now, c.delAckAt);

@@ -489,7 +489,7 @@ function armLossTimer(c: Connection, now: number, at: number, kind: number): voi
 export function stopLossTimer(c: Connection, now: number): void {
   if (c.lossTimer === 0) return;
   c.timer(c.lossTimer === LOSS_TIMER_RACK ? 'rack' : 'loss-probe', 'stopped', now);
-  c.lossAt = Number.POSITIVE_INFINITY;
+  c.lossAt = Infinity;
   c.lossTimer = 0;
   updateDeadline(c);
 }
@@ -500,7 +500,7 @@ export function stopLossTimer(c: Connection, now: number): void {
  */
 export function onLossTimer(c: Connection, now: number): 'output' | 'probe' | 'none' {
   const kind = c.lossTimer;
-  c.lossAt = Number.POSITIVE_INFINITY;
+  c.lossAt = Infinity;
   c.lossTimer = 0;
   if (!c.sent || c.sent.count === 0) return 'none';
   if (kind === LOSS_TIMER_RACK) {

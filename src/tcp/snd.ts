@@ -142,8 +142,8 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     // A zero window answered to our retransmission is a live peer refusing data, not a dead
     // one: the retransmissions act as probes and may go on indefinitely (MUST-35..37).
     if (c.sndWnd === 0) c.retransmits = 0;
-    if (c.sndWnd > 0 && c.persistAt !== Number.POSITIVE_INFINITY) {
-      c.persistAt = Number.POSITIVE_INFINITY;
+    if (c.sndWnd > 0 && c.persistAt !== Infinity) {
+      c.persistAt = Infinity;
       c.persistBackoff = 0;
       c.timer('persist', 'stopped', now);
     }
@@ -198,7 +198,7 @@ export function output(c: Connection, now: number, force = false): boolean {
     const wndRoom = c.sndWnd - off;
     const room = Math.min(wndRoom, c.cwnd - pipe(c));
     if (room <= 0 || (c.sndWnd === 0 && off === 0)) {
-      if (c.sndWnd === 0 && off === 0 && c.persistAt === Number.POSITIVE_INFINITY) {
+      if (c.sndWnd === 0 && off === 0 && c.persistAt === Infinity) {
         armPersist(c, now);
       }
       break;
@@ -219,7 +219,7 @@ export function output(c: Connection, now: number, force = false): boolean {
     // peer ever offered, or when the override (persist) timer fires.
     if (short && len < unsent && len < c.maxSndWnd / 2 && !force) {
       c.host.count(COUNTER['sws-deferred']);
-      if (off === 0 && c.persistAt === Number.POSITIVE_INFINITY) armPersist(c, now);
+      if (off === 0 && c.persistAt === Infinity) armPersist(c, now);
       break;
     }
     // Nagle (RFC 9293 §3.7.4) with Minshall's refinement, as Linux: hold a
@@ -384,7 +384,7 @@ function sendData(
     c.rttStart = now;
   }
   c.sndMax = seqMax(c.sndMax, c.sndNxt);
-  if (c.rexmitAt === Number.POSITIVE_INFINITY) armRexmit(c, now, c.rto.rto);
+  if (c.rexmitAt === Infinity) armRexmit(c, now, c.rto.rto);
 }
 
 /** Sends the first unacknowledged segment again (after an RTO or the third duplicate ACK). */

@@ -33,7 +33,7 @@ export type CookieCheck =
 export class CookieJar {
   private secret = new Uint32Array(4);
   private previous = new Uint32Array(4);
-  private previousUntil = Number.NEGATIVE_INFINITY;
+  private previousUntil = -Infinity;
   private rotatedAt: number;
   /** SipHash message words: a 4-tuple (up to 9 words), then the cookie's fields. */
   private readonly words = new Uint32Array(16);

@@ -36,15 +36,15 @@ const F_KEEPALIVE = 1 << 17;
 class Rare {
   rcvUp: number = 0;
   sndUp: number = 0;
-  keepAliveAt: number = Number.POSITIVE_INFINITY;
+  keepAliveAt: number = Infinity;
   keepAliveProbes: number = 0;
   keepAliveIdleMs: number;
   keepAliveIntervalMs: number;
   keepAliveCount: number;
-  persistAt: number = Number.POSITIVE_INFINITY;
+  persistAt: number = Infinity;
   persistBackoff: number = 0;
   probesOut: number = 0;
-  timeWaitAt: number = Number.POSITIVE_INFINITY;
+  timeWaitAt: number = Infinity;
   timeWaitFate: TimeWaitFate | null = null;
   synData: Uint8Array | null = null;
   synDataLen: number = 0;
@@ -52,7 +52,7 @@ class Rare {
   fastOpen: Uint8Array | null = null;
   dsackPending: [number, number] | null = null;
   softError: TcpError | null = null;
-  lastInvalidAckAt: number = Number.NEGATIVE_INFINITY;
+  lastInvalidAckAt: number = -Infinity;
   totalRetrans: number = 0;
   r1: number;
   r2: number;
@@ -419,12 +419,12 @@ export class Tcb {
 
   /** When the next keep-alive probe is due. */
   get keepAliveAt(): number {
-    return this.#rare === null ? Number.POSITIVE_INFINITY : this.#rare.keepAliveAt;
+    return this.#rare === null ? Infinity : this.#rare.keepAliveAt;
   }
 
   set keepAliveAt(v: number) {
     if (this.#rare !== null) this.#rare.keepAliveAt = v;
-    else if (v !== Number.POSITIVE_INFINITY) this.rare().keepAliveAt = v;
+    else if (v !== Infinity) this.rare().keepAliveAt = v;
   }
 
   /** @internal Keep-alive probes sent without an answer. */
@@ -469,12 +469,12 @@ export class Tcb {
 
   /** When the next zero-window probe is due. */
   get persistAt(): number {
-    return this.#rare === null ? Number.POSITIVE_INFINITY : this.#rare.persistAt;
+    return this.#rare === null ? Infinity : this.#rare.persistAt;
   }
 
   set persistAt(v: number) {
     if (this.#rare !== null) this.#rare.persistAt = v;
-    else if (v !== Number.POSITIVE_INFINITY) this.rare().persistAt = v;
+    else if (v !== Infinity) this.rare().persistAt = v;
   }
 
   /** @internal */
@@ -499,12 +499,12 @@ export class Tcb {
 
   /** When TIME-WAIT ends. */
   get timeWaitAt(): number {
-    return this.#rare === null ? Number.POSITIVE_INFINITY : this.#rare.timeWaitAt;
+    return this.#rare === null ? Infinity : this.#rare.timeWaitAt;
   }
 
   set timeWaitAt(v: number) {
     if (this.#rare !== null) this.#rare.timeWaitAt = v;
-    else if (v !== Number.POSITIVE_INFINITY) this.rare().timeWaitAt = v;
+    else if (v !== Infinity) this.rare().timeWaitAt = v;
   }
 
   /**
@@ -583,12 +583,12 @@ export class Tcb {
 
   /** @internal When an ACK last answered an invalid segment (see `invalidAckInterval`). */
   get lastInvalidAckAt(): number {
-    return this.#rare === null ? Number.NEGATIVE_INFINITY : this.#rare.lastInvalidAckAt;
+    return this.#rare === null ? -Infinity : this.#rare.lastInvalidAckAt;
   }
 
   set lastInvalidAckAt(v: number) {
     if (this.#rare !== null) this.#rare.lastInvalidAckAt = v;
-    else if (v !== Number.NEGATIVE_INFINITY) this.rare().lastInvalidAckAt = v;
+    else if (v !== -Infinity) this.rare().lastInvalidAckAt = v;
   }
 
   /** Data and FIN retransmissions over the connection's life (Linux's tcpi_total_retrans). */

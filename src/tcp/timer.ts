@@ -27,13 +27,13 @@ const MAX_PERSIST = 60_000;
 
 export function onTimer(c: Connection, now: number): void {
   if (c.timeWaitAt <= now) {
-    c.timeWaitAt = Number.POSITIVE_INFINITY;
+    c.timeWaitAt = Infinity;
     c.timer('time-wait', 'fired', now);
     c.release(now, undefined);
     return;
   }
   if (c.delAckAt <= now) {
-    c.delAckAt = Number.POSITIVE_INFINITY;
+    c.delAckAt = Infinity;
     c.timer('delayed-ack', 'fired', now);
     if (c.rcvUnacked > 0 && c.synchronized()) {
       c.host.count(COUNTER['acks-delayed']);
@@ -41,7 +41,7 @@ export function onTimer(c: Connection, now: number): void {
     }
   }
   if (c.rexmitAt <= now) {
-    c.rexmitAt = Number.POSITIVE_INFINITY;
+    c.rexmitAt = Infinity;
     c.timer('retransmit', 'fired', now);
     onRetransmitTimeout(c, now);
     if (c.state === State.Closed) return;
@@ -52,13 +52,13 @@ export function onTimer(c: Connection, now: number): void {
     else if (next === 'probe') sendProbe(c, now);
   }
   if (c.keepAliveAt <= now) {
-    c.keepAliveAt = Number.POSITIVE_INFINITY;
+    c.keepAliveAt = Infinity;
     c.timer('keepalive', 'fired', now);
     onKeepAlive(c, now);
     if (c.state === State.Closed) return;
   }
   if (c.persistAt <= now) {
-    c.persistAt = Number.POSITIVE_INFINITY;
+    c.persistAt = Infinity;
     c.timer('persist', 'fired', now);
     if (c.sndWnd === 0 && c.sendQueued > seqDiff(c.sndNxt, c.sndUna)) {
       // Probes nobody answers end the connection after R2 of them (as Linux's
@@ -141,7 +141,7 @@ export function setKeepAlive(c: Connection, on: boolean, now: number, idle?: num
   c.keepAliveProbes = 0;
   if (on && c.synchronized()) armKeepAlive(c, now, c.keepAliveIdleMs);
   else if (!on) {
-    c.keepAliveAt = Number.POSITIVE_INFINITY;
+    c.keepAliveAt = Infinity;
     updateDeadline(c);
   }
 }
@@ -155,7 +155,7 @@ export function armKeepAlive(c: Connection, now: number, after: number): void {
 /** RFC 1122 §4.2.3.6: after an idle period, probe with an old sequence number; no answer at all means the peer is gone. */
 function onKeepAlive(c: Connection, now: number): void {
   if (!c.synchronized() || c.state === State.TimeWait) return;
-  if (seqLt(c.sndUna, c.sndMax) || c.persistAt !== Number.POSITIVE_INFINITY) {
+  if (seqLt(c.sndUna, c.sndMax) || c.persistAt !== Infinity) {
     // Data in flight: the retransmission (or persist) timer watches the peer.
     armKeepAlive(c, now, c.keepAliveIdleMs);
     return;
@@ -218,15 +218,15 @@ function sendProbe(c: Connection, now: number): void {
 }
 
 export function armRexmit(c: Connection, now: number, after: number, restart = false): void {
-  if (!restart && c.rexmitAt !== Number.POSITIVE_INFINITY) return;
+  if (!restart && c.rexmitAt !== Infinity) return;
   c.rexmitAt = now + after;
   c.timer('retransmit', 'armed', now, c.rexmitAt);
   updateDeadline(c);
 }
 
 export function stopRexmit(c: Connection, now: number): void {
-  if (c.rexmitAt === Number.POSITIVE_INFINITY) return;
-  c.rexmitAt = Number.POSITIVE_INFINITY;
+  if (c.rexmitAt === Infinity) return;
+  c.rexmitAt = Infinity;
   c.timer('retransmit', 'stopped', now);
   updateDeadline(c);
 }

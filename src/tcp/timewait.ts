@@ -92,7 +92,7 @@ export class TimeWaitRecord implements Endpoints, TimeWaitFate {
       (c.sndWndScale << SND_WS_SHIFT) |
       (c.rcvWndScale << RCV_WS_SHIFT);
     const at = c.lastInvalidAckAt;
-    this.invalidAckAt = at === Number.NEGATIVE_INFINITY ? undefined : at;
+    this.invalidAckAt = at === -Infinity ? undefined : at;
   }
 
   get localPort(): number {
@@ -104,7 +104,7 @@ export class TimeWaitRecord implements Endpoints, TimeWaitFate {
   }
 
   get lastInvalidAckAt(): number {
-    return this.invalidAckAt ?? Number.NEGATIVE_INFINITY;
+    return this.invalidAckAt ?? -Infinity;
   }
 
   /** Fills a fresh connection (same id, 4-tuple and configuration) back into TIME-WAIT. */
@@ -162,7 +162,7 @@ export class TimeWaitQueue {
 
   /** When the first record ends (+Infinity if none). */
   get next(): number {
-    return this.head < this.recs.length ? this.recs[this.head]!.deadline : Number.POSITIVE_INFINITY;
+    return this.head < this.recs.length ? this.recs[this.head]!.deadline : Infinity;
   }
 
   /** The first record, taken out if it is due at `now`. */

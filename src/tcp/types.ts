@@ -253,7 +253,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     cookieOptionsNeedTs: true,
     linuxQuirks: true,
     // tcp_slow_start(): cwnd grows by every segment an ACK delivers (no ABC since 3.9).
-    slowStartPerAck: Number.POSITIVE_INFINITY,
+    slowStartPerAck: Infinity,
     linuxCubic: true,
     idleHalving: true,
     // 2 jiffies at HZ=250 (Debian's kernels).

@@ -197,7 +197,7 @@ export function renderLadder(events: readonly TraceEvent[], opts: LadderOptions 
       );
     }
   }
-  const max = opts.maxLines ?? Number.POSITIVE_INFINITY;
+  const max = opts.maxLines ?? Infinity;
   if (lines.length > max) {
     const more = lines.length - max;
     return [...lines.slice(0, max), `        … ${more} more lines`];

@@ -77,7 +77,7 @@ function transfer(
 /** Sends grouped into round trips: a gap longer than half an RTT starts a new round. */
 function rounds(data: Seg[], rtt: number): number[] {
   const out: number[] = [];
-  let last = Number.NEGATIVE_INFINITY;
+  let last = -Infinity;
   for (const e of data) {
     if (e.t - last > rtt / 2) out.push(0);
     out[out.length - 1]++;

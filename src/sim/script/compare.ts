@@ -71,7 +71,7 @@ export function compareRuns(
   remoteBase: number,
   tolMs: number,
   /** When the script's last line ran (ms). */
-  end = Number.POSITIVE_INFINITY,
+  end = Infinity,
 ): Comparison {
   const a = scriptLines(ours.out, remoteBase);
   const b = scriptLines(theirs.out, remoteBase);

@@ -385,7 +385,7 @@ class Runner {
   /** [earliest, latest] ms for an event's time spec. */
   private window(ev: ScriptEvent): [number, number] {
     const t = ev.time;
-    if (t.kind === 'any') return [this.prevMs, Number.POSITIVE_INFINITY];
+    if (t.kind === 'any') return [this.prevMs, Infinity];
     const base = t.kind === 'rel' ? this.prevMs : 0;
     const lo = base + t.value * 1000;
     if (!t.end) return [lo, lo];
@@ -564,11 +564,11 @@ class Runner {
     while (this.outbox.length === 0) {
       const next = this.clock.next();
       // Nothing scheduled at all (a `*` line with nothing left to come), or nothing by the deadline.
-      if (next > limit || next === Number.POSITIVE_INFINITY) {
-        const when = hi === Number.POSITIVE_INFINITY ? '' : ` by ${(limit / 1000).toFixed(6)}s`;
+      if (next > limit || next === Infinity) {
+        const when = hi === Infinity ? '' : ` by ${(limit / 1000).toFixed(6)}s`;
         throw new Fail(
           this.curLine,
-          `expected ${this.lineText()}${when}, but nothing was sent${next === Number.POSITIVE_INFINITY ? ' (the stack has nothing more scheduled)' : ''}`,
+          `expected ${this.lineText()}${when}, but nothing was sent${next === Infinity ? ' (the stack has nothing more scheduled)' : ''}`,
         );
       }
       this.step();
