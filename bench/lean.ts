@@ -23,6 +23,7 @@
 // initial one, retransmission, SYN cookies, TIME-WAIT, tracing, counters.
 
 import { TimerQueue } from '../src/stack/timers.ts';
+import { NO_DEADLINE, packDeadline } from '../src/tcp/deadline.ts';
 import { seqGt, seqLe } from '../src/tcp/seq.ts';
 import { TupleTable } from '../src/tcp/tuple.ts';
 import { type IpAddr, internIpv4 } from '../src/wire/addr.ts';
@@ -41,8 +42,7 @@ const WINDOW = 65535;
 
 /** What the 4-tuple table and the timer heap need of an entry. */
 class Entry {
-  deadline = Number.POSITIVE_INFINITY;
-  heapAt = Number.POSITIVE_INFINITY;
+  deadline = NO_DEADLINE;
   heapIndex = -1;
   constructor(
     readonly localAddr: IpAddr,
@@ -372,7 +372,7 @@ export class LeanStack {
   }
 
   private arm(t: Tcb | HalfOpen, at: number): void {
-    t.deadline = at;
+    t.deadline = packDeadline(at);
     if (at === Number.POSITIVE_INFINITY) this.timers.forget(t);
     else this.timers.update(t);
   }

@@ -10,6 +10,7 @@ import {
   type Counter,
 } from '../tcp/connection.ts';
 import { COUNTER, COUNTER_NAMES } from '../tcp/counters.ts';
+import { NO_DEADLINE, packDeadline } from '../tcp/deadline.ts';
 import { TcpError } from '../tcp/errors.ts';
 import { type IsnSource, Rfc6528Isn } from '../tcp/isn.ts';
 import { type HalfOpen, Listener, type ListenerHost } from '../tcp/listener.ts';
@@ -918,7 +919,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     this.connections.add(rec);
     // The queue has the record: the connection leaves the timer heap.
     this.timers.forget(conn);
-    conn.deadline = Infinity;
+    conn.deadline = NO_DEADLINE;
   }
 
   /**
@@ -937,7 +938,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     rec.restore(conn);
     this.connections.delete(rec);
     this.connections.add(conn);
-    conn.deadline = conn.timeWaitAt;
+    conn.deadline = packDeadline(conn.timeWaitAt);
     this.timerChanged(conn);
     // Back to a record after this batch if it is still in TIME-WAIT.
     this.compactLater.push(conn);

@@ -5,7 +5,10 @@
 // sift per ACK would cost more than the rare early wake-up). An owner that
 // stops needing the queue (a closed connection, a half-open record that
 // completed) is taken out at once, so that the heap holds no dead owners.
+// An owner has at most one entry, at its `heapIndex`; deadlines are packed
+// (deadline.ts): whole milliseconds, NO_DEADLINE for none.
 
+import { NO_DEADLINE } from '../tcp/deadline.ts';
 import type { Timed } from '../tcp/listener.ts';
 
 export class TimerQueue<T extends Timed = Timed> {
@@ -19,7 +22,7 @@ export class TimerQueue<T extends Timed = Timed> {
     return this.at.length;
   }
 
-  /** Earliest time in the heap (possibly a stale entry), or +Infinity. */
+  /** Earliest time in the heap (an owner's entry may be earlier than its deadline), or +Infinity. */
   peek(): number {
     return this.at.length > 0 ? this.at[0] : Infinity;
   }
@@ -27,42 +30,36 @@ export class TimerQueue<T extends Timed = Timed> {
   /** Call after `t.deadline` changed; true if the earliest time in the queue moved earlier. */
   update(t: T): boolean {
     const d = t.deadline;
-    if (d >= t.heapAt) return false;
+    if (d === NO_DEADLINE) return false;
+    const i = t.heapIndex;
+    if (i >= 0 && this.at[i] <= d) return false;
     const before = this.peek();
-    const i = this.liveIndex(t);
-    t.heapAt = d;
-    if (i < 0) this.push(d, t);
-    else this.siftUp(i, d, t);
+    if (i >= 0) this.siftUp(i, d, t);
+    else this.push(d, t);
     return d < before;
   }
 
-  /** Runs every owner whose live entry is due at `now`. */
+  /** Runs every owner whose deadline came by `now`. */
   run(now: number): void {
     while (this.at.length > 0 && this.at[0] <= now) {
-      const when = this.at[0];
       const t = this.pop();
-      if (t.heapAt !== when) continue; // stale
-      t.heapAt = Infinity;
-      if (t.deadline <= now) this.fire(t, now);
-      // Re-queue whatever deadline remains (it may be later than this entry was).
-      if (t.deadline !== Infinity && t.deadline < t.heapAt) {
-        t.heapAt = t.deadline;
-        this.push(t.deadline, t);
-      }
+      if (t.deadline !== NO_DEADLINE && t.deadline <= now) this.fire(t, now);
+      // Queue again whatever deadline remains (it may be later than this entry
+      // was), unless firing queued it already.
+      if (t.deadline !== NO_DEADLINE && t.heapIndex < 0) this.push(t.deadline, t);
     }
   }
 
   private compactAt = 1024;
 
   /**
-   * Takes `t`'s live entry out of the heap: an owner that no longer needs the
+   * Takes `t`'s entry out of the heap: an owner that no longer needs the
    * queue is not kept referenced (and alive) until its entry comes due. False
-   * if `t` has no live entry.
+   * if `t` has no entry.
    */
   forget(t: T): boolean {
-    const i = this.liveIndex(t);
+    const i = t.heapIndex;
     if (i < 0) return false;
-    t.heapAt = Infinity;
     t.heapIndex = -1;
     const at = this.at;
     const items = this.items;
@@ -76,23 +73,16 @@ export class TimerQueue<T extends Timed = Timed> {
     return true;
   }
 
-  /** Where `t`'s live entry is, or -1 (none, or only stale ones). */
-  private liveIndex(t: T): number {
-    const i = t.heapIndex ?? -1;
-    return i >= 0 && i < this.at.length && this.items[i] === t && this.at[i] === t.heapAt ? i : -1;
-  }
-
-  /** Places an entry at `i`, noting the index of an owner's live entry. */
+  /** Places an entry at `i`. */
   private put(i: number, when: number, t: T): void {
     this.at[i] = when;
     this.items[i] = t;
-    if (t.heapAt === when) t.heapIndex = i;
+    t.heapIndex = i;
   }
 
   private push(when: number, t: T): void {
-    // An entry whose owner's deadline moved later (or went) stays until it
-    // comes due; when the heap has doubled since the last sweep, drop those of
-    // owners with no deadline left, so that it stays small.
+    // An entry whose owner's deadline went stays until it comes due; when the
+    // heap has doubled since the last sweep, drop those, so that it stays small.
     if (this.at.length >= this.compactAt) this.compact();
     this.at.push(when);
     this.items.push(t);
@@ -130,22 +120,16 @@ export class TimerQueue<T extends Timed = Timed> {
   }
 
   private compact(): void {
-    const at: number[] = [];
-    const items: T[] = [];
-    for (let i = 0; i < this.at.length; i++) {
-      const t = this.items[i];
-      if (t.heapAt !== this.at[i]) continue;
-      if (t.deadline === Infinity) {
-        t.heapAt = Infinity;
-        continue;
-      }
-      at.push(this.at[i]);
-      items.push(t);
-    }
+    const at = this.at;
+    const items = this.items;
     this.at = [];
     this.items = [];
     this.compactAt = Infinity;
-    for (let i = 0; i < at.length; i++) this.push(at[i], items[i]);
+    for (let i = 0; i < at.length; i++) {
+      const t = items[i];
+      t.heapIndex = -1;
+      if (t.deadline !== NO_DEADLINE) this.push(at[i], t);
+    }
     this.compactAt = Math.max(1024, 2 * this.at.length);
   }
 
@@ -153,10 +137,10 @@ export class TimerQueue<T extends Timed = Timed> {
     const at = this.at;
     const items = this.items;
     const top = items[0];
+    top.heapIndex = -1;
     const lastAt = at.pop()!;
     const lastItem = items.pop()!;
     if (at.length > 0) this.siftDown(0, lastAt, lastItem);
-    if (top.heapIndex === 0) top.heapIndex = -1;
     return top;
   }
 }

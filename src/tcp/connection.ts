@@ -16,6 +16,7 @@ import {
   newCcState,
 } from './cc.ts';
 import { COUNTER } from './counters.ts';
+import { NO_DEADLINE } from './deadline.ts';
 import {
   ConnectionRefused,
   ConnectionReset,
@@ -33,7 +34,15 @@ import {
   openFromHandshake,
 } from './handshake.ts';
 import { findTimestamp } from './options.ts';
-import { advertise, processText, processUrgent, rcvWindow, read, urgentPending } from './rcv.ts';
+import {
+  advertise,
+  NO_CLAMP,
+  processText,
+  processUrgent,
+  rcvWindow,
+  read,
+  urgentPending,
+} from './rcv.ts';
 import { pipe, Recovery } from './recovery.ts';
 import { RtoEstimator } from './rto.ts';
 import type { SentQueue } from './sent.ts';
@@ -216,8 +225,6 @@ export class Connection extends Tcb implements Endpoints {
   hs: HyStart | null = null;
   /** @internal When data last went out (ms; -1: never), for the restart after idle. */
   lastSentAt = -1;
-  /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
-  lossAt = Infinity;
   /** @internal */ lossTimer = 0;
 
   readonly rto: RtoEstimator;
@@ -227,13 +234,10 @@ export class Connection extends Tcb implements Endpoints {
   /** Retransmissions of the oldest unacknowledged data in a row (the RTO's count, R1/R2). */
   retransmits = 0;
 
-  /** Earliest of the timers below; the host's queue sorts on it. */
-  deadline = Infinity;
-  /** Owned by the host's timer queue: when this connection's entry is due. */
-  heapAt = Infinity;
-  /** Owned by the host's timer queue: where the live entry sits. */
+  /** Earliest of the timers, packed (deadline.ts); the host's queue sorts on it. */
+  deadline = NO_DEADLINE;
+  /** Owned by the host's timer queue: where this connection's entry sits. */
   heapIndex = -1;
-  rexmitAt = Infinity;
 
   /** @internal */ sendBuf: SendBuffer | null = null;
   /** @internal */ recvChunks: Uint8Array[] | null = null;
@@ -245,8 +249,8 @@ export class Connection extends Tcb implements Endpoints {
   sndBuf: number;
   /** @internal Receive-buffer autotuning (rcv.ts): when this round trip's count began, and what the application read in it. */
   tune: { at: number; copied: number } | null = null;
-  /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. */
-  rcvClamp = Infinity;
+  /** @internal The most window we offer (Linux's rcv_ssthresh); grows with data received. NO_CLAMP: none. */
+  rcvClamp = NO_CLAMP;
   /** @internal The length of the oldest unread segment (Linux's window accounting). */
   rcvFirstLen = 0;
   /** @internal Bytes received in order and not yet acknowledged. */
@@ -258,7 +262,6 @@ export class Connection extends Tcb implements Endpoints {
   /** @internal The adaptive ACK delay (ms) and when in-order data last arrived. */
   ato = 0;
   lastDataAt = 0;
-  delAckAt = Infinity;
   error: TcpError | null = null;
   /** The application-side object (socket or listener) this connection belongs to. */
   owner: unknown = null;
@@ -835,7 +838,7 @@ export class Connection extends Tcb implements Endpoints {
     this.delAckAt = Infinity;
     this.lossAt = Infinity;
     this.lossTimer = 0;
-    this.deadline = Infinity;
+    this.deadline = NO_DEADLINE;
     this.ackDue = false;
     this.sendBuf = null;
     this.sent = null;

@@ -11,6 +11,7 @@ import { type IpAddr, ipv4FromKey, ipv4Key } from '../wire/addr.ts';
 import { ACK, FIN, RST, type Segment, SYN, type TcpOption, timestampOptions } from '../wire/tcp.ts';
 import { type Connection, type ConnectionHost, type Handshake, traceState } from './connection.ts';
 import { COUNTER } from './counters.ts';
+import { NO_DEADLINE, packDeadline } from './deadline.ts';
 import {
   echoSent,
   findTimestamp,
@@ -32,10 +33,10 @@ export const MAX_BACKLOG = 4096;
 
 /** Something with a deadline in the host's single timer queue. */
 export interface Timed {
+  /** When its earliest timer is due, packed (deadline.ts): whole ms, NO_DEADLINE for none. */
   deadline: number;
-  heapAt: number;
-  /** Where its live entry sits in the host's timer heap (kept by the heap). */
-  heapIndex?: number;
+  /** Where its entry sits in the host's timer heap, -1 if none (kept by the heap). */
+  heapIndex: number;
 }
 
 // HalfOpen.bits: what the SYN offered, packed in one small integer.
@@ -59,8 +60,8 @@ const UNTIMED = 1 << 29;
  * (what both ends use depends only on the offer and the configuration).
  */
 export class HalfOpen implements Timed, Handshake {
+  /** When the SYN,ACK is sent again, packed (deadline.ts). */
   deadline: number;
-  heapAt = Infinity;
   heapIndex = -1;
   retransmits = 0;
   /** A Fast Open cookie our SYN,ACK carries (RFC 7413), if the SYN asked for one. */
@@ -93,7 +94,7 @@ export class HalfOpen implements Timed, Handshake {
     tsOffset: number,
     now: number,
   ) {
-    this.deadline = now + listener.cfg.initialRto;
+    this.deadline = packDeadline(now + listener.cfg.initialRto);
     this.sentAt = now;
     this.remote4 = remoteAddr.length === 4 ? ipv4Key(remoteAddr) : 0;
     this.remote6 = remoteAddr.length === 4 ? null : remoteAddr;
@@ -550,7 +551,7 @@ export class Listener {
     if (ts && ts.kind === 'ts' && tsEcr !== undefined) offer.tsVal = ts.val;
     const id = this.host.nextId();
     const h = this.record(id, src, dst, seg, seqAdd(seg.ack, -1), irs, offer, 0, now);
-    h.deadline = Infinity;
+    h.deadline = NO_DEADLINE;
     // When the SYN,ACK left is not known: no RTT sample from it (RFC 6298 §3).
     h.untimed();
     this.host.count(COUNTER['cookies-accepted']);
@@ -580,7 +581,7 @@ export class Listener {
       this.host.tsOffset(),
       now,
     );
-    h.deadline = Infinity;
+    h.deadline = NO_DEADLINE;
     const conn = this.host.adopt(this, h);
     if (!conn) return;
     this.host.count(COUNTER['fastopen-accepted']);
@@ -643,7 +644,9 @@ export class Listener {
 
   /** The SYN,ACK's retransmission timer: the initial RTO, doubled for each retransmission so far. */
   private armSynAck(h: HalfOpen, now: number): void {
-    h.deadline = now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits);
+    h.deadline = packDeadline(
+      now + Math.min(this.cfg.maxRto, this.cfg.initialRto * 2 ** h.retransmits),
+    );
     this.host.timerChanged(h);
   }
 
@@ -717,7 +720,7 @@ export class Listener {
   /** Takes `h` out of the SYN queue and the host's timers. */
   private dequeue(h: HalfOpen): void {
     this.synQueue.delete(h);
-    h.deadline = Infinity;
+    h.deadline = NO_DEADLINE;
     this.host.timerCancelled(h);
   }
 

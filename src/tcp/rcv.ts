@@ -14,6 +14,13 @@ import { updateDeadline } from './timer.ts';
 import { State } from './types.ts';
 
 /** Takes up to `max` bytes of in-order data; null when none is queued. */
+/**
+ * `rcvClamp` when nothing clamps the window: above any window there can be
+ * (65535 << 14 bytes), and a small integer, where +Infinity would be a boxed
+ * number in every connection (see deadline.ts).
+ */
+export const NO_CLAMP = 0x3fffffff;
+
 export function read(c: Connection, max: number, now: number): Uint8Array | null {
   const q = c.recvChunks;
   if (!q || q.length === 0) return null;

@@ -2,13 +2,15 @@
 // well under a kilobyte, and a JavaScript object pays for every field (8
 // bytes a slot, 16 more for every number that is not a small integer). So:
 // sequence numbers are stored as signed 32-bit integers (small integers to
-// V8) and read back unsigned; the booleans share one integer of bits; and the
-// state most connections never touch (urgent data, keep-alive, the persist
-// timer, Fast Open, TIME-WAIT, per-connection IP options, ...) lives in a
-// `Rare` record made the first time one of its fields leaves its default.
+// V8) and read back unsigned; the booleans share one integer of bits; timer
+// deadlines are whole milliseconds (deadline.ts); and the state most
+// connections never touch (urgent data, keep-alive, the persist timer, Fast
+// Open, TIME-WAIT, per-connection IP options, ...) lives in a `Rare` record
+// made the first time one of its fields leaves its default.
 // Every one of them reads and writes as a plain field of the connection.
 
 import type { CongestionName } from './cc.ts';
+import { NO_DEADLINE, packDeadline, unpackDeadline } from './deadline.ts';
 import type { TcpError } from './errors.ts';
 import type { TimeWaitFate } from './timewait.ts';
 import type { TcpConfig } from './types.ts';
@@ -36,15 +38,18 @@ const F_KEEPALIVE = 1 << 17;
 class Rare {
   rcvUp: number = 0;
   sndUp: number = 0;
-  keepAliveAt: number = Infinity;
+  /** Stored as deadline.ts packs it. */
+  keepAliveAt: number = NO_DEADLINE;
   keepAliveProbes: number = 0;
   keepAliveIdleMs: number;
   keepAliveIntervalMs: number;
   keepAliveCount: number;
-  persistAt: number = Infinity;
+  /** Stored as deadline.ts packs it. */
+  persistAt: number = NO_DEADLINE;
   persistBackoff: number = 0;
   probesOut: number = 0;
-  timeWaitAt: number = Infinity;
+  /** Stored as deadline.ts packs it. */
+  timeWaitAt: number = NO_DEADLINE;
   timeWaitFate: TimeWaitFate | null = null;
   synData: Uint8Array | null = null;
   synDataLen: number = 0;
@@ -91,6 +96,10 @@ export class Tcb {
   #rttSeq = 0;
   #cwndUsageSeq = 0;
   #finSeq = 0;
+  // Timer deadlines, packed (deadline.ts): small integers, not boxed numbers.
+  #rexmitAt = NO_DEADLINE;
+  #lossAt = NO_DEADLINE;
+  #delAckAt = NO_DEADLINE;
 
   constructor(readonly cfg: TcpConfig) {}
 
@@ -98,6 +107,33 @@ export class Tcb {
   private rare(): Rare {
     if (this.#rare === null) this.#rare = new Rare(this.cfg);
     return this.#rare;
+  }
+
+  /** When the retransmission timer fires. */
+  get rexmitAt(): number {
+    return unpackDeadline(this.#rexmitAt);
+  }
+
+  set rexmitAt(v: number) {
+    this.#rexmitAt = packDeadline(v);
+  }
+
+  /** @internal The RACK reordering timer or the tail-loss-probe timer (recovery.ts). */
+  get lossAt(): number {
+    return unpackDeadline(this.#lossAt);
+  }
+
+  set lossAt(v: number) {
+    this.#lossAt = packDeadline(v);
+  }
+
+  /** When the delayed ACK is due. */
+  get delAckAt(): number {
+    return unpackDeadline(this.#delAckAt);
+  }
+
+  set delAckAt(v: number) {
+    this.#delAckAt = packDeadline(v);
   }
 
   /** Initial send sequence number. */
@@ -419,12 +455,12 @@ export class Tcb {
 
   /** When the next keep-alive probe is due. */
   get keepAliveAt(): number {
-    return this.#rare === null ? Infinity : this.#rare.keepAliveAt;
+    return this.#rare === null ? Infinity : unpackDeadline(this.#rare.keepAliveAt);
   }
 
   set keepAliveAt(v: number) {
-    if (this.#rare !== null) this.#rare.keepAliveAt = v;
-    else if (v !== Infinity) this.rare().keepAliveAt = v;
+    if (this.#rare !== null) this.#rare.keepAliveAt = packDeadline(v);
+    else if (v !== Infinity) this.rare().keepAliveAt = packDeadline(v);
   }
 
   /** @internal Keep-alive probes sent without an answer. */
@@ -469,12 +505,12 @@ export class Tcb {
 
   /** When the next zero-window probe is due. */
   get persistAt(): number {
-    return this.#rare === null ? Infinity : this.#rare.persistAt;
+    return this.#rare === null ? Infinity : unpackDeadline(this.#rare.persistAt);
   }
 
   set persistAt(v: number) {
-    if (this.#rare !== null) this.#rare.persistAt = v;
-    else if (v !== Infinity) this.rare().persistAt = v;
+    if (this.#rare !== null) this.#rare.persistAt = packDeadline(v);
+    else if (v !== Infinity) this.rare().persistAt = packDeadline(v);
   }
 
   /** @internal */
@@ -499,12 +535,12 @@ export class Tcb {
 
   /** When TIME-WAIT ends. */
   get timeWaitAt(): number {
-    return this.#rare === null ? Infinity : this.#rare.timeWaitAt;
+    return this.#rare === null ? Infinity : unpackDeadline(this.#rare.timeWaitAt);
   }
 
   set timeWaitAt(v: number) {
-    if (this.#rare !== null) this.#rare.timeWaitAt = v;
-    else if (v !== Infinity) this.rare().timeWaitAt = v;
+    if (this.#rare !== null) this.#rare.timeWaitAt = packDeadline(v);
+    else if (v !== Infinity) this.rare().timeWaitAt = packDeadline(v);
   }
 
   /**

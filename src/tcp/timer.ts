@@ -7,6 +7,7 @@ import { formatAddr } from '../wire/addr.ts';
 import { ACK } from '../wire/tcp.ts';
 import type { Connection } from './connection.ts';
 import { COUNTER } from './counters.ts';
+import { packDeadline } from './deadline.ts';
 import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
 import { enterLoss, onLossTimer, pipe, probeSent, stopLossTimer } from './recovery.ts';
@@ -239,7 +240,9 @@ export function armPersist(c: Connection, now: number): void {
 }
 
 export function updateDeadline(c: Connection): void {
-  const d = Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt, c.delAckAt, c.lossAt);
+  const d = packDeadline(
+    Math.min(c.rexmitAt, c.persistAt, c.timeWaitAt, c.keepAliveAt, c.delAckAt, c.lossAt),
+  );
   if (d !== c.deadline) {
     c.deadline = d;
     c.host.timerChanged(c);

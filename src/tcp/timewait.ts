@@ -70,10 +70,10 @@ export class TimeWaitRecord implements Endpoints, TimeWaitFate {
   ) {
     this.fate = fate ?? this;
     this.ports = (localPort << 16) | remotePort;
-    // A whole millisecond (up to 1 ms late): a small integer to V8, where a
-    // fraction would be a heap number of its own, one more object for the
-    // young collector to copy for each of the records a busy server keeps.
-    this.deadline = Math.ceil(c.timeWaitAt);
+    // A whole millisecond, as every deadline (deadline.ts): a small integer to
+    // V8, where a fraction would be a heap number of its own, one more object
+    // for the young collector to copy for each of the records a busy server keeps.
+    this.deadline = c.timeWaitAt;
     this.fill(c);
   }
 

@@ -503,3 +503,16 @@ describe('deferOutput: what the application writes in one turn leaves as one bur
     ).toThrow(/deferOutput must be a function/);
   });
 });
+
+describe('timers on whole milliseconds (src/tcp/deadline.ts)', () => {
+  it('a SYN sent at a fraction of a millisecond is sent again at the next whole one after its RTO', () => {
+    const clock = new VirtualClock(10.3);
+    const a = new Stack({ name: 'a', addresses: ['198.18.0.1'], clock, random: seededRandom(1) });
+    const sent: number[] = [];
+    a.attach({ onPacket: null, send: () => void sent.push(clock.now()) });
+    a.connect({ host: '198.18.0.2', port: 80 }).on('error', () => {});
+    clock.run(2000);
+    // RFC 6298's initial RTO of 1 s: 1010.3 ms, rounded up (deadline.ts), as the connection keeps it.
+    expect(sent.slice(0, 2)).toEqual([10.3, 1011]);
+  });
+});

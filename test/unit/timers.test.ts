@@ -2,17 +2,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { realClock } from '../../src/stack/clock.ts';
 import { TimerQueue } from '../../src/stack/timers.ts';
+import { NO_DEADLINE } from '../../src/tcp/deadline.ts';
 
 interface Owner {
   name: number;
   deadline: number;
-  heapAt: number;
-  heapIndex?: number;
+  heapIndex: number;
 }
 
 type Internals = { at: number[]; items: Owner[] };
 
-const INF = Number.POSITIVE_INFINITY;
+// Deadlines are packed (deadline.ts): whole milliseconds, NO_DEADLINE for none.
+const NONE = NO_DEADLINE;
 
 // Enough owners for heaps several levels deep (an entry taken out of the
 // middle may have to move its replacement up), deadlines from a range small
@@ -24,7 +25,7 @@ const op = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('set' as const),
       who: fc.integer({ min: 0, max: OWNERS - 1 }),
-      at: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.constant(INF)),
+      at: fc.oneof(fc.integer({ min: 0, max: 200 }), fc.constant(NONE)),
     }),
   },
   {
@@ -47,13 +48,14 @@ const op = fc.oneof(
 function violation({ at, items }: Internals, owners: Owner[]): string | undefined {
   for (let i = 1; i < at.length; i++)
     if (at[(i - 1) >> 1] > at[i]) return `entry ${i} earlier than its parent`;
-  const live = new Set(items.filter((x, i) => at[i] === x.heapAt));
+  for (let i = 0; i < items.length; i++)
+    if (items[i].heapIndex !== i) return `entry ${i} is not at its owner's heapIndex`;
   for (const t of owners) {
-    if (t.deadline !== INF && !live.has(t)) return `owner ${t.name} has a deadline and no entry`;
-    if (t.deadline < t.heapAt) return `owner ${t.name}'s entry is after its deadline`;
-    const i = t.heapIndex ?? -1;
-    if (i >= 0 && (items[i] !== t || at[i] !== t.heapAt))
-      return `owner ${t.name}'s heapIndex is not its live entry`;
+    const i = t.heapIndex;
+    if (t.deadline !== NONE && i < 0) return `owner ${t.name} has a deadline and no entry`;
+    if (i >= 0 && items[i] !== t) return `owner ${t.name}'s heapIndex names another entry`;
+    if (t.deadline !== NONE && i >= 0 && at[i] > t.deadline)
+      return `owner ${t.name}'s entry is after its deadline`;
   }
   return undefined;
 }
@@ -64,43 +66,43 @@ describe('TimerQueue', () => {
       fc.property(fc.array(op, { minLength: 50, maxLength: 400 }), (ops) => {
         const owners: Owner[] = Array.from({ length: OWNERS }, (_, name) => ({
           name,
-          deadline: INF,
-          heapAt: INF,
+          deadline: NONE,
+          heapIndex: -1,
         }));
         let fired: number[] = [];
         // An owner that fires is done until it is set again (as a connection's timer).
         const q = new TimerQueue<Owner>((t, now) => {
           expect(t.deadline).toBeLessThanOrEqual(now);
           fired.push(t.name);
-          t.deadline = INF;
+          t.deadline = NONE;
         });
         const heap = q as unknown as Internals;
         let now = 0;
         for (const o of ops) {
           if (o.kind === 'set') {
             // A deadline is never set in the past; the stack's clock only moves on.
-            owners[o.who].deadline = Math.max(o.at, now + 1);
+            owners[o.who].deadline = o.at === NONE ? NONE : Math.max(o.at, now + 1);
             q.update(owners[o.who]);
           } else if (o.kind === 'forget') {
             // As the stack does for a connection that closed: no deadline, no entry.
-            owners[o.who].deadline = INF;
+            owners[o.who].deadline = NONE;
             q.forget(owners[o.who]);
           } else {
             now += o.by;
             fired = [];
             q.run(now);
-            const due = owners.filter((t) => t.deadline !== INF && t.deadline <= now);
+            const due = owners.filter((t) => t.deadline !== NONE && t.deadline <= now);
             expect(due).toEqual([]);
             // Each owner fired at most once, and only one whose time had come.
             expect(new Set(fired).size).toBe(fired.length);
           }
           // The heap's order holds, every owner with a deadline has an entry at
-          // or before it, and every heapIndex names its owner's live entry.
+          // or before it, and every entry sits at its owner's heapIndex.
           const broken = violation(heap, owners);
           if (broken) expect.fail(`${broken} after ${JSON.stringify(o)}`);
         }
         // Whatever is still set fires once its time comes, and nothing else does.
-        const pending = owners.filter((t) => t.deadline !== INF).map((t) => t.name);
+        const pending = owners.filter((t) => t.deadline !== NONE).map((t) => t.name);
         fired = [];
         q.run(now + 1000);
         expect(fired.sort((a, b) => a - b)).toEqual(pending);
@@ -115,7 +117,7 @@ describe('TimerQueue', () => {
     const owners: Owner[] = Array.from({ length: 50 }, (_, name) => ({
       name,
       deadline: 100 + name,
-      heapAt: INF,
+      heapIndex: -1,
     }));
     for (const t of owners) q.update(t);
     for (const t of owners) {
@@ -124,7 +126,7 @@ describe('TimerQueue', () => {
     }
     expect(heap.at.length).toBe(50);
     for (const t of owners.slice(0, 40)) {
-      t.deadline = INF;
+      t.deadline = NONE;
       expect(q.forget(t)).toBe(true);
       expect(q.forget(t)).toBe(false);
     }
