@@ -548,11 +548,14 @@ export class Stack implements ConnectionHost, ListenerHost {
         packet: verified ? withTcpChecksum(packet) : packet,
       });
     }
+    // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN that cannot belong to the old
+    // connection may reopen the 4-tuple from TIME-WAIT; the new connection's
+    // ISS is then chosen above the old one's sequence space.
+    let reopens: number | undefined;
     if (conn && conn.state === State.TimeWait && conn.timeWaitAcceptsSyn(seg)) {
-      // RFC 1122 §4.2.2.13 / RFC 6191: a new SYN that cannot belong to the old
-      // connection may reopen the 4-tuple from TIME-WAIT.
       const l = this.findListener(dst, seg.dstPort);
       if (l) {
+        reopens = conn.sndNxt;
         conn.abort(now);
         conn = undefined;
       }
@@ -569,7 +572,7 @@ export class Stack implements ConnectionHost, ListenerHost {
     }
     const l = this.findListener(dst, seg.dstPort);
     if (l) {
-      l.onSegment(src, dst, seg, now);
+      l.onSegment(src, dst, seg, now, reopens);
       return;
     }
     // Nothing matches: RST unless it is an RST (RFC 9293 §3.10.7.1).

@@ -463,15 +463,22 @@ export class Connection extends Tcb implements Endpoints {
    * TIME-WAIT? Only a plain SYN, and only if it cannot belong to the old
    * connection: a timestamp newer than TS.Recent when the old connection used
    * timestamps and the SYN carries one, else a sequence number above RCV.NXT.
+   * Linux (profile.timeWaitSynSeqOrTs) takes either, unless PAWS rejects the
+   * SYN's timestamp as older.
    */
   timeWaitAcceptsSyn(seg: Segment): boolean {
     if (this.state !== State.TimeWait) return false;
     if ((seg.flags & (SYN | ACK | RST | FIN)) !== SYN) return false;
+    const above = seqGt(seg.seq, this.rcvNxt);
     if (this.tsOk) {
       const ts = findTimestamp(seg);
-      if (ts && ts.kind === 'ts') return seqGt(ts.val, this.tsRecent);
+      if (ts && ts.kind === 'ts') {
+        if (!this.cfg.profile.timeWaitSynSeqOrTs) return seqGt(ts.val, this.tsRecent);
+        if (seqLt(ts.val, this.tsRecent)) return false;
+        return above || seqGt(ts.val, this.tsRecent);
+      }
     }
-    return seqGt(seg.seq, this.rcvNxt);
+    return above;
   }
 
   /**

@@ -237,8 +237,12 @@ export class Listener {
     this.acceptQueueLimit = b + 1;
   }
 
-  /** RFC 9293 §3.10.7.2 (LISTEN), with SYN-RECEIVED handled on the half-open records. */
-  onSegment(src: IpAddr, dst: IpAddr, seg: Segment, now: number): void {
+  /**
+   * RFC 9293 §3.10.7.2 (LISTEN), with SYN-RECEIVED handled on the half-open
+   * records. `reopens`: the SND.NXT of the connection in TIME-WAIT this SYN
+   * takes the 4-tuple from.
+   */
+  onSegment(src: IpAddr, dst: IpAddr, seg: Segment, now: number, reopens?: number): void {
     const h = this.synQueue.get(dst, seg.dstPort, src, seg.srcPort);
     if (h) {
       this.halfOpenSegment(h, seg, now);
@@ -303,7 +307,14 @@ export class Listener {
       return;
     }
     const id = this.host.nextId();
-    const iss = this.host.isn(dst, seg.dstPort, src, seg.srcPort, now);
+    // RFC 1122 §4.2.2.13 (1): a connection reopened from TIME-WAIT starts above
+    // every sequence number the old one used. The clock-driven ISN need not
+    // (the old one may have sent faster than it ticks): Linux's choice, old
+    // SND.NXT + 65537, a whole unscaled window past it (tcp_timewait_state_process).
+    const iss =
+      reopens === undefined
+        ? this.host.isn(dst, seg.dstPort, src, seg.srcPort, now)
+        : seqAdd(reopens, 65537);
     const rec = this.record(
       id,
       src,

@@ -296,8 +296,14 @@ function swsThreshold(c: Connection): number {
  */
 export function advertise(c: Connection): number {
   const shift = c.rcvWndScale;
-  const free = rcvFree(c);
   const promised = rcvWindow(c);
+  // Once its TIME-WAIT is a record (timewait.ts), a connection answers with the
+  // window it last advertised (Linux's tw_rcv_wnd, FreeBSD's last_win):
+  // nothing more will arrive, and the record keeps that window, not the
+  // buffer it was made from.
+  if (c.state === State.TimeWait && c.timeWaitFate !== null)
+    return Math.min(0xffff, promised >>> shift);
+  const free = rcvFree(c);
   // FreeBSD (tcp_output) offers all the free space, never less than already promised,
   // and keeps receiver SWS avoidance to when it sends a window update; otherwise the
   // edge moves only by the SWS threshold (MUST-39).

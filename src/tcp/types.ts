@@ -126,6 +126,13 @@ export interface Profile {
    * mod_timer_pending to now + the record's current timeout).
    */
   synAckTimerRestart?: boolean;
+  /**
+   * A SYN reopens a connection in TIME-WAIT when its sequence number is above
+   * RCV.NXT or its timestamp is newer, unless PAWS rejects it as older
+   * (Linux's tcp_timewait_state_process); by default, RFC 6191: when both
+   * ends use timestamps, a newer timestamp alone decides.
+   */
+  timeWaitSynSeqOrTs?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -263,6 +270,7 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     synQueuePlusOne: true,
     minRtoAsGranularity: true,
     synAckTimerRestart: true,
+    timeWaitSynSeqOrTs: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.
