@@ -516,7 +516,9 @@ export class Connection extends Tcb implements Endpoints {
       // A pure ACK at RCV.NXT reordered behind a newer one is let through, as
       // Linux's tcp_disordered_ack does: it carries nothing PAWS protects.
       const pureAck = payload.length === 0 && (f & (SYN | FIN | RST)) === 0 && seq === this.rcvNxt;
-      if (ts && !(f & RST) && !pureAck && seqLt(ts.val, this.tsRecent)) {
+      // Linux (profile.pawsWindow) lets through a timestamp up to one tick older.
+      const win = this.cfg.profile.pawsWindow ?? 0;
+      if (ts && !(f & RST) && !pureAck && seqLt(seqAdd(ts.val, win), this.tsRecent)) {
         if (!invalidAckLimited(this, seg, now)) sendAck(this, now, 'dup-ack');
         this.host.drop(this, seg, 'paws', now);
         return;

@@ -314,9 +314,10 @@ export function advertise(c: Connection): number {
       : promised;
   const limit = free + (1 << shift) - 1;
   // FreeBSD shifts the free space down; otherwise round up while the rounded edge stays
-  // within the buffer (below).
+  // within the buffer (below), or, in Linux, whenever the offer stands.
   let field = c.cfg.profile.bsdBuffers ? wnd >>> shift : (wnd + (1 << shift) - 1) >>> shift;
-  if (field << shift > limit) field = limit >>> shift;
+  if (field << shift > limit && !(wnd === promised && c.cfg.profile.neverShrinkWindow))
+    field = limit >>> shift;
   if (field > 0xffff) field = 0xffff;
   const edge = seqAdd(c.rcvNxt, field << shift);
   if (seqGt(edge, c.rcvAdv)) c.rcvAdv = edge;

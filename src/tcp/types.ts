@@ -133,6 +133,18 @@ export interface Profile {
    * ends use timestamps, a newer timestamp alone decides.
    */
   timeWaitSynSeqOrTs?: boolean;
+  /**
+   * PAWS on a synchronized connection rejects a timestamp only if it is
+   * more than this many ticks older than TS.Recent (Linux's TCP_PAWS_WINDOW,
+   * 1, in tcp_paws_discard; RFC 7323 §5.3: any older one, 0).
+   */
+  pawsWindow?: number;
+  /**
+   * The receive window never shrinks: when the free space is less than what
+   * was offered, the offer stands, rounded up to the window scale (Linux's
+   * tcp_select_window); by default the rounded edge stays within the buffer.
+   */
+  neverShrinkWindow?: boolean;
   /** Data arriving with a FIN is acknowledged after the ACK delay, as Linux's pingpong mode (tcp_fin). */
   finPingpong?: boolean;
   /** A SYN cookie's SYN,ACK offers window scale and SACK only when timestamps can carry them (Linux). */
@@ -271,6 +283,8 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
     minRtoAsGranularity: true,
     synAckTimerRestart: true,
     timeWaitSynSeqOrTs: true,
+    pawsWindow: 1,
+    neverShrinkWindow: true,
     defaults: {
       // net.ipv4.tcp_syn_linear_timeouts (Linux 6.x): the first 4 SYN retransmissions
       // wait 1 s each before the backoff doubles; connect() fails after 11 s.
