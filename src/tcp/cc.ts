@@ -180,7 +180,7 @@ export function initialWindow(mss: number): number {
 export function afterIdle(c: Connection, idle: number, now: number): void {
   const s = c.rec?.cc;
   if (s && s.epoch >= 0) s.epoch += c.cfg.profile.linuxCubic ? Math.floor(idle / 4) : idle;
-  const rto = c.rto.rto;
+  const rto = c.rto;
   if (idle <= rto) return;
   const restart = Math.min(initialWindow(c.sndMss), c.cwnd);
   if (c.cfg.profile.idleHalving) {
@@ -290,7 +290,7 @@ function cubicLinux(c: Connection, s: CcState, delivered: number, now: number): 
         s.origin = s.wMax;
       }
     }
-    const delayMs = Number.isFinite(c.minRtt) ? c.minRtt : c.rto.srtt;
+    const delayMs = Number.isFinite(c.minRtt) ? c.minRtt : c.srtt;
     const t = Math.floor(((jiffies - s.epoch + Math.ceil(delayMs / 4)) * 1024) / 250);
     const offs = Math.abs(t - s.k);
     const delta = Math.floor((410 * offs * offs * offs) / 2 ** 40);
@@ -338,7 +338,7 @@ function cubicAvoid(c: Connection, s: CcState, acked: number, now: number): void
     }
     s.wEst = cw;
   }
-  const rtt = (Number.isFinite(c.minRtt) ? c.minRtt : c.rto.srtt) / 1000;
+  const rtt = (Number.isFinite(c.minRtt) ? c.minRtt : c.srtt) / 1000;
   const t = (now - s.epoch) / 1000 + rtt;
   let target = s.origin + C * (t - s.k) ** 3;
   // §4.4: at most 1.5 times the window per RTT; never shrink in avoidance.

@@ -44,7 +44,6 @@ import {
   urgentPending,
 } from './rcv.ts';
 import { pipe, Recovery } from './recovery.ts';
-import { RtoEstimator } from './rto.ts';
 import type { SentQueue } from './sent.ts';
 import {
   segmentAcceptable,
@@ -214,8 +213,6 @@ export class Connection extends Tcb implements Endpoints {
   dupAcks = 0;
   /** As Linux's tcpi_ca_state: 0 open, 1 disorder (SACKs or duplicate ACKs seen), 3 recovery, 4 loss (after an RTO). */
   caState = 0;
-  /** Smallest RTT measured, ms (RACK's min_RTT; CUBIC's RTT). */
-  minRtt = Infinity;
   /** @internal The segments in flight; null when nothing is. */
   sent: SentQueue | null = null;
   /** @internal What loss recovery remembers, made at the first sign of loss. */
@@ -227,7 +224,6 @@ export class Connection extends Tcb implements Endpoints {
   lastSentAt = -1;
   /** @internal */ lossTimer = 0;
 
-  readonly rto: RtoEstimator;
   /** @internal When the segment being timed left; in SYN-SENT, when the first SYN did. */
   rttStart = 0;
   synRetransmits = 0;
@@ -279,12 +275,6 @@ export class Connection extends Tcb implements Endpoints {
     this.remotePort = ends.remotePort;
     this.noDelay = cfg.noDelay;
     this.keepAlive = cfg.keepAlive;
-    this.rto = new RtoEstimator(
-      cfg.initialRto,
-      cfg.minRto,
-      cfg.maxRto,
-      cfg.profile.minRtoAsGranularity ? cfg.minRto : 1,
-    );
     this.rcvMss = Math.min(cfg.mss, 536);
     this.rcvBuf = cfg.rcvBuf;
     this.sndBuf = cfg.sndBuf;

@@ -20,6 +20,7 @@ import {
   withFastOpen,
 } from './options.ts';
 import { enqueue, processText } from './rcv.ts';
+import { rtoAfterSynTimeout, rttSample } from './rto.ts';
 import { seqAdd, seqDiff, seqGt, seqLe } from './seq.ts';
 import { sendAck, sendReset } from './snd.ts';
 import { armKeepAlive, armRexmit, sampleRtt, stopRexmit } from './timer.ts';
@@ -56,7 +57,7 @@ export function openActive(
   c.host.count(COUNTER['active-opens']);
   c.setState(State.SynSent, now);
   sendSyn(c, now, 'syn');
-  armRexmit(c, now, c.rto.rto);
+  armRexmit(c, now, c.rto);
 }
 
 /** Passive OPEN completed by a listener: the connection starts ESTABLISHED. */
@@ -73,8 +74,8 @@ export function openFromHandshake(
   c.maxSndWnd = c.sndWnd;
   c.sndWl1 = c.rcvNxt;
   c.sndWl2 = c.sndUna;
-  if (h.retransmits > 0) c.rto.resetAfterSynTimeout();
-  else if (h.timedSentAt >= 0 && c.cfg.profile.synAckRtt) c.rto.sample(now - h.timedSentAt);
+  if (h.retransmits > 0) rtoAfterSynTimeout(c);
+  else if (h.timedSentAt >= 0 && c.cfg.profile.synAckRtt) rttSample(c, now - h.timedSentAt);
   c.host.count(COUNTER['passive-opens']);
   c.state = State.SynReceived; // the listener's half-open record already reported LISTEN → SYN-RECEIVED
   enterEstablished(c, now);
@@ -138,7 +139,7 @@ export function openFastOpen(
   c.host.deliver(c, EV_ESTABLISHED, now);
   c.fastOpened = true;
   sendSyn(c, now, 'syn-ack');
-  armRexmit(c, now, c.rto.rto);
+  armRexmit(c, now, c.rto);
 }
 
 /** NOT TCP (the simulator's two-way listener): take the SYN's data now and answer SYN,ACK. */
@@ -228,7 +229,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
     }
     sampleRtt(c, seg.ack, now);
     stopRexmit(c, now);
-    if (c.synRetransmits > 0) c.rto.resetAfterSynTimeout();
+    if (c.synRetransmits > 0) rtoAfterSynTimeout(c);
     // Our SYN offered this window (unscaled); it is the edge the peer may fill.
     c.rcvAdv = seqAdd(
       c.rcvNxt,
@@ -259,7 +260,7 @@ export function arriveSynSent(c: Connection, seg: Segment, now: number): void {
   if (seg.payload.length > 0 && !c.cfg.profile.linuxQuirks) c.synData = seg.payload.slice();
   c.setState(State.SynReceived, now, 'simultaneous open');
   sendSyn(c, now, 'syn-ack');
-  armRexmit(c, now, c.rto.rto);
+  armRexmit(c, now, c.rto);
 }
 
 export function enterEstablished(c: Connection, now: number): void {

@@ -71,7 +71,7 @@ function growRcvBuf(c: Connection, n: number, now: number): void {
     c.tune = t;
   }
   t.copied += n;
-  const period = c.rto.hasSample ? Math.max(1, c.rto.srtt) : TUNE_PERIOD_NO_RTT;
+  const period = c.rttSampled ? Math.max(1, c.srtt) : TUNE_PERIOD_NO_RTT;
   if (now - t.at < period) return;
   const copied = t.copied;
   t.at = now;

@@ -219,8 +219,8 @@ export function ackSent(c: Connection, ack: number, acked: number, now: number):
 /** RFC 8985 §6.2 step 4: how long to wait for reordering before a hole counts as lost. */
 function reoWnd(c: Connection, r: Recovery, s: SentQueue): number {
   if (!r.reordering && (c.caState >= CA_RECOVERY || s.sackedSegs >= DUPTHRESH)) return 0;
-  const minRtt = Number.isFinite(c.minRtt) ? c.minRtt : c.rto.srtt;
-  return Math.min((r.reoMult * minRtt) / 4, c.rto.srtt);
+  const minRtt = Number.isFinite(c.minRtt) ? c.minRtt : c.srtt;
+  return Math.min((r.reoMult * minRtt) / 4, c.srtt);
 }
 
 /** RFC 8985 §6.2 step 5: marks lost what was sent before the last delivered segment, a window ago. */
@@ -467,9 +467,9 @@ export function armLossProbe(c: Connection, now: number): void {
     return;
   }
   if (c.rec && c.rec.tlpEnd !== -1) return;
-  if (!c.rto.hasSample) return;
+  if (!c.rttSampled) return;
   const flight = seqDiff(c.sndMax, c.sndUna);
-  const pto = 2 * c.rto.srtt + (flight <= c.sndMss ? WC_DEL_ACK : PTO_FLOOR);
+  const pto = 2 * c.srtt + (flight <= c.sndMss ? WC_DEL_ACK : PTO_FLOOR);
   // The RTO does the job when it would come first.
   if (now + pto >= c.rexmitAt) {
     if (c.lossTimer === LOSS_TIMER_TLP) stopLossTimer(c, now);

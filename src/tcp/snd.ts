@@ -107,8 +107,8 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
       // The ACK stopped at data the peer had SACKed: it reneged (RFC 2018 §8). The
       // timer fires soon (half an SRTT, at least 10 ms, as Linux's
       // tcp_check_sack_reneging) and the timeout forgets the SACK marks.
-      armRexmit(c, now, Math.max(c.rto.srtt / 2, 10), true);
-    } else armRexmit(c, now, c.rto.rto, true);
+      armRexmit(c, now, Math.max(c.srtt / 2, 10), true);
+    } else armRexmit(c, now, c.rto, true);
     // The application waits for room: the buffer grows to twice what the congestion
     // and peer's windows let fly (as Linux's tcp_sndbuf_expand), up to sndBufMax.
     if (c.writeBlocked && c.sndBuf < c.cfg.sndBufMax) {
@@ -303,7 +303,7 @@ export function retransmitRecord(c: Connection, i: number, now: number): void {
   noteRetransmit(c, s, i, now);
   c.transmit(seg, 'retransmit', now);
   // Resending the oldest segment restarts its timer (as Linux and FreeBSD do on a fast retransmit).
-  armRexmit(c, now, c.rto.rto, i === 0);
+  armRexmit(c, now, c.rto, i === 0);
 }
 
 /**
@@ -312,7 +312,7 @@ export function retransmitRecord(c: Connection, i: number, now: number): void {
  * at least 2, at most 64 KiB.
  */
 function gsoChunk(c: Connection): number {
-  const srttS = Math.max(c.rto.srtt, 0.001) / 1000;
+  const srttS = Math.max(c.srtt, 0.001) / 1000;
   const segs = (c.cwnd < c.ssthresh ? 2 : 1.2) * (c.cwnd / c.sndMss);
   return Math.max(2, Math.min(Math.floor(segs / srttS / 1024), Math.floor(65536 / c.sndMss)));
 }
@@ -384,7 +384,7 @@ function sendData(
     c.rttStart = now;
   }
   c.sndMax = seqMax(c.sndMax, c.sndNxt);
-  if (c.rexmitAt === Infinity) armRexmit(c, now, c.rto.rto);
+  if (c.rexmitAt === Infinity) armRexmit(c, now, c.rto);
 }
 
 /** Sends the first unacknowledged segment again (after an RTO or the third duplicate ACK). */

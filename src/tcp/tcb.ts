@@ -3,7 +3,8 @@
 // bytes a slot, 16 more for every number that is not a small integer). So:
 // sequence numbers are stored as signed 32-bit integers (small integers to
 // V8) and read back unsigned; the booleans share one integer of bits; timer
-// deadlines are whole milliseconds (deadline.ts); and the state most
+// deadlines are whole milliseconds (deadline.ts) and round-trip estimates
+// whole microseconds (rto.ts), read back in milliseconds; and the state most
 // connections never touch (urgent data, keep-alive, the persist timer, Fast
 // Open, TIME-WAIT, per-connection IP options, ...) lives in a `Rare` record
 // made the first time one of its fields leaves its default.
@@ -33,6 +34,7 @@ const F_SYNDATAACKED = 1 << 14;
 const F_RCVUPVALID = 1 << 15;
 const F_SNDUPVALID = 1 << 16;
 const F_KEEPALIVE = 1 << 17;
+const F_RTTSAMPLED = 1 << 18;
 
 /** The rarely used part of a TCB (see the top of this file). */
 class Rare {
@@ -100,8 +102,60 @@ export class Tcb {
   #rexmitAt = NO_DEADLINE;
   #lossAt = NO_DEADLINE;
   #delAckAt = NO_DEADLINE;
+  // RFC 6298's estimator (rto.ts) in whole microseconds: small integers.
+  #srttUs = 0;
+  #rttvarUs = 0;
+  #rtoUs: number;
+  #minRttUs = -1;
 
-  constructor(readonly cfg: TcpConfig) {}
+  constructor(readonly cfg: TcpConfig) {
+    this.#rtoUs = Math.round(cfg.initialRto * 1000);
+  }
+
+  /** SRTT (ms), RFC 6298. */
+  get srtt(): number {
+    return this.#srttUs / 1000;
+  }
+
+  set srtt(v: number) {
+    this.#srttUs = Math.round(v * 1000);
+  }
+
+  /** RTTVAR (ms), RFC 6298. */
+  get rttvar(): number {
+    return this.#rttvarUs / 1000;
+  }
+
+  set rttvar(v: number) {
+    this.#rttvarUs = Math.round(v * 1000);
+  }
+
+  /** The retransmission timeout (ms), RFC 6298. */
+  get rto(): number {
+    return this.#rtoUs / 1000;
+  }
+
+  set rto(v: number) {
+    this.#rtoUs = Math.round(v * 1000);
+  }
+
+  /** Smallest RTT measured (ms; +Infinity: none yet): RACK's min_RTT, CUBIC's RTT. */
+  get minRtt(): number {
+    return this.#minRttUs < 0 ? Infinity : this.#minRttUs / 1000;
+  }
+
+  set minRtt(v: number) {
+    this.#minRttUs = v === Infinity ? -1 : Math.round(v * 1000);
+  }
+
+  /** A round trip has been timed (SRTT and RTTVAR hold a sample). */
+  get rttSampled(): boolean {
+    return (this.#bits & F_RTTSAMPLED) !== 0;
+  }
+
+  set rttSampled(v: boolean) {
+    this.#bits = v ? this.#bits | F_RTTSAMPLED : this.#bits & ~F_RTTSAMPLED;
+  }
 
   /** @internal The rarely used fields, made on first use. */
   private rare(): Rare {

@@ -11,6 +11,7 @@ import { packDeadline } from './deadline.ts';
 import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
 import { enterLoss, onLossTimer, pipe, probeSent, stopLossTimer } from './recovery.ts';
+import { rtoBackoff, rttSample } from './rto.ts';
 import { SACKED } from './sent.ts';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq.ts';
 import {
@@ -101,11 +102,11 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     if (c.synRetransmits === c.r1) reachedR1(c, now);
     c.rttTiming = false;
     // Linux backs off only after tcp_syn_linear_timeouts retransmissions of a SYN.
-    if (st !== State.SynSent || c.synRetransmits > c.cfg.synLinearTimeouts) c.rto.backoff();
+    if (st !== State.SynSent || c.synRetransmits > c.cfg.synLinearTimeouts) rtoBackoff(c);
     c.host.count(COUNTER.retransmits);
     // The same ISS every time (RFC 9293 §3.8.1).
     sendSyn(c, now, st === State.SynSent ? 'syn' : 'syn-ack');
-    armRexmit(c, now, c.rto.rto);
+    armRexmit(c, now, c.rto);
     return;
   }
   if (!seqLt(c.sndUna, c.sndMax)) return;
@@ -116,13 +117,13 @@ function onRetransmitTimeout(c: Connection, now: number): void {
   }
   c.retransmits++;
   if (c.retransmits === c.r1) reachedR1(c, now);
-  c.rto.backoff();
+  rtoBackoff(c);
   // RFC 5681 §3.1, RFC 6675 §5.1: the window restarts at one segment, everything
   // not SACKed counts as lost and goes again as slow start allows (recovery.ts).
   c.dupAcks = 0;
   enterLoss(c, now);
   retransmitOne(c, now);
-  armRexmit(c, now, c.rto.rto, true);
+  armRexmit(c, now, c.rto, true);
 }
 
 /** R1 (RFC 9293 §3.8.3, MUST-20, SHLD-9): tell the application, and keep trying until R2. */
@@ -188,7 +189,7 @@ export function sampleRtt(c: Connection, ack: number, now: number): void {
 }
 
 function takeSample(c: Connection, r: number): void {
-  c.rto.sample(r);
+  rttSample(c, r);
   if (r < c.minRtt) c.minRtt = r;
 }
 
@@ -215,7 +216,7 @@ function sendProbe(c: Connection, now: number): void {
   }
   probeSent(c, !fresh);
   stopLossTimer(c, now);
-  armRexmit(c, now, c.rto.rto, true);
+  armRexmit(c, now, c.rto, true);
 }
 
 export function armRexmit(c: Connection, now: number, after: number, restart = false): void {
@@ -233,7 +234,7 @@ export function stopRexmit(c: Connection, now: number): void {
 }
 
 export function armPersist(c: Connection, now: number): void {
-  const after = Math.min(MAX_PERSIST, Math.max(c.rto.rto, 200) * 2 ** c.persistBackoff);
+  const after = Math.min(MAX_PERSIST, Math.max(c.rto, 200) * 2 ** c.persistBackoff);
   c.persistAt = now + after;
   c.timer('persist', 'armed', now, c.persistAt);
   updateDeadline(c);

@@ -301,9 +301,9 @@ describe('an RTT sample from the SYN,ACK, only when it made a round trip', () =>
       );
       const peer = l.accept();
       expect(peer?.state).toBe('ESTABLISHED');
-      const rto = peer!.conn.rto;
-      expect(rto.hasSample).toBe(sampled);
-      if (sampled) expect(rto.srtt).toBe(40);
+      const conn = peer!.conn;
+      expect(conn.rttSampled).toBe(sampled);
+      if (sampled) expect(conn.srtt).toBe(40);
     });
   }
 });

@@ -1347,7 +1347,7 @@ function tcpInfo(c: Connection, field: string, line: number): number {
     case 'tcpi_rcv_wscale':
       return c.rcvWndScale;
     case 'tcpi_rto':
-      return Math.round(c.rto.rto * 1000);
+      return Math.round(c.rto * 1000);
     case 'tcpi_retransmits':
       return c.state === State.SynSent || c.state === State.SynReceived
         ? c.synRetransmits
@@ -1375,9 +1375,9 @@ function tcpInfo(c: Connection, field: string, line: number): number {
       return Math.ceil(((c.sndMax - c.sndUna) >>> 0) / c.sndMss);
     case 'tcpi_rtt':
       // Smoothed RTT and its variation in microseconds, as Linux reports them.
-      return Math.round(c.rto.srtt * 1000);
+      return Math.round(c.srtt * 1000);
     case 'tcpi_rttvar':
-      return Math.round(c.rto.rttvar * 1000);
+      return Math.round(c.rttvar * 1000);
     case 'tcpi_sacked':
       // Segments SACKed, segments marked lost, retransmissions in flight (Linux's *_out counters).
       return c.sent ? c.sent.sackedSegs : 0;
