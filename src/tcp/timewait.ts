@@ -2,7 +2,7 @@
 // only remembers its 4-tuple, its sequence numbers and timestamps for up to
 // 2×MSL; the application is done with it. Between batches of packets the host
 // swaps the full connection for this record (about 190 bytes, a connection's
-// about 900), and swaps it back for the rare segment that arrives during
+// about 730), and swaps it back for the rare segment that arrives during
 // TIME-WAIT, or when its turn comes in the host's TimeWaitQueue — so every
 // rule of TIME-WAIT stays in one place, the connection's own code.
 
