@@ -183,6 +183,36 @@ ${head}#if defined(LINUX) && !defined(OLD_KERNEL)
   });
 });
 
+describe('--mtu, as packetdrill and the kernel selftests use it', () => {
+  // Scripts written for IPv4 expect <mss 1460>; over IPv6 the MSS is 1440 at
+  // MTU 1500. Linux's selftests run them over IPv6 with --mtu=1520.
+  const v4 = [
+    'handshake/passive-open-linux.pkt',
+    'handshake/active-open.pkt',
+    'data/in-order-data-acked.pkt',
+  ];
+  it('IPv4 scripts pass over IPv6 with an MTU of 1520, and not with 1500', () => {
+    for (const f of v4) {
+      const src = readFileSync(join(root, f), 'utf8');
+      const at1520 = runScript(src, { ipVersion: 'ipv6', mtu: 1520, strictPackets: true });
+      expect(at1520.message ?? '', f).toBe('');
+      expect(at1520.mtu).toBe(1520);
+      const at1500 = runScript(src, { ipVersion: 'ipv6', strictPackets: true });
+      expect(at1500.status, f).toBe('fail');
+      expect(at1500.message).toMatch(/mss 1440/);
+    }
+  });
+
+  it("a script's own --mtu line wins over the caller's; a value out of range is refused with the range", () => {
+    const src = readFileSync(join(root, 'handshake/passive-open-linux.pkt'), 'utf8');
+    const own = runScript(`--mtu=1000\n${src}`, { mtu: 1500 });
+    expect(own.status).toBe('fail');
+    expect(own.message).toMatch(/mss 960/);
+    const bad = runScript(`--mtu=1279\n--ip_version=ipv6\n${src}`);
+    expect(bad.message).toMatch(/--mtu=1279: a whole number of bytes from 1280 to 65535/);
+  });
+});
+
 describe('outbound coalescing (packetdrill without --strict_segments)', () => {
   const script = readFileSync(join(root, 'data/coalesced-sends-match-one-line.pkt'), 'utf8');
   it('back-to-back segments match one larger expected segment; --strict_segments refuses that', () => {

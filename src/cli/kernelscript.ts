@@ -36,7 +36,12 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 let seq = 0;
 
 /** A namespace with the TUN device the kernel side of the replay talks through. */
-function withNetns<T>(v6: boolean, sysctls: [string, string][], body: (name: string) => T): T {
+function withNetns<T>(
+  v6: boolean,
+  mtu: number,
+  sysctls: [string, string][],
+  body: (name: string) => T,
+): T {
   const name = `synack-k${process.pid}-${seq++}`;
   const ip = (...a: string[]) => {
     const r = spawnSync('ip', a, { encoding: 'utf8' });
@@ -48,6 +53,8 @@ function withNetns<T>(v6: boolean, sysctls: [string, string][], body: (name: str
       spawnSync('ip', ['netns', 'exec', name, 'sysctl', '-q', '-w', `${k}=${v}`]);
     ip('-n', name, 'link', 'set', 'lo', 'up');
     ip('-n', name, 'tuntap', 'add', 'dev', 'syn0', 'mode', 'tun');
+    // The script's --mtu: the MSS the kernel announces follows the device's MTU.
+    ip('-n', name, 'link', 'set', 'syn0', 'mtu', String(mtu));
     if (v6) ip('-n', name, 'addr', 'add', '2001:2::1/64', 'dev', 'syn0', 'nodad');
     else {
       sysctl('net.ipv6.conf.syn0.disable_ipv6', '1');
@@ -116,7 +123,7 @@ export function compareWithKernel(src: string, opts: RunOptions, tolMs = 15): Ke
   const sysctls = sysctlsOf(record);
   if (typeof sysctls === 'string') return { status: 'skip', reason: sysctls };
 
-  const child = withNetns(v6, sysctls, (ns) =>
+  const child = withNetns(v6, r.mtu, sysctls, (ns) =>
     spawnSync(
       'ip',
       [

@@ -96,6 +96,10 @@ program
     'IP version for scripts that do not set --ip_version: ipv4 (default), ipv6, ipv4-mapped-ipv6 (IPv4 on the wire)',
   )
   .option(
+    '--mtu <bytes>',
+    "the link's MTU for scripts that do not set --mtu (default 1500): the MSS announced is the MTU less 40 bytes over IPv4, 60 over IPv6 (Linux's selftests run IPv4 scripts over IPv6 with --mtu 1520)",
+  )
+  .option(
     '--tolerance-usecs <n>',
     'how far from its time an outbound packet may be, for scripts that do not set --tolerance_usecs (default 4000)',
   )

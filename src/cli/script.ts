@@ -2,7 +2,7 @@
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { IP_VERSIONS, runScript } from '../sim/script/run.ts';
+import { IP_VERSIONS, type RunOptions, runScript } from '../sim/script/run.ts';
 import { profiles } from '../tcp/types.ts';
 import { compareWithKernel, kernelUnavailable } from './kernelscript.ts';
 
@@ -19,6 +19,8 @@ export interface ScriptCliOptions {
   strictPackets?: boolean;
   ipVersion?: string;
   toleranceUsecs?: string;
+  /** The link MTU for scripts that do not set --mtu. */
+  mtu?: string;
   /** Replay each run on the Linux kernel and compare (root, Linux). */
   kernel?: boolean;
 }
@@ -83,10 +85,28 @@ export function scriptCommand(
       );
     }
   }
+  let mtu: number | undefined;
+  if (opts.mtu !== undefined) {
+    mtu = Number(opts.mtu);
+    if (!/^\d+$/.test(opts.mtu) || mtu < 104 || mtu > 65535) {
+      throw new UsageError(
+        `--mtu takes a whole number of bytes from 104 to 65535 (IPv6: from 1280), got "${opts.mtu}"`,
+      );
+    }
+  }
   const files = paths.flatMap(expand);
   if (files.length === 0) throw new UsageError('no .pkt files found in the given paths');
-  const defs = defines(opts.define);
-  if (opts.kernel) return kernelCommand(files, opts, defs, toleranceUsecs, out);
+  const run: RunOptions = {
+    lenient: opts.lenient,
+    profile: opts.profile,
+    defines: defines(opts.define),
+    strictSegments: opts.strictSegments,
+    strictPackets: opts.strictPackets,
+    ipVersion: opts.ipVersion,
+    toleranceUsecs,
+    mtu,
+  };
+  if (opts.kernel) return kernelCommand(files, opts, run, out);
   let passed = 0;
   let failed = 0;
   let skipped = 0;
@@ -95,15 +115,7 @@ export function scriptCommand(
   const report: Record<string, unknown>[] = [];
   const say = opts.json ? () => {} : out;
   for (const f of files) {
-    const r = runScript(readFileSync(f, 'utf8'), {
-      lenient: opts.lenient,
-      profile: opts.profile,
-      defines: defs,
-      strictSegments: opts.strictSegments,
-      strictPackets: opts.strictPackets,
-      ipVersion: opts.ipVersion,
-      toleranceUsecs,
-    });
+    const r = runScript(readFileSync(f, 'utf8'), run);
     shell += r.skipped.length;
     for (const o of r.ignoredOptions) ignored.set(o, (ignored.get(o) ?? 0) + 1);
     const ran = r.trace.events.length > 0 || r.status === 'fail';
@@ -158,8 +170,7 @@ export function scriptCommand(
 function kernelCommand(
   files: string[],
   opts: ScriptCliOptions,
-  defs: Record<string, string>,
-  toleranceUsecs: number | undefined,
+  run: RunOptions,
   out: (s: string) => void,
 ): number {
   const why = kernelUnavailable();
@@ -168,15 +179,7 @@ function kernelCommand(
   const report: Record<string, unknown>[] = [];
   const say = opts.json ? () => {} : out;
   for (const f of files) {
-    const v = compareWithKernel(readFileSync(f, 'utf8'), {
-      lenient: opts.lenient,
-      profile: opts.profile,
-      fallbackProfile: 'linux',
-      defines: defs,
-      strictSegments: opts.strictSegments,
-      ipVersion: opts.ipVersion,
-      toleranceUsecs,
-    });
+    const v = compareWithKernel(readFileSync(f, 'utf8'), { ...run, fallbackProfile: 'linux' });
     counts[v.status]++;
     report.push({ file: f, ...v });
     if (v.status === 'same') say(`SAME ${f}`);

@@ -46,6 +46,13 @@ export interface RunOptions {
   ipVersion?: string;
   /** How far from its time an outbound packet may be, when the script does not say (µs). */
   toleranceUsecs?: number;
+  /**
+   * The link's MTU when the script does not say (`--mtu`; default 1500): the
+   * MSS the stack announces is the MTU less 40 bytes of headers over IPv4, 60
+   * over IPv6. Linux's selftests run IPv4 scripts over IPv6 with 1520, so that
+   * their `<mss 1460>` holds.
+   */
+  mtu?: number;
   /** Match each outbound segment on its own (no TSO-style coalescing), as packetdrill's flag. */
   strictSegments?: boolean;
   /**
@@ -147,6 +154,8 @@ export interface ScriptResult {
   skipped: { line: number; text: string }[];
   /** Options in the script that synack does not interpret. */
   ignoredOptions: string[];
+  /** The link MTU the run used (`--mtu`). */
+  mtu: number;
   trace: TraceLog;
 }
 
@@ -161,7 +170,11 @@ const KNOWN_OPTIONS = new Set([
   'profile',
   'lenient',
   'remote_isn',
+  'mtu',
 ]);
+
+/** The link's MTU when neither the script nor the caller sets one. */
+const DEFAULT_MTU = 1500;
 
 class Fail extends Error {
   constructor(
@@ -218,7 +231,13 @@ const TCPI: Record<State, [string, number]> = {
 
 export function runScript(src: string, opts: RunOptions = {}): ScriptResult {
   const trace = new TraceLog();
-  const result: ScriptResult = { status: 'pass', skipped: [], ignoredOptions: [], trace };
+  const result: ScriptResult = {
+    status: 'pass',
+    skipped: [],
+    ignoredOptions: [],
+    mtu: DEFAULT_MTU,
+    trace,
+  };
   try {
     const script = parseScript(src, opts.defines);
     new Runner(script.options, opts, trace, result).run(script.events);
@@ -314,6 +333,15 @@ class Runner {
     this.tolMs =
       Number(options.tolerance_usecs ?? run.toleranceUsecs ?? DEFAULT_TOLERANCE_US) / 1000;
     this.remoteIsn = Number(options.remote_isn ?? DEFAULT_REMOTE_ISN) >>> 0;
+    const mtu = Number(options.mtu ?? run.mtu ?? DEFAULT_MTU);
+    // The MSS range (64–65495) less or plus the IPv4 headers; IPv6 needs 1280 (RFC 8200 §5).
+    if (!Number.isInteger(mtu) || mtu < (v6 ? 1280 : 104) || mtu > 65535) {
+      throw new ScriptSyntaxError(
+        0,
+        `--mtu=${options.mtu ?? run.mtu}: a whole number of bytes from ${v6 ? 1280 : 104} to 65535`,
+      );
+    }
+    result.mtu = mtu;
     const profileName = run.profile ?? options.profile ?? run.fallbackProfile ?? 'synack';
     const profile = profiles[profileName as keyof typeof profiles];
     if (!profile)
@@ -334,7 +362,8 @@ class Runner {
       name: 'synack',
       addresses: [this.localAddr],
       clock: this.clock,
-      config: defaultConfig(profile),
+      // cfg.mss is the MTU less the IPv4 headers (options.ts: ownMss).
+      config: { ...defaultConfig(profile), mss: mtu - 40 },
       random: seededRandom(1),
       tracer,
     });
