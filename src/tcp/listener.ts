@@ -279,14 +279,14 @@ export class Listener {
       offer = readSynOffer(seg);
       // Cookie not required (Linux's 0x200): any SYN's data is taken, FO option or not.
       if (this.cfg.fastOpen === 'no-cookie' && seg.payload.length > 0) {
-        this.openFastOpen(src, dst, seg, offer, now);
+        this.openFastOpen(src, dst, seg, offer, now, reopens);
         return;
       }
       if (offer.fo !== undefined) {
         const jar = this.host.cookieJar(now);
         const valid = this.cfg.fastOpen === 'no-cookie' || fastOpenCookieValid(jar, src, offer.fo);
         if (valid && seg.payload.length > 0) {
-          this.openFastOpen(src, dst, seg, offer, now);
+          this.openFastOpen(src, dst, seg, offer, now, reopens);
           return;
         }
         if (offer.fo.length > 0 && !valid) this.host.count(COUNTER['fastopen-rejected']);
@@ -307,14 +307,7 @@ export class Listener {
       return;
     }
     const id = this.host.nextId();
-    // RFC 1122 §4.2.2.13 (1): a connection reopened from TIME-WAIT starts above
-    // every sequence number the old one used. The clock-driven ISN need not
-    // (the old one may have sent faster than it ticks): Linux's choice, old
-    // SND.NXT + 65537, a whole unscaled window past it (tcp_timewait_state_process).
-    const iss =
-      reopens === undefined
-        ? this.host.isn(dst, seg.dstPort, src, seg.srcPort, now)
-        : seqAdd(reopens, 65537);
+    const iss = this.iss(src, dst, seg, now, reopens);
     const rec = this.record(
       id,
       src,
@@ -576,7 +569,26 @@ export class Listener {
     return true;
   }
 
-  private openFastOpen(src: IpAddr, dst: IpAddr, seg: Segment, offer: SynOffer, now: number): void {
+  /**
+   * The ISS of a connection this SYN opens. RFC 1122 §4.2.2.13 (1): one
+   * reopened from TIME-WAIT (`reopens`: the old SND.NXT) starts above every
+   * sequence number the old one used, which the clock-driven ISN need not
+   * (the old one may have sent faster than it ticks): Linux's choice, old
+   * SND.NXT + 65537, a whole unscaled window past it (tcp_timewait_state_process).
+   */
+  private iss(src: IpAddr, dst: IpAddr, seg: Segment, now: number, reopens?: number): number {
+    if (reopens !== undefined) return seqAdd(reopens, 65537);
+    return this.host.isn(dst, seg.dstPort, src, seg.srcPort, now);
+  }
+
+  private openFastOpen(
+    src: IpAddr,
+    dst: IpAddr,
+    seg: Segment,
+    offer: SynOffer,
+    now: number,
+    reopens?: number,
+  ): void {
     if (this.acceptQueue.length >= this.acceptQueueLimit) {
       this.host.dropFor(0, seg, 'accept-queue-full', now);
       return;
@@ -586,7 +598,7 @@ export class Listener {
       src,
       dst,
       seg,
-      this.host.isn(dst, seg.dstPort, src, seg.srcPort, now),
+      this.iss(src, dst, seg, now, reopens),
       seg.seq,
       offer,
       this.host.tsOffset(),
