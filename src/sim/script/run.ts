@@ -195,6 +195,8 @@ interface Fd {
   lingerMs?: number;
   bound?: number;
   cfg: Partial<TcpConfig>;
+  /** TCP_MAXSEG as set (what getsockopt returns before a connection). */
+  userMss?: number;
   sock?: TcpSocket;
   server?: TcpServer;
   connectReported?: boolean;
@@ -1118,7 +1120,10 @@ class Runner {
           if (conn) conn.noDelay = n !== 0;
           return [0];
         case 'TCP_MAXSEG':
-          fd.cfg.mss = n;
+          // An MSS, whatever the family, that only lowers the link's (Linux's
+          // user_mss); cfg.mss counts IPv4's headers (ownMss takes 20 more for IPv6).
+          fd.cfg.mss = Math.min(this.stack.cfg.mss, n + (this.localAddr.length === 16 ? 20 : 0));
+          fd.userMss = n;
           return [0];
         case 'SO_KEEPALIVE':
           fd.cfg.keepAlive = n !== 0;
@@ -1174,7 +1179,7 @@ class Runner {
         actual = conn && this.takeError(fd, conn) ? conn.error!.code : '0';
         break;
       case 'TCP_MAXSEG':
-        actual = String(conn ? conn.sndMss : (fd.cfg.mss ?? this.stack.cfg.mss));
+        actual = String(conn ? conn.sndMss : (fd.userMss ?? this.stack.cfg.mss));
         break;
       case 'TCP_NODELAY':
         actual = (conn ? conn.noDelay : fd.cfg.noDelay) ? '1' : '0';
