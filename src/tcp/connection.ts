@@ -33,7 +33,7 @@ import {
   openFastOpen,
   openFromHandshake,
 } from './handshake.ts';
-import { findTimestamp } from './options.ts';
+import { findTimestamp, tsClockAt } from './options.ts';
 import {
   advertise,
   NO_CLAMP,
@@ -742,7 +742,7 @@ export class Connection extends Tcb implements Endpoints {
 
   /** @internal The timestamp clock of this connection (RFC 7323 §5.4: offset per connection). */
   tsClock(now: number): number {
-    return (Math.floor(now) + this.tsOffset) >>> 0;
+    return tsClockAt(now, this.tsOffset);
   }
 
   /** @internal A segment of this connection with the current ACK and window. */

@@ -20,6 +20,7 @@ import {
   synOffer,
   synOptions,
   synWindow,
+  tsClockAt,
   withFastOpen,
 } from './options.ts';
 import { resetFor } from './reset.ts';
@@ -153,7 +154,12 @@ export class HalfOpen implements Timed, Handshake {
 
   /** Our timestamp clock for this record's segments at `now` (as a connection's tsClock). */
   tsClock(now: number): number {
-    return (Math.floor(now) + this.tsOffset32) >>> 0;
+    return tsClockAt(now, this.tsOffset32);
+  }
+
+  /** The window our SYN,ACK offers (unscaled), and so RCV.WND while the record waits. */
+  get synWindow(): number {
+    return synWindow(this.listener.cfg, this.tsOk, true, this.localAddr.length === 16);
   }
 
   /** The peer's timestamp on its SYN, or 0. */
@@ -350,7 +356,7 @@ export class Listener {
   private halfOpenSegment(h: HalfOpen, seg: Segment, now: number): void {
     const f = seg.flags;
     const rcvNxt = seqAdd(h.irs, 1);
-    const wnd = synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16);
+    const wnd = h.synWindow;
     if ((f & (SYN | ACK | RST)) === SYN && seg.seq === h.irs) {
       // The peer retransmitted its SYN: our SYN,ACK was lost or is late. Which
       // SYN,ACK the ACK will answer is then unknown: no RTT sample from it
@@ -690,7 +696,7 @@ export class Listener {
       ack: seqAdd(h.irs, 1),
       flags: ACK,
       // The SYN,ACK's window, now scaled (rounded down).
-      window: synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16) >>> h.rcvWndScale,
+      window: h.synWindow >>> h.rcvWndScale,
       urgent: 0,
       options: ts,
       payload: EMPTY,
@@ -706,7 +712,7 @@ export class Listener {
       seq: h.iss,
       ack: seqAdd(h.irs, 1),
       flags: SYN | ACK,
-      window: synWindow(this.cfg, h.tsOk, true, h.localAddr.length === 16),
+      window: h.synWindow,
       urgent: 0,
       options: withFo(
         synOptions(this.cfg, tsVal, h.localAddr.length === 16, h.offer),

@@ -44,6 +44,14 @@ export function findTimestamp(seg: Segment): TcpOption | undefined {
 }
 
 /**
+ * The TSval we send at `now` (ms) under a connection's `offset`: a 1 ms clock,
+ * offset per connection (RFC 7323 §5.4) so that TSvals tell nothing of uptime.
+ */
+export function tsClockAt(now: number, offset: number): number {
+  return (Math.floor(now) + offset) >>> 0;
+}
+
+/**
  * Whether a timestamp echo may answer what we sent from `first` to `last`
  * (our TSvals then): 0 (no echo) always may.
  */
