@@ -21,6 +21,7 @@ const RULES: readonly Rule[] = [
   ['dataRetries', 1, 255, true],
   ['r1Retries', 1, 255, true],
   ['timeWait', 0, 3_600_000, false],
+  ['finTimeout', 0, 3_600_000, false],
   ['keepAliveIdle', 1, 2 ** 31 - 1, false],
   ['keepAliveInterval', 1, 2 ** 31 - 1, false],
   ['keepAliveProbes', 1, 255, true],

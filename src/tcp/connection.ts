@@ -68,7 +68,14 @@ import {
   sendUrgent,
 } from './snd.ts';
 import { Tcb } from './tcb.ts';
-import { armKeepAlive, onTimer, setKeepAlive, stopRexmit, updateDeadline } from './timer.ts';
+import {
+  armKeepAlive,
+  finWait2Orphaned,
+  onTimer,
+  setKeepAlive,
+  stopRexmit,
+  updateDeadline,
+} from './timer.ts';
 import {
   type CcEvent,
   type DropReason,
@@ -387,6 +394,10 @@ export class Connection extends Tcb implements Endpoints {
         this.setState(State.LastAck, now);
         this.sendSoon(now);
         return;
+      case State.FinWait2:
+        // end() earlier, now close(): from here the peer's FIN is waited for a while only.
+        if (!reading) finWait2Orphaned(this, now);
+        return;
       default:
         return;
     }
@@ -628,8 +639,11 @@ export class Connection extends Tcb implements Endpoints {
     }
     if (!processAck(this, seg, seq, now)) return;
 
-    if (this.state === State.FinWait1 && this.finAcked()) this.setState(State.FinWait2, now);
-    else if (this.state === State.Closing && this.finAcked()) this.enterTimeWait(now);
+    if (this.state === State.FinWait1 && this.finAcked()) {
+      this.setState(State.FinWait2, now);
+      // The application has closed: the peer's FIN is waited for a while only.
+      if (this.readClosed && !finWait2Orphaned(this, now, seg)) return;
+    } else if (this.state === State.Closing && this.finAcked()) this.enterTimeWait(now);
     else if (this.state === State.LastAck && this.finAcked()) {
       this.release(now, undefined);
       return;

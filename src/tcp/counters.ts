@@ -47,6 +47,7 @@ export const COUNTER = Object.freeze({
   'tail-loss-probes-repaired': 40,
   'sack-reneging': 41,
   'time-wait-overflows': 42,
+  'fin-wait-2-timeouts': 43,
 });
 
 export type Counter = keyof typeof COUNTER;

@@ -53,6 +53,8 @@ class Rare {
   /** Stored as deadline.ts packs it. */
   timeWaitAt: number = NO_DEADLINE;
   timeWaitFate: TimeWaitFate | null = null;
+  /** FIN-WAIT-2 after close (ms), TcpConfig.finTimeout unless set per connection; −1: none, RST. */
+  finTimeout: number;
   synData: Uint8Array | null = null;
   synDataLen: number = 0;
   synResendEnd: number = 0;
@@ -71,6 +73,7 @@ class Rare {
     this.keepAliveIdleMs = cfg.keepAliveIdle;
     this.keepAliveIntervalMs = cfg.keepAliveInterval;
     this.keepAliveCount = cfg.keepAliveProbes;
+    this.finTimeout = cfg.finTimeout;
     this.r1 = cfg.r1Retries;
     this.r2 = cfg.dataRetries;
     this.ttl = cfg.ttl;
@@ -555,6 +558,20 @@ export class Tcb {
   set keepAliveCount(v: number) {
     if (this.#rare !== null) this.#rare.keepAliveCount = v;
     else if (v !== this.cfg.keepAliveProbes) this.rare().keepAliveCount = v;
+  }
+
+  /**
+   * How long FIN-WAIT-2 lasts once the application has closed (ms; timer.ts):
+   * TcpConfig.finTimeout, or this connection's own (Linux's TCP_LINGER2); −1
+   * ends it at once with RST.
+   */
+  get finTimeout(): number {
+    return this.#rare === null ? this.cfg.finTimeout : this.#rare.finTimeout;
+  }
+
+  set finTimeout(v: number) {
+    if (this.#rare !== null) this.#rare.finTimeout = v;
+    else if (v !== this.cfg.finTimeout) this.rare().finTimeout = v;
   }
 
   /** When the next zero-window probe is due. */

@@ -4,7 +4,7 @@
 // single timer queue reads; nothing here schedules anything itself.
 
 import { formatAddr } from '../wire/addr.ts';
-import { ACK } from '../wire/tcp.ts';
+import { ACK, type Segment } from '../wire/tcp.ts';
 import type { Connection } from './connection.ts';
 import { COUNTER } from './counters.ts';
 import { packDeadline } from './deadline.ts';
@@ -21,6 +21,7 @@ import {
   retransmitRecord,
   sendAbortReset,
   sendAck,
+  sendReset,
 } from './snd.ts';
 import { State } from './types.ts';
 
@@ -29,8 +30,14 @@ const MAX_PERSIST = 60_000;
 
 export function onTimer(c: Connection, now: number): void {
   if (c.timeWaitAt <= now) {
+    // TIME-WAIT's end, or an orphaned FIN-WAIT-2's (finWait2Orphaned): both let go quietly.
     c.timeWaitAt = Infinity;
-    c.timer('time-wait', 'fired', now);
+    if (c.state === State.FinWait2) {
+      c.timer('fin-wait-2', 'fired', now);
+      c.host.count(COUNTER['fin-wait-2-timeouts']);
+    } else {
+      c.timer('time-wait', 'fired', now);
+    }
     c.release(now, undefined);
     return;
   }
@@ -84,6 +91,32 @@ export function onTimer(c: Connection, now: number): void {
     }
   }
   updateDeadline(c);
+}
+
+/**
+ * FIN-WAIT-2 once the application has closed, and so will read nothing more.
+ * RFC 9293 sets no timer here, so a peer that acknowledges our FIN and never
+ * sends its own would keep the connection for ever; as Linux (tcp_fin_timeout)
+ * and FreeBSD (its FIN-WAIT-2 timer) do, it ends after `finTimeout`, and no
+ * sooner than 3.5 RTOs (Linux's tcp_fin_time: time for a lost FIN of the
+ * peer's to come again), without a word to the peer. The wait uses TIME-WAIT's
+ * deadline, as BSD's 2MSL timer serves both; a FIN meanwhile starts TIME-WAIT
+ * proper. A negative `finTimeout` (TCP_LINGER2 < 0) skips the wait: RST now,
+ * in answer to `acking` (the segment that acknowledged our FIN) if given.
+ * Returns false when that ended the connection.
+ */
+export function finWait2Orphaned(c: Connection, now: number, acking?: Segment): boolean {
+  const t = c.finTimeout;
+  if (t < 0) {
+    if (acking) sendReset(c, acking, now);
+    else sendAbortReset(c, now);
+    c.release(now, undefined);
+    return false;
+  }
+  c.timeWaitAt = now + Math.max(t, 3.5 * c.rto);
+  c.timer('fin-wait-2', 'armed', now, c.timeWaitAt);
+  updateDeadline(c);
+  return true;
 }
 
 function onRetransmitTimeout(c: Connection, now: number): void {

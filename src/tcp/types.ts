@@ -309,6 +309,9 @@ export const profiles: Record<'synack' | 'linux' | 'freebsd', Profile> = {
       quickAcks: 0,
       // TIME-WAIT 2 × net.inet.tcp.msl (30 s).
       timeWait: 60_000,
+      // FIN-WAIT-2 after close: TP_MAXIDLE, net.inet.tcp.keepcnt × keepintvl (8 × 75 s),
+      // without net.inet.tcp.fast_finwait2_recycle (tcp_input.c, FIN_WAIT_1 → FIN_WAIT_2).
+      finTimeout: 600_000,
       // The default stack: NewReno (net.inet.tcp.cc.algorithm) with RFC 6675 SACK
       // recovery; RACK lives only in the alternative RACK stack.
       congestion: 'newreno',
@@ -386,6 +389,14 @@ export interface TcpConfig {
   tos: number;
   /** TIME-WAIT lasts 2×MSL (RFC 9293 §3.4.2); Linux uses 60 s. */
   timeWait: number;
+  /**
+   * How long FIN-WAIT-2 lasts once the application has closed (ms; at least
+   * 3.5 RTOs): RFC 9293 puts no limit there, and a peer that acknowledges our
+   * FIN but never sends its own would hold the connection for ever. Linux's
+   * tcp_fin_timeout (60 s); FreeBSD's FIN-WAIT-2 timer (TP_MAXIDLE, 10 min).
+   * After `end()` alone the application still reads, and FIN-WAIT-2 waits.
+   */
+  finTimeout: number;
   noDelay: boolean;
   /** Keep-alive (RFC 1122 §4.2.3.6): off unless asked; idle time before probing, probe interval, probes before giving up. */
   keepAlive: boolean;
@@ -447,6 +458,7 @@ export function defaultConfig(profile: Profile = profiles.synack): TcpConfig {
     ttl: 64,
     tos: 0,
     timeWait: 60_000,
+    finTimeout: 60_000,
     noDelay: false,
     // Linux's defaults: 2 h idle, 75 s between probes, 9 probes.
     keepAlive: false,
@@ -532,6 +544,8 @@ export type TimerName =
   | 'retransmit'
   | 'persist'
   | 'time-wait'
+  /** FIN-WAIT-2 after the application closed (TcpConfig.finTimeout). */
+  | 'fin-wait-2'
   | 'syn-ack'
   | 'keepalive'
   | 'delayed-ack'

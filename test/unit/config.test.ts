@@ -24,6 +24,7 @@ describe('TcpConfig validation', () => {
     ],
     [{ timestamps: 'yes' as never }, /TcpConfig\.timestamps must be one of true, false/],
     [{ initialRto: Number.NaN }, /TcpConfig\.initialRto/],
+    [{ finTimeout: -1 }, /TcpConfig\.finTimeout must be a number from 0 to 3600000, got -1/],
   ];
   for (const [cfg, why] of bad) {
     it(`refuses ${JSON.stringify(cfg)}`, () => {

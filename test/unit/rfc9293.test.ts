@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Reassembly } from '../../src/tcp/buffers.ts';
 import { TimeWaitRecord } from '../../src/tcp/timewait.ts';
-import { State } from '../../src/tcp/types.ts';
+import { State, type TcpConfig } from '../../src/tcp/types.ts';
 import { parseAddr } from '../../src/wire/addr.ts';
 import { decodeIcmp, encodeIcmp, encodeIcmpError } from '../../src/wire/icmp.ts';
 import { decodeIp, ipPayload } from '../../src/wire/ip.ts';
@@ -571,6 +571,95 @@ describe('CLOSE with data the application never read (RFC 9293 §3.10.4, RFC 252
     p.take();
     p.inject({ seq: 1, ack: 1002, flags: ACK, payload: bytes(100) });
     expect(sock.read()?.length).toBe(100);
+  });
+});
+
+describe('FIN-WAIT-2 after close(): the peer never sends its FIN', () => {
+  /** A connection the application closed whole; the peer acknowledged our FIN and sent none. */
+  function orphaned(config?: Partial<TcpConfig>) {
+    const p = rawPeer({ config });
+    const { sock } = p.handshake();
+    sock.close();
+    expect(p.take()[0].seg.flags & FIN).toBe(FIN);
+    p.inject({ seq: 1, ack: 1002, flags: ACK });
+    expect(sock.conn.state).toBe(State.FinWait2);
+    return { p, sock, start: p.clock.now() };
+  }
+
+  it('ends after finTimeout (60 s), silently: nothing is kept, nothing is sent', () => {
+    const { p, sock, start } = orphaned();
+    p.clock.run(start + 60_000 - 1);
+    expect(sock.conn.state).toBe(State.FinWait2);
+    p.clock.run(start + 60_000);
+    expect(sock.conn.state).toBe(State.Closed);
+    expect(p.stack.connections.size).toBe(0);
+    expect(p.take()).toHaveLength(0);
+    expect(p.stack.stats.counters['fin-wait-2-timeouts']).toBe(1);
+  });
+
+  it('a FIN before then is answered and leads to TIME-WAIT, as always', () => {
+    const { p, sock, start } = orphaned();
+    p.clock.run(start + 30_000);
+    p.inject({ seq: 1, ack: 1002, flags: ACK | FIN });
+    expect(p.take().map((s) => s.seg.ack)).toEqual([2]);
+    expect(sock.state).toBe(State.TimeWait);
+    expect(p.stack.stats.counters['fin-wait-2-timeouts']).toBeUndefined();
+  });
+
+  it('lasts at least 3.5 RTOs, time for the peer to send its FIN again (as Linux)', () => {
+    // The handshake took no time: RTO is its 200 ms floor, so at least 700 ms.
+    const { p, sock, start } = orphaned({ finTimeout: 100 });
+    p.clock.run(start + 699);
+    expect(sock.conn.state).toBe(State.FinWait2);
+    p.clock.run(start + 700);
+    expect(sock.conn.state).toBe(State.Closed);
+  });
+
+  /** A connection half-closed with end(): our FIN acknowledged, the application still reading. */
+  function halfClosed() {
+    const p = rawPeer();
+    const { sock } = p.handshake();
+    sock.end();
+    p.take();
+    p.inject({ seq: 1, ack: 1002, flags: ACK });
+    expect(sock.conn.state).toBe(State.FinWait2);
+    return { p, sock };
+  }
+
+  it('after end() alone the application still reads: FIN-WAIT-2 waits as long as the peer keeps sending', () => {
+    const { p, sock } = halfClosed();
+    p.clock.run(p.clock.now() + 3_600_000);
+    expect(sock.conn.state).toBe(State.FinWait2);
+    p.inject({ seq: 1, ack: 1002, flags: ACK, payload: bytes(100) });
+    expect(sock.read()?.length).toBe(100);
+  });
+
+  it('close() after end() starts the wait where the connection already is', () => {
+    const { p, sock } = halfClosed();
+    p.clock.run(p.clock.now() + 10_000);
+    const closedAt = p.clock.now();
+    sock.close();
+    p.clock.run(closedAt + 60_000 - 1);
+    expect(sock.conn.state).toBe(State.FinWait2);
+    p.clock.run(closedAt + 60_000);
+    expect(sock.conn.state).toBe(State.Closed);
+  });
+
+  it('a thousand peers that never send their FIN hold nothing a minute later', () => {
+    const p = rawPeer();
+    const server = p.stack.listen({ port: 80, backlog: 2048 });
+    for (let i = 0; i < 1000; i++) {
+      const port = 20000 + i;
+      p.inject({ srcPort: port, seq: 0, flags: SYN, options: [{ kind: 'mss', value: 1460 }] });
+      p.inject({ srcPort: port, seq: 1, ack: 1001, flags: ACK });
+      server.accept()!.close();
+      p.inject({ srcPort: port, seq: 1, ack: 1002, flags: ACK });
+    }
+    p.take();
+    expect(p.stack.connections.size).toBe(1000);
+    p.clock.run(p.clock.now() + 60_000);
+    expect(p.stack.connections.size).toBe(0);
+    expect(p.stack.stats.counters['fin-wait-2-timeouts']).toBe(1000);
   });
 });
 

@@ -193,6 +193,12 @@ interface Fd {
   lingerAbort?: boolean;
   /** SO_LINGER with a timeout: close() waits up to this long for the FIN's ACK. */
   lingerMs?: number;
+  /**
+   * TCP_LINGER2 (Linux's tp->linger2), applied when close() makes the socket an
+   * orphan: FIN-WAIT-2 lasts this long (ms), or −1: not at all (RST).
+   * Undefined: net.ipv4.tcp_fin_timeout's (TcpConfig.finTimeout).
+   */
+  linger2?: number;
   bound?: number;
   cfg: Partial<TcpConfig>;
   /** TCP_MAXSEG as set (what getsockopt returns before a connection). */
@@ -860,7 +866,8 @@ class Runner {
         const sock = fd.server.accept();
         if (!sock) return fd.nonblock ? [-1, 'EAGAIN'] : null;
         const n = this.nextFd++;
-        this.fds.set(n, { nonblock: false, cfg: {}, sock });
+        // An accepted socket is a copy of the listener's: its TCP_LINGER2 too.
+        this.fds.set(n, { nonblock: false, cfg: {}, sock, linger2: fd.linger2 });
         this.lastFd = n;
         this.lastConn = sock.conn;
         return [n];
@@ -960,6 +967,7 @@ class Runner {
         if (conn) {
           // A full close: unread data is answered with RST (RFC 2525 §2.17), in the engine;
           // SO_LINGER with a zero timeout aborts at once.
+          if (fd.linger2 !== undefined) conn.finTimeout = fd.linger2;
           if (fd.lingerAbort) this.stack.step((now) => conn.abort(now));
           else this.stack.step((now) => conn.close(now, false));
           // A linger time makes close() block (even non-blocking, as Linux's inet_release).
@@ -1101,7 +1109,8 @@ class Runner {
   private sockopt(ev: SyscallLine): [number, string?] {
     const fd = this.fd(ev);
     const name = ev.args[2];
-    const val = /\[?\s*(\w+)\s*\]?/.exec(ev.args[3] ?? '')?.[1] ?? '';
+    // A value in brackets, as strace prints one: [1], [-1], [cubic].
+    const val = /\[?\s*(-?\w+)\s*\]?/.exec(ev.args[3] ?? '')?.[1] ?? '';
     const conn = fd.sock?.conn;
     if (ev.name === 'setsockopt') {
       const n = Number(val);
@@ -1158,6 +1167,12 @@ class Runner {
           fd.lingerMs = on && secs > 0 ? secs * 1000 : undefined;
           return [0];
         }
+        case 'TCP_LINGER2':
+          // Seconds, as Linux's: 0 means the sysctl's, more than 120 is 120
+          // (TCP_FIN_TIMEOUT_MAX), below 0 no FIN-WAIT-2 after close (RST).
+          if (!Number.isInteger(n)) return [-1, 'EINVAL'];
+          fd.linger2 = n < 0 ? -1 : n === 0 ? undefined : Math.min(n, 120) * 1000;
+          return [0];
         case 'TCP_CONGESTION': {
           // Linux's names: "reno" is NewReno; an algorithm not built in is ENOENT.
           const algo = CONGESTION_BY_LINUX_NAME[val];
@@ -1169,7 +1184,7 @@ class Runner {
         default:
           throw new Fail(
             this.curLine,
-            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_LINGER, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, TCP_CONGESTION)`,
+            `setsockopt: unsupported option ${name} (supported: SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, SO_LINGER, TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, TCP_CONGESTION, TCP_LINGER2)`,
           );
       }
     }
@@ -1197,6 +1212,11 @@ class Runner {
       case 'SO_KEEPALIVE':
         actual = (conn ? conn.keepAlive : fd.cfg.keepAlive) ? '1' : '0';
         break;
+      case 'TCP_LINGER2': {
+        const ms = fd.linger2 ?? conn?.finTimeout ?? fd.cfg.finTimeout ?? this.stack.cfg.finTimeout;
+        actual = String(ms < 0 ? -1 : Math.floor(ms / 1000));
+        break;
+      }
       case 'TCP_CONGESTION': {
         const algo = conn ? conn.congestion : (fd.cfg.congestion ?? this.stack.cfg.congestion);
         actual = algo === 'newreno' ? 'reno' : algo;
@@ -1205,7 +1225,7 @@ class Runner {
       default:
         throw new Fail(
           this.curLine,
-          `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR, SO_KEEPALIVE, TCP_CONGESTION)`,
+          `getsockopt: unsupported option ${name} (supported: SO_ERROR, SO_RCVBUF, SO_SNDBUF, TCP_NODELAY, TCP_MAXSEG, SO_REUSEADDR, SO_KEEPALIVE, TCP_CONGESTION, TCP_LINGER2)`,
         );
     }
     if (val !== actual)

@@ -81,6 +81,8 @@ const SETTINGS: Record<string, Apply> = {
   'net.ipv4.tcp_keepalive_intvl': count('keepAliveInterval', 1, 2 ** 31 / 1000, 1000),
   'net.ipv4.tcp_keepalive_probes': count('keepAliveProbes', 1, 255),
   'net.ipv4.tcp_invalid_ratelimit': count('invalidAckInterval', 0, 60_000),
+  // Seconds; FIN-WAIT-2 after close (TCP_LINGER2 sets it per socket).
+  'net.ipv4.tcp_fin_timeout': count('finTimeout', 0, 3600, 1000),
   'net.ipv4.tcp_rmem': triple('rcvBuf'),
   'net.ipv4.tcp_wmem': triple('sndBuf'),
   'net.core.rmem_default': count('rcvBuf', 1, 2 ** 30),
