@@ -140,8 +140,10 @@ export function processAck(c: Connection, seg: Segment, seq: number, now: number
     c.sndWl2 = ack;
     if (c.sndWnd > c.maxSndWnd) c.maxSndWnd = c.sndWnd;
     // A zero window answered to our retransmission is a live peer refusing data, not a dead
-    // one: the retransmissions act as probes and may go on indefinitely (MUST-35..37).
-    if (c.sndWnd === 0) c.retransmits = 0;
+    // one: the retransmissions act as probes and may go on indefinitely (MUST-35..37) —
+    // while the application holds the socket. Once it has closed, R2 ends them (Linux's
+    // tcp_retransmit_timer times orphans out here too).
+    if (c.sndWnd === 0 && !c.readClosed) c.retransmits = 0;
     if (c.sndWnd > 0 && c.persistAt !== Infinity) {
       c.persistAt = Infinity;
       c.persistBackoff = 0;

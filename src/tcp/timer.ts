@@ -72,7 +72,7 @@ export function onTimer(c: Connection, now: number): void {
     if (c.sndWnd === 0 && c.sendQueued > seqDiff(c.sndNxt, c.sndUna)) {
       // Probes nobody answers end the connection after R2 of them (as Linux's
       // tcp_probe_timer); answered ones may go on for ever (MUST-37).
-      if (c.probesOut >= c.r2) {
+      if (c.probesOut >= c.r2 || (c.readClosed && orphanGivesUp(c))) {
         c.host.count(COUNTER['zero-window-timeouts']);
         c.host.count(COUNTER['connections-timed-out']);
         c.release(now, c.softError ?? ConnectionTimedOut.quiet());
@@ -91,6 +91,24 @@ export function onTimer(c: Connection, now: number): void {
     }
   }
   updateDeadline(c);
+}
+
+/** Linux's tcp_orphan_retries when its sysctl is 0, the default. */
+const ORPHAN_RETRIES = 8;
+
+/**
+ * Whether a connection the application has closed stops probing a zero
+ * window. Answered probes may go on for ever (MUST-37) while someone holds
+ * the socket; once nobody does, a peer that keeps its window shut would hold
+ * the connection and its unsent data for ever. As Linux (tcp_probe_timer, for
+ * orphans): once the backed-off interval has reached maxRto and at least
+ * eight probes have gone.
+ */
+function orphanGivesUp(c: Connection): boolean {
+  return (
+    c.persistBackoff >= ORPHAN_RETRIES &&
+    Math.max(c.rto, 200) * 2 ** c.persistBackoff >= c.cfg.maxRto
+  );
 }
 
 /**

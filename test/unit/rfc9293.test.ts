@@ -165,6 +165,58 @@ describe('zero window (MUST-35, MUST-36, MUST-37)', () => {
     expect(error).toBe('ETIMEDOUT');
     expect(p.stack.stats.counters['zero-window-probes']).toBe(4);
   });
+
+  /** Answers whatever synack sends with a zero window, for `ms` of virtual time; returns how often it sent. */
+  function holdWindowShut(p: ReturnType<typeof rawPeer>, ack: number, ms: number): number {
+    const end = p.clock.now() + ms;
+    let sent = 0;
+    while (p.clock.now() < end && p.clock.next() <= end) {
+      p.clock.advance(p.clock.next());
+      if (p.take().length > 0) {
+        sent++;
+        p.inject({ seq: 1, ack, flags: ACK, window: 0 });
+        p.take();
+      }
+    }
+    return sent;
+  }
+
+  it("after close(), answered probes do not keep a zero-window connection for ever: it goes once they back off past maxRto, as Linux's orphans", () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }], 0);
+    // 64 KiB the peer will never take, then close(): nobody is left to give up on it.
+    sock.write(bytes(65536));
+    sock.close();
+    const probes = holdWindowShut(p, 1001, 3_600_000);
+    expect(sock.conn.state).toBe(State.Closed);
+    expect(p.stack.connections.size).toBe(0);
+    // Linux: eight probes at least, and the last interval at maxRto (tcp_orphan_retries).
+    expect(probes).toBeGreaterThanOrEqual(8);
+    expect(probes).toBeLessThan(15);
+    expect(p.stack.stats.counters['zero-window-timeouts']).toBe(1);
+  });
+
+  it('so does a closed connection whose data in flight meets a zero window: its retransmissions count', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    sock.write(bytes(8000));
+    sock.close();
+    p.take();
+    p.inject({ seq: 1, ack: 2001, flags: ACK, window: 0 });
+    p.take();
+    holdWindowShut(p, 2001, 6 * 3_600_000);
+    expect(sock.conn.state).toBe(State.Closed);
+    expect(p.stack.connections.size).toBe(0);
+  });
+
+  it('while the application holds the socket, answered probes go on (MUST-37)', () => {
+    const p = rawPeer();
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }], 0);
+    sock.write(bytes(65536));
+    sock.end();
+    holdWindowShut(p, 1001, 3_600_000);
+    expect(sock.conn.state).toBe(State.FinWait1);
+  });
 });
 
 describe('sender SWS avoidance (MUST-38)', () => {
