@@ -74,6 +74,15 @@ export interface StackOptions {
    */
   timeWaitMax?: number;
   /**
+   * Connections the application closed before they were done (our FIN to
+   * deliver, the peer's to wait for) held at most (default 131,072, Linux's
+   * net.ipv4.tcp_max_orphans on a 24 GiB machine). Each lives for a bounded
+   * time (FIN-WAIT-2 lasts finTimeout; an orphan stops probing a zero window),
+   * but peers could make them pile up faster than they go. Past it, close()
+   * resets the connection (counted as orphan-overflows), as Linux's tcp_close.
+   */
+  orphanMax?: number;
+  /**
    * Verify TCP checksums of arriving segments (default true). Only for links
    * whose bytes never leave the process (a memory pair in one program): there
    * nothing can corrupt them. Never turn it off on a real wire.
@@ -183,6 +192,9 @@ export class Stack implements ConnectionHost, ListenerHost {
   private readonly timeWaitQueues: TimeWaitQueue[] = [];
   /** StackOptions.timeWaitMax. */
   private readonly timeWaitMax: number;
+  /** StackOptions.orphanMax, and the connections counted against it. */
+  private readonly orphanMax: number;
+  private orphans = 0;
   private readonly clock: Clock;
   private readonly random: Random;
   private readonly isnSource: IsnSource;
@@ -304,6 +316,12 @@ export class Stack implements ConnectionHost, ListenerHost {
         `timeWaitMax must be an integer of 0 or more (connections in TIME-WAIT at most), got ${twMax}`,
       );
     this.timeWaitMax = twMax;
+    const orphanMax = opts.orphanMax ?? 131_072;
+    if (!Number.isInteger(orphanMax) || orphanMax < 0)
+      throw new RangeError(
+        `orphanMax must be an integer of 0 or more (connections closed by the application but not yet done, at most), got ${orphanMax}`,
+      );
+    this.orphanMax = orphanMax;
     this.ids = opts.firstId ?? 0;
     this.ephemeral =
       opts.ephemeralStart ?? EPHEMERAL_LO + (this.random.u32() % (EPHEMERAL_HI - EPHEMERAL_LO));
@@ -853,14 +871,28 @@ export class Stack implements ConnectionHost, ListenerHost {
   }
 
   released(conn: Connection): void {
+    if (conn.orphan) this.orphanGone(conn);
     this.connections.delete(conn);
     // Its entry in the timer heap would keep it (and its socket) alive until it came due.
     this.timers.forget(conn);
   }
 
   timeWaitEntered(conn: Connection): void {
+    if (conn.orphan) this.orphanGone(conn);
     this.compactLater.push(conn);
     this.compactFrom.push(null);
+  }
+
+  orphaned(conn: Connection): boolean {
+    if (this.orphans >= this.orphanMax) return false;
+    this.orphans++;
+    conn.orphan = true;
+    return true;
+  }
+
+  private orphanGone(conn: Connection): void {
+    conn.orphan = false;
+    this.orphans--;
   }
 
   /** `rec` is the live entry for its 4-tuple (not restored, not replaced). */

@@ -113,6 +113,12 @@ export interface ConnectionHost {
   /** The connection entered TIME-WAIT: the host may keep it as a smaller record. */
   timeWaitEntered?(conn: Connection): void;
   /**
+   * The application let go of `conn` before it was done (our FIN to deliver,
+   * the peer's to wait for): whether the host holds one more such orphan. It
+   * forgets it when it is released or enters TIME-WAIT (`orphan` is cleared).
+   */
+  orphaned?(conn: Connection): boolean;
+  /**
    * The connection owes an ACK: the host sends it (`flushAck`) once every
    * segment it is processing now has been processed (RFC 9293 MUST-58/59).
    * A host without batching leaves this out and the ACK goes at once.
@@ -373,6 +379,20 @@ export class Connection extends Tcb implements Endpoints {
       this.readClosed = true;
       if (this.recvQueued > 0 && this.state !== State.Closed && this.state !== State.TimeWait) {
         this.host.count(COUNTER['resets-unread-data']);
+        this.abort(now);
+        return;
+      }
+      // Left to finish on its own (an orphan), as the host allows: past its
+      // bound (Linux's tcp_max_orphans) the connection ends with RST now.
+      const s = this.state;
+      if (
+        !this.orphan &&
+        s !== State.Closed &&
+        s !== State.SynSent &&
+        s !== State.TimeWait &&
+        this.host.orphaned?.(this) === false
+      ) {
+        this.host.count(COUNTER['orphan-overflows']);
         this.abort(now);
         return;
       }

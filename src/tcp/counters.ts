@@ -48,6 +48,7 @@ export const COUNTER = Object.freeze({
   'sack-reneging': 41,
   'time-wait-overflows': 42,
   'fin-wait-2-timeouts': 43,
+  'orphan-overflows': 44,
 });
 
 export type Counter = keyof typeof COUNTER;

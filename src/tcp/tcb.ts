@@ -35,6 +35,7 @@ const F_RCVUPVALID = 1 << 15;
 const F_SNDUPVALID = 1 << 16;
 const F_KEEPALIVE = 1 << 17;
 const F_RTTSAMPLED = 1 << 18;
+const F_ORPHAN = 1 << 19;
 
 /** The rarely used part of a TCB (see the top of this file). */
 class Rare {
@@ -158,6 +159,15 @@ export class Tcb {
 
   set rttSampled(v: boolean) {
     this.#bits = v ? this.#bits | F_RTTSAMPLED : this.#bits & ~F_RTTSAMPLED;
+  }
+
+  /** @internal The application let go before the connection was done; the host counts it (orphanMax). */
+  get orphan(): boolean {
+    return (this.#bits & F_ORPHAN) !== 0;
+  }
+
+  set orphan(v: boolean) {
+    this.#bits = v ? this.#bits | F_ORPHAN : this.#bits & ~F_ORPHAN;
   }
 
   /** @internal The rarely used fields, made on first use. */

@@ -25,7 +25,9 @@ export interface Sent {
   tos: number;
 }
 
-export function rawPeer(opts: { config?: Partial<TcpConfig>; v6?: boolean; seed?: number } = {}) {
+export function rawPeer(
+  opts: { config?: Partial<TcpConfig>; v6?: boolean; seed?: number; orphanMax?: number } = {},
+) {
   const clock = new VirtualClock();
   const local = opts.v6 ? LOCAL6 : LOCAL4;
   const peer = opts.v6 ? PEER6 : PEER4;
@@ -36,6 +38,7 @@ export function rawPeer(opts: { config?: Partial<TcpConfig>; v6?: boolean; seed?
     random: seededRandom(opts.seed ?? 7),
     isn: { isn: () => 1000 },
     config: opts.config,
+    orphanMax: opts.orphanMax,
   });
   const out: Uint8Array[] = [];
   stack.attach({ onPacket: null, send: (p) => out.push(p) });

@@ -697,6 +697,30 @@ describe('FIN-WAIT-2 after close(): the peer never sends its FIN', () => {
     expect(sock.conn.state).toBe(State.Closed);
   });
 
+  it("past the host's bound on such connections (orphanMax, Linux's tcp_max_orphans) close() resets instead", () => {
+    const p = rawPeer({ orphanMax: 2 });
+    const server = p.stack.listen({ port: 80 });
+    const open = (port: number) => {
+      p.inject({ srcPort: port, seq: 0, flags: SYN, options: [{ kind: 'mss', value: 1460 }] });
+      p.inject({ srcPort: port, seq: 1, ack: 1001, flags: ACK });
+      return server.accept()!;
+    };
+    const socks = [open(20001), open(20002), open(20003)];
+    p.take();
+    for (const s of socks) s.close();
+    const sent = p.take();
+    expect(sent.map((s) => s.seg.flags & (FIN | RST))).toEqual([FIN, FIN, RST]);
+    expect(socks.map((s) => s.state)).toEqual([State.FinWait1, State.FinWait1, State.Closed]);
+    expect(p.stack.stats.counters['orphan-overflows']).toBe(1);
+    // One of them ends (the peer's FIN, then TIME-WAIT): room for one more.
+    p.inject({ srcPort: 20001, seq: 1, ack: 1002, flags: ACK | FIN });
+    expect(socks[0].state).toBe(State.TimeWait);
+    const next = open(20004);
+    p.take();
+    next.close();
+    expect(p.take().map((s) => s.seg.flags & (FIN | RST))).toEqual([FIN]);
+  });
+
   it('a thousand peers that never send their FIN hold nothing a minute later', () => {
     const p = rawPeer();
     const server = p.stack.listen({ port: 80, backlog: 2048 });

@@ -152,12 +152,16 @@ describe('stack', () => {
     expect(forgotten).toEqual(arrived);
   });
 
-  it('timeWaitMax must be a whole number of connections', () => {
+  it('timeWaitMax and orphanMax must be whole numbers of connections', () => {
     const clock = new VirtualClock();
-    for (const bad of [-1, 1.5, Number.NaN])
+    for (const bad of [-1, 1.5, Number.NaN]) {
       expect(() => new Stack({ addresses: ['198.18.0.1'], clock, timeWaitMax: bad })).toThrow(
         /timeWaitMax must be an integer of 0 or more/,
       );
+      expect(() => new Stack({ addresses: ['198.18.0.1'], clock, orphanMax: bad })).toThrow(
+        /orphanMax must be an integer of 0 or more/,
+      );
+    }
   });
 
   it('a socket that connects to itself reaches ESTABLISHED through simultaneous open', () => {
