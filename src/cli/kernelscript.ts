@@ -135,7 +135,13 @@ export function compareWithKernel(src: string, opts: RunOptions, tolMs = 15): Ke
         process.argv[1],
         '__kernel-replay',
       ],
-      { input: JSON.stringify(plan), encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 },
+      // The replay runs in real time: as long as the script, and time to set up.
+      {
+        input: JSON.stringify(plan),
+        encoding: 'utf8',
+        timeout: MAX_REPLAY_MS + 90_000,
+        maxBuffer: 256 << 20,
+      },
     ),
   );
   if (child.status !== 0)

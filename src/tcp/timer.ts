@@ -27,6 +27,8 @@ import { State } from './types.ts';
 
 const EMPTY = new Uint8Array(0);
 const MAX_PERSIST = 60_000;
+/** Linux's tcp_orphan_retries when its sysctl is 0, the default. */
+const ORPHAN_RETRIES = 8;
 
 export function onTimer(c: Connection, now: number): void {
   if (c.timeWaitAt <= now) {
@@ -93,9 +95,6 @@ export function onTimer(c: Connection, now: number): void {
   updateDeadline(c);
 }
 
-/** Linux's tcp_orphan_retries when its sysctl is 0, the default. */
-const ORPHAN_RETRIES = 8;
-
 /**
  * Whether a connection the application has closed stops probing a zero
  * window. Answered probes may go on for ever (MUST-37) while someone holds
@@ -161,7 +160,9 @@ function onRetransmitTimeout(c: Connection, now: number): void {
     return;
   }
   if (!seqLt(c.sndUna, c.sndMax)) return;
-  if (c.retransmits >= c.r2) {
+  // Once the application has closed, nobody waits on the outcome: Linux gives
+  // such a connection tcp_orphan_retries (8, over 100 s from a 200 ms RTO).
+  if (c.retransmits >= (c.readClosed ? Math.min(c.r2, ORPHAN_RETRIES) : c.r2)) {
     c.host.count(COUNTER['connections-timed-out']);
     c.release(now, ConnectionTimedOut.quiet());
     return;

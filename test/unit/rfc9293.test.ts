@@ -209,6 +209,19 @@ describe('zero window (MUST-35, MUST-36, MUST-37)', () => {
     expect(p.stack.connections.size).toBe(0);
   });
 
+  it('data nobody acknowledges is sent again R2 times (15), but 8 once the application has closed (as Linux)', () => {
+    for (const close of [false, true]) {
+      const p = rawPeer();
+      const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+      sock.write(bytes(500));
+      if (close) sock.close();
+      p.take();
+      p.clock.run(p.clock.now() + 6 * 3_600_000);
+      expect(sock.conn.state).toBe(State.Closed);
+      expect(p.stack.stats.counters.retransmits).toBe(close ? 8 : 15);
+    }
+  });
+
   it('while the application holds the socket, answered probes go on (MUST-37)', () => {
     const p = rawPeer();
     const { sock } = p.handshake([{ kind: 'mss', value: 1000 }], 0);
