@@ -470,12 +470,9 @@ export function armLossProbe(c: Connection, now: number): void {
   if (!c.rttSampled) return;
   const flight = seqDiff(c.sndMax, c.sndUna);
   const pto = 2 * c.srtt + (flight <= c.sndMss ? WC_DEL_ACK : PTO_FLOOR);
-  // The RTO does the job when it would come first.
-  if (now + pto >= c.rexmitAt) {
-    if (c.lossTimer === LOSS_TIMER_TLP) stopLossTimer(c, now);
-    return;
-  }
-  armLossTimer(c, now, now + pto, LOSS_TIMER_TLP);
+  // When the RTO would come first, the probe goes in its place (Linux's
+  // tcp_schedule_loss_probe): onTimer takes it before the RTO, which it re-arms.
+  armLossTimer(c, now, Math.min(now + pto, c.rexmitAt), LOSS_TIMER_TLP);
 }
 
 function armLossTimer(c: Connection, now: number, at: number, kind: number): void {

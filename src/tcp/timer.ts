@@ -10,7 +10,14 @@ import { COUNTER } from './counters.ts';
 import { packDeadline } from './deadline.ts';
 import { ConnectionTimedOut, softError } from './errors.ts';
 import { sendSyn } from './handshake.ts';
-import { enterLoss, onLossTimer, pipe, probeSent, stopLossTimer } from './recovery.ts';
+import {
+  enterLoss,
+  LOSS_TIMER_TLP,
+  onLossTimer,
+  pipe,
+  probeSent,
+  stopLossTimer,
+} from './recovery.ts';
 import { rtoBackoff, rttSample } from './rto.ts';
 import { SACKED } from './sent.ts';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq.ts';
@@ -50,6 +57,10 @@ export function onTimer(c: Connection, now: number): void {
       c.host.count(COUNTER['acks-delayed']);
       sendAck(c, now, 'delayed-ack');
     }
+  }
+  // A tail loss probe due with the RTO goes in its place (and re-arms it).
+  if (c.lossAt <= now && c.lossTimer === LOSS_TIMER_TLP && c.lossAt <= c.rexmitAt) {
+    if (onLossTimer(c, now) === 'probe') sendProbe(c, now);
   }
   if (c.rexmitAt <= now) {
     c.rexmitAt = Infinity;
