@@ -115,10 +115,12 @@ export function onTimer(c: Connection, now: number): void {
  * eight probes have gone.
  */
 function orphanGivesUp(c: Connection): boolean {
-  return (
-    c.persistBackoff >= ORPHAN_RETRIES &&
-    Math.max(c.rto, 200) * 2 ** c.persistBackoff >= c.cfg.maxRto
-  );
+  return c.persistBackoff >= ORPHAN_RETRIES && probeInterval(c) >= c.cfg.maxRto;
+}
+
+/** The zero-window probe interval, backed off and not yet capped (Linux's tcp_probe0_when). */
+function probeInterval(c: Connection): number {
+  return Math.max(c.rto, 200) * 2 ** c.persistBackoff;
 }
 
 /**
@@ -297,7 +299,7 @@ export function stopRexmit(c: Connection, now: number): void {
 }
 
 export function armPersist(c: Connection, now: number): void {
-  const after = Math.min(MAX_PERSIST, Math.max(c.rto, 200) * 2 ** c.persistBackoff);
+  const after = Math.min(MAX_PERSIST, probeInterval(c));
   c.persistAt = now + after;
   c.timer('persist', 'armed', now, c.persistAt);
   updateDeadline(c);
