@@ -313,7 +313,8 @@ export class TcpSocket extends Emitter<SocketEvents> {
   private closeConn(): void {
     this.stack.step((now) => {
       this.app('shutdown', now);
-      this.conn.close(now);
+      // After close() (readClosed), the full close its pending writes held back.
+      this.conn.close(now, !this.conn.readClosed);
     });
   }
 

@@ -734,6 +734,22 @@ describe('FIN-WAIT-2 after close(): the peer never sends its FIN', () => {
     expect(p.take().map((s) => s.seg.flags & (FIN | RST))).toEqual([FIN]);
   });
 
+  it('close() with writes still waiting for buffer space counts against orphanMax when they have gone', () => {
+    const p = rawPeer({ orphanMax: 0, config: { sndBuf: 1000 } });
+    const { sock } = p.handshake([{ kind: 'mss', value: 1000 }]);
+    expect(sock.write(bytes(3000))).toBe(false);
+    sock.close();
+    // The peer takes everything; the last write goes, then the close it held back.
+    for (let ack = 2001; ack <= 4001; ack += 1000) {
+      p.take();
+      p.inject({ seq: 1, ack, flags: ACK });
+    }
+    const last = p.take();
+    expect(last.some((s) => (s.seg.flags & RST) !== 0)).toBe(true);
+    expect(sock.state).toBe(State.Closed);
+    expect(p.stack.stats.counters['orphan-overflows']).toBe(1);
+  });
+
   it('a thousand peers that never send their FIN hold nothing a minute later', () => {
     const p = rawPeer();
     const server = p.stack.listen({ port: 80, backlog: 2048 });
