@@ -1213,7 +1213,7 @@ class Runner {
         actual = (conn ? conn.keepAlive : fd.cfg.keepAlive) ? '1' : '0';
         break;
       case 'TCP_LINGER2': {
-        const ms = fd.linger2 ?? conn?.finTimeout ?? fd.cfg.finTimeout ?? this.stack.cfg.finTimeout;
+        const ms = fd.linger2 ?? conn?.finTimeout ?? this.stack.cfg.finTimeout;
         actual = String(ms < 0 ? -1 : Math.floor(ms / 1000));
         break;
       }
